@@ -8,4 +8,5 @@ Modules, each doing one thing:
 - scheduler:    placing appointments, and checking a hand-picked slot
 - crisis:       crisis SLA deadlines, placement and breach detection
 - ics:          iCalendar rendering of a caseworker's appointments
+- lifecycle:    state rules of appointments and cases (cancel, complete, close, reassign)
 """

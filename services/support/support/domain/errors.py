@@ -27,3 +27,9 @@ class SlotRejected(DomainError):
     def __init__(self, violations):
         self.violations = tuple(violations)
         super().__init__("; ".join(v.message for v in self.violations))
+
+
+class InvalidTransition(DomainError):
+    """The action does not fit the current state (e.g. completing a cancelled appointment)."""
+
+    code = "invalid_transition"

@@ -1,0 +1,97 @@
+"""State rules of appointments and support cases, as pure functions.
+
+The service layer holds the rows; these functions say whether an action is allowed and what the
+new state is, so the rules live in one place and are tested without a database.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+
+from .errors import InvalidTransition
+
+OUTCOME_MAX_CHARS = 500
+
+
+class AppointmentState(str, Enum):
+    SCHEDULED = "scheduled"
+    COMPLETED = "completed"
+    MISSED = "missed"
+    CANCELLED = "cancelled"
+
+
+class AppointmentAction(str, Enum):
+    RESCHEDULE = "reschedule"
+    CANCEL = "cancel"
+    COMPLETE = "complete"
+    MISS = "miss"
+
+
+_RESULT = {
+    AppointmentAction.RESCHEDULE: AppointmentState.SCHEDULED,
+    AppointmentAction.CANCEL: AppointmentState.CANCELLED,
+    AppointmentAction.COMPLETE: AppointmentState.COMPLETED,
+    AppointmentAction.MISS: AppointmentState.MISSED,
+}
+
+
+def appointment_transition(
+    state: AppointmentState, action: AppointmentAction, starts_at: datetime, now: datetime, text: str | None = None
+) -> AppointmentState:
+    """Only scheduled appointments change. Completing or marking missed needs the appointment to
+    have started; cancelling needs a reason; completing needs a short outcome."""
+    if state is not AppointmentState.SCHEDULED:
+        raise InvalidTransition(f"a {state.value} appointment cannot be changed ({action.value})")
+    if action in (AppointmentAction.COMPLETE, AppointmentAction.MISS) and starts_at > now:
+        raise InvalidTransition("an appointment can only be completed or marked missed once it has started")
+    if action in (AppointmentAction.RESCHEDULE, AppointmentAction.CANCEL) and starts_at <= now:
+        raise InvalidTransition("an appointment that has started can no longer be moved or cancelled")
+    if action in (AppointmentAction.CANCEL, AppointmentAction.COMPLETE):
+        if not text or not text.strip():
+            raise InvalidTransition("a reason (cancel) or a short outcome (complete) is required")
+        if len(text) > OUTCOME_MAX_CHARS:
+            raise InvalidTransition(f"keep it short: at most {OUTCOME_MAX_CHARS} characters")
+    return _RESULT[action]
+
+
+class CaseState(str, Enum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class CloseOutcome(str, Enum):
+    LIVING_INDEPENDENTLY = "living_independently"
+    CONTINUED_SUPPORT_ELSEWHERE = "continued_support_elsewhere"
+    MOVED_OUT = "moved_out"
+    TENANCY_TERMINATED = "tenancy_terminated"
+    SUPPORT_TERM_ENDED = "support_term_ended"  # contract expired, no outcome recorded by staff
+    OTHER = "other"
+
+
+def close_case(state: CaseState, outcome: CloseOutcome, reason: str | None = None) -> CaseState:
+    if state is CaseState.CLOSED:
+        raise InvalidTransition("the case is already closed")
+    if outcome in (CloseOutcome.TENANCY_TERMINATED, CloseOutcome.OTHER) and not (reason and reason.strip()):
+        raise InvalidTransition(f"outcome {outcome.value} needs a reason")
+    return CaseState.CLOSED
+
+
+def outcome_on_expiry(recorded: CloseOutcome | None) -> CloseOutcome:
+    """When the guarantee term expires, the case closes with what staff recorded, if anything."""
+    return recorded or CloseOutcome.SUPPORT_TERM_ENDED
+
+
+def check_reassignment(state: CaseState, current_id: str, new_id: str, reason: str | None) -> None:
+    """Reassigning is deliberate: an open case, a different person, and a stated reason."""
+    if state is CaseState.CLOSED:
+        raise InvalidTransition("a closed case cannot be reassigned")
+    if new_id == current_id:
+        raise InvalidTransition("the case is already assigned to this person")
+    if not reason or not reason.strip():
+        raise InvalidTransition("a reassignment needs a reason")
+
+
+def case_reference(year: int, number: int) -> str:
+    """Human-friendly case reference for staff and calendars, e.g. SUP-2026-00042 (no personal data)."""
+    return f"SUP-{year}-{number:05d}"
