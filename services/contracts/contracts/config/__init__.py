@@ -1,0 +1,52 @@
+"""Configuration defaults shipped as data files.
+
+`program.json` holds the guarantee programme's figures (term, caps, grace period, notice days); its
+`_about` says where each figure comes from and how to update it. `CONTRACTS_PROGRAM_CONFIG` points
+at a replacement file for a deployment.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from contracts.domain.coverage import Coverage
+
+ENV_VAR = "CONTRACTS_PROGRAM_CONFIG"
+
+
+@dataclass(frozen=True)
+class ProgramConfig:
+    version: str
+    term_years: int
+    claim_grace_period_days: int
+    expiry_notice_days: tuple[int, ...]
+    coverage: Coverage
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ProgramConfig:
+        notice_days = tuple(sorted({int(d) for d in data["expiry_notice_days"]["value"]}, reverse=True))
+        config = cls(
+            version=str(data["version"]),
+            term_years=int(data["term_years"]["value"]),
+            claim_grace_period_days=int(data["claim_grace_period_days"]["value"]),
+            expiry_notice_days=notice_days,
+            coverage=Coverage.of(data["caps"]),
+        )
+        if config.term_years < 1 or config.claim_grace_period_days < 0 or any(d <= 0 for d in notice_days):
+            raise ValueError("program config: term_years >= 1, grace >= 0 and notice days > 0 required")
+        return config
+
+
+def load_program_config(path: str | os.PathLike[str] | None = None) -> ProgramConfig:
+    """The programme configuration: `path`, else $CONTRACTS_PROGRAM_CONFIG, else the shipped file."""
+    path = path or os.environ.get(ENV_VAR)
+    if path:
+        text = Path(path).read_text(encoding="utf-8")
+    else:
+        text = resources.files(__package__).joinpath("program.json").read_text(encoding="utf-8")
+    return ProgramConfig.from_dict(json.loads(text))

@@ -1,0 +1,301 @@
+from datetime import date
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from contracts.domain import (
+    ClaimStatus,
+    Decision,
+    LossKind,
+    Month,
+    MonthPeriod,
+    RuleViolation,
+    StateConflict,
+    TerminationReason,
+)
+
+from contracts_unit_helpers import SMALL_CAPS, at, make_contract
+
+GRACE = 180
+
+
+def period(first: str, last: str | None = None) -> MonthPeriod:
+    return MonthPeriod(Month.parse(first), Month.parse(last or first))
+
+
+def file(contract, kind=LossKind.RENT_ARREARS, amount=50_000, per=None, when=date(2027, 6, 15), claim_id=None):
+    if per is None and kind is LossKind.RENT_ARREARS:
+        per = period("2027-01")
+    return contract.file_claim(
+        claim_id=claim_id or f"cl-{len(contract.claims) + 1}", kind=kind, amount_cents=amount, period=per,
+        description="Mietkonto anbei", at=at(when), grace_days=GRACE,
+    )
+
+
+def test_filed_claim_is_submitted_and_announced():
+    contract = make_contract()
+    claim = file(contract)
+    assert claim.status is ClaimStatus.SUBMITTED
+    [event] = contract.events
+    assert event.type == "contracts.claim.submitted"
+    assert event.data["amount_cents"] == 50_000
+    assert event.data["company_id"] == "company-a"
+    assert event.data["period"] == {"first": "2027-01", "last": "2027-01"}
+
+
+def test_no_claim_on_a_draft():
+    contract = make_contract(active=False)
+    with pytest.raises(StateConflict) as err:
+        file(contract)
+    assert err.value.code == "contract.not_active"
+    assert contract.claims == []
+
+
+@pytest.mark.parametrize(
+    ("per", "ok"),
+    [
+        (period("2026-03"), True),  # first month of the term
+        (period("2026-02"), False),  # before the lease start
+        (period("2031-02"), True),  # month of the last day of the term
+        (period("2031-03"), False),  # after the term
+        (period("2031-01", "2031-03"), False),  # sticks out at the end
+        (period("2026-02", "2026-04"), False),  # sticks out at the start
+    ],
+)
+def test_period_must_lie_inside_the_term(per, ok):
+    contract = make_contract()
+    when = date(2031, 3, 10)
+    if ok:
+        file(contract, per=per, when=when)
+    else:
+        with pytest.raises(RuleViolation) as err:
+            file(contract, per=per, when=when)
+        assert err.value.code == "claim.period_outside_term"
+        assert err.value.field == "period"
+
+
+def test_mid_month_lease_start_covers_its_first_month():
+    contract = make_contract(date(2026, 3, 15))
+    file(contract, per=period("2026-03"), when=date(2026, 4, 2))
+    with pytest.raises(RuleViolation):
+        file(contract, per=period("2026-02"), when=date(2026, 4, 2))
+
+
+def test_period_must_have_begun():
+    contract = make_contract()
+    with pytest.raises(RuleViolation) as err:
+        file(contract, per=period("2027-07"), when=date(2027, 6, 30))
+    assert err.value.code == "claim.period_in_future"
+    file(contract, per=period("2027-07"), when=date(2027, 7, 1))
+
+
+def test_arrears_amount_limited_to_covered_rent_of_the_months():
+    contract = make_contract(rent=80_000)
+    with pytest.raises(RuleViolation) as err:
+        file(contract, per=period("2027-01", "2027-02"), amount=160_001)
+    assert err.value.field == "amount_cents"
+    file(contract, per=period("2027-01", "2027-02"), amount=160_000)
+
+
+@pytest.mark.parametrize(
+    ("existing", "new", "overlaps"),
+    [
+        (("2027-01", "2027-03"), ("2027-03", "2027-04"), True),
+        (("2027-01", "2027-03"), ("2026-12", "2027-01"), True),
+        (("2027-01", "2027-03"), ("2027-02", "2027-02"), True),
+        (("2027-01", "2027-03"), ("2027-04", "2027-05"), False),
+        (("2027-01", "2027-03"), ("2026-11", "2026-12"), False),
+    ],
+)
+def test_no_month_covered_twice(existing, new, overlaps):
+    contract = make_contract()
+    file(contract, per=period(*existing), amount=100_000)
+    if overlaps:
+        with pytest.raises(RuleViolation) as err:
+            file(contract, per=period(*new), amount=10_000)
+        assert err.value.code == "claim.period_overlap"
+        assert len(contract.claims) == 1
+    else:
+        file(contract, per=period(*new), amount=10_000)
+
+
+@pytest.mark.parametrize("status_change", ["reject", "withdraw"])
+def test_rejected_or_withdrawn_claims_free_their_period_and_cap(status_change, small_caps):
+    contract = make_contract(coverage=small_caps, rent=300_000)
+    first = file(contract, per=period("2027-01"), amount=300_000)
+    if status_change == "reject":
+        contract.decide_claim(first.id, Decision.REJECT, by="fin", at=at(date(2027, 6, 20)), reason="kein Nachweis")
+    else:
+        contract.withdraw_claim(first.id)
+    file(contract, per=period("2027-01"), amount=300_000, when=date(2027, 6, 21))
+
+
+def test_returned_claims_still_block_their_period():
+    contract = make_contract()
+    first = file(contract, per=period("2027-01"))
+    contract.decide_claim(first.id, Decision.RETURN, by="fin", at=at(date(2027, 6, 20)), reason="Mietkonto fehlt")
+    with pytest.raises(RuleViolation):
+        file(contract, per=period("2027-01"))
+
+
+def test_cap_reached_exactly_is_allowed_one_cent_more_is_not(small_caps):
+    contract = make_contract(coverage=small_caps)
+    file(contract, kind=LossKind.DAMAGE_REPAIRS, amount=60_000)
+    with pytest.raises(RuleViolation) as err:
+        file(contract, kind=LossKind.RENOVATION_MOVE_OUT, amount=40_001)
+    assert err.value.code == "claim.cap_exceeded"
+    assert err.value.field == "amount_cents"
+    file(contract, kind=LossKind.RENOVATION_MOVE_OUT, amount=40_000)  # shared cap, now exactly full
+    assert contract.remaining_by_cap()["repairs"] == 0
+    with pytest.raises(RuleViolation):
+        file(contract, kind=LossKind.DAMAGE_REPAIRS, amount=1)
+    # the other cap is untouched
+    assert contract.remaining_by_cap()["rent_arrears"] == 300_000
+
+
+def test_partial_approval_releases_the_rest_of_the_cap(small_caps):
+    contract = make_contract(coverage=small_caps)
+    claim = file(contract, kind=LossKind.DAMAGE_REPAIRS, amount=100_000)
+    with pytest.raises(RuleViolation) as err:
+        contract.decide_claim(claim.id, Decision.APPROVE, by="fin", at=at(date(2027, 7, 1)), approved_cents=70_000)
+    assert err.value.field == "reason"
+    contract.decide_claim(
+        claim.id, Decision.APPROVE, by="fin", at=at(date(2027, 7, 1)), approved_cents=70_000, reason="Abnutzung"
+    )
+    assert claim.status is ClaimStatus.PARTIALLY_APPROVED
+    assert contract.remaining_by_cap()["repairs"] == 30_000
+    assert contract.events[-1].data["approved_cents"] == 70_000
+    assert contract.events[-1].data["status"] == "partially_approved"
+
+
+def test_approval_above_the_claimed_amount_is_rejected():
+    contract = make_contract()
+    claim = file(contract)
+    with pytest.raises(RuleViolation) as err:
+        contract.decide_claim(claim.id, Decision.APPROVE, by="f", at=at(date(2027, 7, 1)), approved_cents=50_001)
+    assert err.value.code == "claim.approved_exceeds_claimed"
+    assert claim.status is ClaimStatus.SUBMITTED
+
+
+def test_deciding_a_decided_claim_is_a_conflict():
+    contract = make_contract()
+    claim = file(contract)
+    contract.decide_claim(claim.id, Decision.APPROVE, by="f", at=at(date(2027, 7, 1)))
+    with pytest.raises(StateConflict) as err:
+        contract.decide_claim(claim.id, Decision.REJECT, by="f", at=at(date(2027, 7, 2)), reason="doch nicht")
+    assert err.value.code == "claim.not_open_for_decision"
+    assert claim.status is ClaimStatus.APPROVED
+
+
+def test_reject_and_return_need_a_reason():
+    contract = make_contract()
+    claim = file(contract)
+    for decision in (Decision.REJECT, Decision.RETURN):
+        with pytest.raises(RuleViolation):
+            contract.decide_claim(claim.id, decision, by="f", at=at(date(2027, 7, 1)), reason="  ")
+
+
+def test_returned_claim_resubmitted_with_new_amount_is_checked_against_the_cap(small_caps):
+    contract = make_contract(coverage=small_caps)
+    claim = file(contract, kind=LossKind.DAMAGE_REPAIRS, amount=50_000)
+    file(contract, kind=LossKind.DAMAGE_REPAIRS, amount=40_000)
+    contract.decide_claim(claim.id, Decision.RETURN, by="f", at=at(date(2027, 7, 1)), reason="Rechnung fehlt")
+    with pytest.raises(RuleViolation):
+        contract.resubmit_claim(claim.id, amount_cents=60_001, description="neu", at=at(date(2027, 7, 2)), grace_days=GRACE)
+    contract.resubmit_claim(claim.id, amount_cents=60_000, description="Rechnung anbei", at=at(date(2027, 7, 2)), grace_days=GRACE)
+    assert claim.status is ClaimStatus.SUBMITTED
+    assert claim.amount_cents == 60_000
+    assert contract.remaining_by_cap()["repairs"] == 0
+
+
+def test_payout_once_and_only_after_approval():
+    contract = make_contract()
+    claim = file(contract)
+    with pytest.raises(StateConflict):
+        contract.record_payout(claim.id, by="f", at=at(date(2027, 7, 1)), reference="ZV-1")
+    contract.decide_claim(claim.id, Decision.APPROVE, by="f", at=at(date(2027, 7, 1)))
+    contract.record_payout(claim.id, by="f", at=at(date(2027, 7, 3)), reference="ZV-1")
+    assert claim.status is ClaimStatus.PAID
+    assert contract.events[-1].type == "contracts.claim.paid"
+    with pytest.raises(StateConflict) as err:
+        contract.record_payout(claim.id, by="f", at=at(date(2027, 7, 4)), reference="ZV-2")
+    assert err.value.code == "claim.already_paid"
+    assert claim.payout_reference == "ZV-1"
+
+
+def test_grace_period_after_the_end(config):
+    contract = make_contract()
+    contract.terminate(TerminationReason.MOVE_OUT, effective_on=date(2027, 3, 31), at=at(date(2027, 4, 1)))
+    # inside grace, inside the shortened term
+    file(contract, per=period("2027-03"), when=date(2027, 9, 27))
+    # a month after the effective end is outside the cover
+    with pytest.raises(RuleViolation):
+        file(contract, per=period("2027-04"), when=date(2027, 9, 27))
+    # the last day of grace still counts, the next one does not
+    last_grace_day = date(2027, 9, 27)
+    assert contract.accepts_claims_on(last_grace_day, GRACE)
+    with pytest.raises(StateConflict) as err:
+        file(contract, kind=LossKind.DAMAGE_REPAIRS, amount=1_000, when=date(2027, 9, 28))
+    assert err.value.code == "contract.grace_period_over"
+
+
+def test_kind_not_in_coverage_and_period_on_non_arrears(small_caps):
+    contract = make_contract(coverage=small_caps)
+    with pytest.raises(RuleViolation) as err:
+        file(contract, kind=LossKind.LEGAL_EVICTION, amount=1_000)
+    assert err.value.field == "kind"
+    with pytest.raises(RuleViolation) as err:
+        file(contract, kind=LossKind.DAMAGE_REPAIRS, amount=1_000, per=period("2027-01"))
+    assert err.value.field == "period"
+    with pytest.raises(RuleViolation) as err:
+        contract.file_claim(claim_id="x", kind=LossKind.RENT_ARREARS, amount_cents=1_000, period=None,
+                            description="", at=at(date(2027, 6, 1)), grace_days=GRACE)
+    assert err.value.field == "period"
+
+
+actions = st.lists(
+    st.tuples(
+        st.sampled_from(["file", "approve", "partial", "reject", "return", "resubmit", "withdraw", "pay"]),
+        st.integers(1, 120_000),
+        st.integers(0, 20),
+    ),
+    max_size=40,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(actions)
+def test_no_sequence_of_operations_pushes_a_cap_over_its_limit(steps):
+    """Whatever companies file and finance decides, approved + open money stays within every cap."""
+    contract = make_contract(coverage=SMALL_CAPS)
+    when = at(date(2027, 6, 1))
+    for op, amount, pick in steps:
+        target = contract.claims[pick % len(contract.claims)] if contract.claims else None
+        try:
+            if op == "file":
+                file(contract, kind=LossKind.DAMAGE_REPAIRS, amount=amount, when=date(2027, 6, 1))
+            elif target is None:
+                continue
+            elif op == "approve":
+                contract.decide_claim(target.id, Decision.APPROVE, by="f", at=when)
+            elif op == "partial":
+                contract.decide_claim(target.id, Decision.APPROVE, by="f", at=when,
+                                      approved_cents=min(amount, target.amount_cents), reason="teilweise")
+            elif op in ("reject", "return"):
+                contract.decide_claim(target.id, Decision(op), by="f", at=when, reason="r")
+            elif op == "resubmit":
+                contract.resubmit_claim(target.id, amount_cents=amount, description="d", at=when, grace_days=GRACE)
+            elif op == "withdraw":
+                contract.withdraw_claim(target.id)
+            elif op == "pay":
+                contract.record_payout(target.id, by="f", at=when, reference="ref")
+        except (RuleViolation, StateConflict):
+            pass
+        for cap in contract.coverage.caps:
+            approved = sum(c.approved_cents or 0 for c in contract.claims
+                           if c.kind in cap.kinds and c.status.value in {"approved", "partially_approved", "paid"})
+            open_ = sum(c.amount_cents for c in contract.claims
+                        if c.kind in cap.kinds and c.status.value in {"submitted", "returned"})
+            assert approved + open_ <= cap.cap_cents
+            assert contract.remaining_cents(cap) == cap.cap_cents - approved - open_
