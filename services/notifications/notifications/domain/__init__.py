@@ -1,0 +1,18 @@
+"""Pure domain of the notifications service: no I/O besides reading the package's own
+configuration and template files.
+
+Modules, each doing one thing:
+- ``catalogue``   recipient roles, channels and the incoming event envelope
+- ``routing``     who hears what: event type -> recipient roles -> template (config/routing.json)
+- ``formatting``  German number, money and date formatting (Jinja2 filters)
+- ``rendering``   the Jinja2 environment and the rendered message
+- ``startup``     the startup check that every routed (event, role) has a template
+- ``recipients``  recipient references and the directory facts an event carries
+- ``channels``    which channels a recipient gets
+- ``retry``       the retry schedule (exponential back-off, cap, maximum attempts)
+- ``delivery``    one delivery's state and attempts
+- ``signing``     webhook signing and the verify function companies copy
+- ``webhooks``    webhook URL rules and payload
+- ``email_message`` building the EmailMessage
+- ``addresses``   parsing email addresses
+"""

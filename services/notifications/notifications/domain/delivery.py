@@ -1,0 +1,137 @@
+"""One delivery (a notification over one channel): its state after each attempt.
+
+States: ``pending`` (waiting for its first or next attempt, ``next_attempt_at`` says when),
+``delivered`` and ``failed`` (final). Every attempt's outcome is kept by the caller; this module
+decides what follows from it.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Callable
+
+from .catalogue import DELIVERY_FAILED, Channel
+from .retry import RetryPolicy
+
+
+class DeliveryStatus(str, enum.Enum):
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+
+class FinalDelivery(RuntimeError):
+    """An attempt was recorded on a delivery that is already delivered or failed."""
+
+
+@dataclass(frozen=True)
+class AttemptOutcome:
+    ok: bool
+    #: Short reason without personal data, e.g. "smtp 451" or "connection refused".
+    error: str | None = None
+    #: True when trying again cannot help (SMTP 5xx, HTTP 410).
+    permanent: bool = False
+
+    @classmethod
+    def success(cls) -> "AttemptOutcome":
+        return cls(ok=True)
+
+    @classmethod
+    def transient(cls, error: str) -> "AttemptOutcome":
+        return cls(ok=False, error=error)
+
+    @classmethod
+    def permanent_failure(cls, error: str) -> "AttemptOutcome":
+        return cls(ok=False, error=error, permanent=True)
+
+
+@dataclass(frozen=True)
+class DeliveryState:
+    status: DeliveryStatus = DeliveryStatus.PENDING
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    last_error: str | None = None
+    delivered_at: datetime | None = None
+
+    def is_due(self, now: datetime) -> bool:
+        return self.status is DeliveryStatus.PENDING and (
+            self.next_attempt_at is None or self.next_attempt_at <= now
+        )
+
+
+def after_attempt(
+    state: DeliveryState,
+    outcome: AttemptOutcome,
+    at: datetime,
+    policy: RetryPolicy,
+    rnd: Callable[[], float] | None = None,
+) -> DeliveryState:
+    if state.status is not DeliveryStatus.PENDING:
+        raise FinalDelivery(f"delivery already {state.status.value}")
+    attempts = state.attempts + 1
+    if outcome.ok:
+        return replace(
+            state,
+            status=DeliveryStatus.DELIVERED,
+            attempts=attempts,
+            next_attempt_at=None,
+            delivered_at=at,
+        )
+    retry_at = None if outcome.permanent else policy.next_attempt_at(attempts, at, rnd)
+    return replace(
+        state,
+        status=DeliveryStatus.PENDING if retry_at else DeliveryStatus.FAILED,
+        attempts=attempts,
+        next_attempt_at=retry_at,
+        last_error=outcome.error,
+    )
+
+
+def publishes_failure(event_type: str) -> bool:
+    """Whether a final failure is announced as ``notifications.delivery.failed``.
+
+    Not for messages that are themselves about a failed delivery: operators' mail being down
+    would otherwise produce a failure event, a message about it, its failure, and so on.
+    """
+    return event_type != DELIVERY_FAILED
+
+
+def failure_event_data(
+    notification_id: str, recipient: str, channel: Channel, reason: str | None
+) -> dict[str, str]:
+    return {
+        "notification_id": notification_id,
+        "recipient": recipient,
+        "channel": channel.value,
+        "reason": reason or "unknown",
+    }
+
+
+# --- classifying what a channel answered ---------------------------------------------------
+
+
+def smtp_outcome(code: int | None, error: str | None = None) -> AttemptOutcome:
+    """SMTP reply code -> outcome. 5xx is a permanent refusal (RFC 5321 4.2.1); 4xx and no
+    reply at all (connection refused, timeout) are worth retrying."""
+    if code is None:
+        return AttemptOutcome.transient(error or "smtp unreachable")
+    if 200 <= code < 300:
+        return AttemptOutcome.success()
+    if 500 <= code < 600:
+        return AttemptOutcome.permanent_failure(f"smtp {code}")
+    return AttemptOutcome.transient(f"smtp {code}")
+
+
+def http_outcome(status: int | None, error: str | None = None) -> AttemptOutcome:
+    """Webhook answer -> outcome. Only 2xx counts as received. 410 Gone says the endpoint was
+    removed on purpose; every other answer (a 401 while the company rolls a new secret, a 5xx,
+    a timeout) is retried with back-off."""
+    if status is None:
+        return AttemptOutcome.transient(error or "webhook unreachable")
+    if 200 <= status < 300:
+        return AttemptOutcome.success()
+    if status == 410:
+        return AttemptOutcome.permanent_failure("http 410")
+    return AttemptOutcome.transient(f"http {status}")

@@ -1,0 +1,108 @@
+"""Rendering German messages with Jinja2.
+
+A template is ``templates/<event type>/<role>.txt.j2`` with two blocks, ``subject`` and ``body``
+(plain text). An HTML alternative is produced from the plain text by ``_layout.html.j2``, which is
+autoescaped, so a company name like ``<b>`` can never inject markup. ``StrictUndefined`` makes a
+template that uses a field the event lacks (or the recipient may not see) fail at render time
+instead of printing an empty string.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+import jinja2
+
+from .config import TEMPLATE_DIR, labels
+from .formatting import FILTERS
+
+HTML_LAYOUT = "_layout.html.j2"
+REQUIRED_BLOCKS = ("subject", "body")
+
+
+class RenderError(ValueError):
+    """A template could not be rendered for the given event (missing field, bad value)."""
+
+
+@dataclass(frozen=True)
+class RenderedMessage:
+    subject: str
+    text: str
+    html: str
+
+
+def label(value: Any, group: str) -> str:
+    """German label for a code value; unknown codes print unchanged (see config/labels.json)."""
+    return labels().get(group, {}).get(str(value), str(value))
+
+
+def _strict(function: Callable[..., Any]) -> Callable[..., Any]:
+    """Make a filter raise for a missing value, as StrictUndefined does for printing it, so the
+    error names the missing field instead of a type."""
+
+    @functools.wraps(function)
+    def wrapper(value: Any, *args: Any) -> Any:
+        if isinstance(value, jinja2.Undefined):
+            value._fail_with_undefined_error()
+        return function(value, *args)
+
+    return wrapper
+
+
+def make_environment(template_dir: Path | str = TEMPLATE_DIR) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(template_dir), encoding="utf-8"),
+        undefined=jinja2.StrictUndefined,
+        autoescape=jinja2.select_autoescape(
+            enabled_extensions=("html", "htm", "xml", "html.j2"),
+            default_for_string=False,
+            default=False,
+        ),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+    )
+    env.filters.update({name: _strict(f) for name, f in FILTERS.items()})
+    env.filters["label"] = _strict(label)
+    return env
+
+
+def _render_block(template: jinja2.Template, block: str, context: Mapping[str, Any]) -> str:
+    render = template.blocks.get(block)
+    if render is None:
+        raise RenderError(f"{template.name}: no block {block!r}")
+    return "".join(render(template.new_context(dict(context))))
+
+
+def _tidy_body(text: str) -> str:
+    # Templates are written for readability; collapse runs of blank lines they leave behind.
+    # The signature delimiter keeps its trailing space (RFC 3676) so mail clients recognise it.
+    lines = [line.rstrip() if line.rstrip() != "--" else "-- " for line in text.strip().splitlines()]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)) + "\n"
+
+
+class Renderer:
+    def __init__(self, env: jinja2.Environment | None = None) -> None:
+        self.env = env or make_environment()
+
+    def render(self, template_name: str, context: Mapping[str, Any]) -> RenderedMessage:
+        try:
+            template = self.env.get_template(template_name)
+            subject = " ".join(_render_block(template, "subject", context).split())
+            text = _tidy_body(_render_block(template, "body", context))
+            html = self.env.get_template(HTML_LAYOUT).render(
+                subject=subject, paragraphs=text.strip().split("\n\n")
+            )
+        except jinja2.TemplateNotFound as missing:
+            raise RenderError(f"template not found: {missing.name}") from None
+        except jinja2.UndefinedError as undefined:
+            raise RenderError(f"{template_name}: {undefined.message}") from None
+        except (TypeError, ValueError) as bad:
+            raise RenderError(f"{template_name}: {bad}") from None
+        if not subject:
+            raise RenderError(f"{template_name}: empty subject")
+        return RenderedMessage(subject=subject, text=text, html=html)

@@ -1,0 +1,86 @@
+"""Who hears what: the routing table (event type -> recipient roles -> template).
+
+The table itself is data (``config/routing.json``); this module parses and validates it and
+answers "which routes does this event have" and "what may this recipient see".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from .catalogue import EVENT_CATALOGUE, Role
+from .config import load_json
+
+
+class RoutingError(ValueError):
+    """The routing table is inconsistent (unknown event type or role, bad field list)."""
+
+
+@dataclass(frozen=True)
+class Route:
+    event_type: str
+    role: Role
+    template: str
+    fields: tuple[str, ...]
+    webhook: bool = False
+
+    def visible_data(self, data: Mapping[str, Any]) -> dict[str, Any]:
+        """The part of the event data this recipient may see: whitelisted keys only."""
+        return {key: data[key] for key in self.fields if key in data}
+
+
+def template_name(event_type: str, role: Role | str) -> str:
+    return f"{event_type}/{Role(role).value}.txt.j2"
+
+
+@dataclass(frozen=True)
+class RoutingTable:
+    routes: tuple[Route, ...]
+
+    def for_event(self, event_type: str) -> tuple[Route, ...]:
+        return tuple(r for r in self.routes if r.event_type == event_type)
+
+    def route(self, event_type: str, role: Role | str) -> Route:
+        for r in self.routes:
+            if r.event_type == event_type and r.role == Role(role):
+                return r
+        raise KeyError((event_type, role))
+
+    @property
+    def event_types(self) -> frozenset[str]:
+        return frozenset(r.event_type for r in self.routes)
+
+    @classmethod
+    def from_mapping(cls, raw: Mapping[str, Any]) -> "RoutingTable":
+        routes: list[Route] = []
+        for event_type, by_role in raw.get("routes", {}).items():
+            if event_type not in EVENT_CATALOGUE:
+                raise RoutingError(f"unknown event type in routing table: {event_type}")
+            if not by_role:
+                raise RoutingError(f"{event_type}: no recipient roles")
+            for role_name, spec in by_role.items():
+                try:
+                    role = Role(role_name)
+                except ValueError:
+                    raise RoutingError(f"{event_type}: unknown role {role_name!r}") from None
+                fields = spec.get("fields")
+                if not isinstance(fields, list) or not all(isinstance(f, str) for f in fields):
+                    raise RoutingError(f"{event_type}/{role_name}: 'fields' must be a list of names")
+                webhook = bool(spec.get("webhook", False))
+                if webhook and role is not Role.COMPANY:
+                    raise RoutingError(f"{event_type}/{role_name}: only companies have webhooks")
+                routes.append(
+                    Route(
+                        event_type=event_type,
+                        role=role,
+                        template=spec.get("template") or template_name(event_type, role),
+                        fields=tuple(fields),
+                        webhook=webhook,
+                    )
+                )
+        return cls(tuple(routes))
+
+
+def load_routing_table() -> RoutingTable:
+    return RoutingTable.from_mapping(load_json("routing.json"))
