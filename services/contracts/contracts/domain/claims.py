@@ -20,11 +20,12 @@ aggregate (`contract.py`); this module only knows one claim's transitions.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from .coverage import LossKind
 from .errors import RuleViolation, StateConflict
+from .evidence import EvidenceInfo
 from .months import MonthPeriod
 
 
@@ -67,6 +68,7 @@ class Claim:
     paid_at: datetime | None = None
     paid_by: str | None = None
     payout_reference: str | None = None
+    evidence: list[EvidenceInfo] = field(default_factory=list)
 
     @property
     def committed_cents(self) -> int:
@@ -118,7 +120,7 @@ class Claim:
             if approved_cents is not None:
                 raise RuleViolation(
                     "claim.approved_not_allowed",
-                    f"approved_cents is only allowed with decision 'approve'",
+                    "approved_cents is only allowed with decision 'approve'",
                     "approved_cents",
                 )
             if reason is None:

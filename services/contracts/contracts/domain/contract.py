@@ -16,15 +16,17 @@ Methods append `DomainEvent`s to `events`; the service layer writes them to the 
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from .claims import BLOCKS_PERIOD, OPEN, Claim, ClaimStatus, Decision
+from .claims import BLOCKS_PERIOD, Claim, ClaimStatus, Decision
 from .coverage import Cap, Coverage, LossKind
 from .errors import RuleViolation, StateConflict
 from .events import DomainEvent
+from .evidence import EvidenceInfo, check_evidence
 from .months import MonthPeriod
 from .term import Term
 
@@ -229,12 +231,14 @@ class GuaranteeContract:
         amount_cents: int,
         period: MonthPeriod | None,
         description: str,
+        evidence: Sequence[EvidenceInfo],
         at: datetime,
         grace_days: int,
     ) -> Claim:
         today = berlin_date(at)
         self._check_accepts_claims(today, grace_days)
         self._check_claim(kind=kind, amount_cents=amount_cents, period=period, today=today, excluding=None)
+        check_evidence(kind, evidence)
         claim = Claim(
             id=claim_id,
             contract_id=self.id,
@@ -243,6 +247,7 @@ class GuaranteeContract:
             period=period,
             description=description.strip(),
             submitted_at=at,
+            evidence=list(evidence),
         )
         self.claims.append(claim)
         self._emit_claim("contracts.claim.submitted", claim)
@@ -256,8 +261,9 @@ class GuaranteeContract:
         description: str | None,
         at: datetime,
         grace_days: int,
+        evidence: Sequence[EvidenceInfo] = (),
     ) -> Claim:
-        """Answer a claim finance returned: new description and, if given, a new amount."""
+        """Answer a claim finance returned: new description, more documents and, if given, a new amount."""
         claim = self.claim(claim_id)
         if claim.status is not ClaimStatus.RETURNED:
             raise StateConflict("claim.not_returned", f"claim is {claim.status}; only a returned claim can be resubmitted")
@@ -265,7 +271,9 @@ class GuaranteeContract:
         self._check_accepts_claims(today, grace_days)
         amount = claim.amount_cents if amount_cents is None else amount_cents
         self._check_claim(kind=claim.kind, amount_cents=amount, period=claim.period, today=today, excluding=claim.id)
+        check_evidence(claim.kind, [*claim.evidence, *evidence])
         claim.amount_cents = amount
+        claim.evidence.extend(evidence)
         if description is not None:
             claim.description = description.strip()
         claim.status = ClaimStatus.SUBMITTED
@@ -407,5 +415,4 @@ __all__ = [
     "Signature",
     "TerminationReason",
     "berlin_date",
-    "OPEN",
 ]

@@ -12,7 +12,7 @@ clock and carries out what comes back. Rules:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from .contract import ContractState, GuaranteeContract
 
@@ -40,7 +40,9 @@ def due_action(contract: GuaranteeContract, today: date, thresholds: tuple[int, 
     return SendNotice(min(due)) if due else None
 
 
-def apply(contract: GuaranteeContract, action: ExpiryAction, *, today: date, at, thresholds: tuple[int, ...]) -> None:
+def apply(
+    contract: GuaranteeContract, action: ExpiryAction, *, today: date, at: datetime, thresholds: tuple[int, ...]
+) -> None:
     if isinstance(action, Expire):
         contract.expire(today=today, at=at)
     else:

@@ -7,6 +7,8 @@ from hypothesis import strategies as st
 from contracts.domain import (
     ClaimStatus,
     Decision,
+    EvidenceInfo,
+    EvidenceKind,
     LossKind,
     Month,
     MonthPeriod,
@@ -20,6 +22,11 @@ from contracts_unit_helpers import SMALL_CAPS, at, make_contract
 GRACE = 180
 
 
+def evidence_for(kind):
+    doc_kind = EvidenceKind.RENT_LEDGER if kind is LossKind.RENT_ARREARS else EvidenceKind.INVOICE
+    return [EvidenceInfo(doc_kind, "beleg.pdf", "application/pdf", 20_000)]
+
+
 def period(first: str, last: str | None = None) -> MonthPeriod:
     return MonthPeriod(Month.parse(first), Month.parse(last or first))
 
@@ -29,7 +36,7 @@ def file(contract, kind=LossKind.RENT_ARREARS, amount=50_000, per=None, when=dat
         per = period("2027-01")
     return contract.file_claim(
         claim_id=claim_id or f"cl-{len(contract.claims) + 1}", kind=kind, amount_cents=amount, period=per,
-        description="Mietkonto anbei", at=at(when), grace_days=GRACE,
+        description="Mietkonto anbei", evidence=evidence_for(kind), at=at(when), grace_days=GRACE,
     )
 
 
@@ -250,7 +257,7 @@ def test_kind_not_in_coverage_and_period_on_non_arrears(small_caps):
     assert err.value.field == "period"
     with pytest.raises(RuleViolation) as err:
         contract.file_claim(claim_id="x", kind=LossKind.RENT_ARREARS, amount_cents=1_000, period=None,
-                            description="", at=at(date(2027, 6, 1)), grace_days=GRACE)
+                            description="", evidence=evidence_for(LossKind.RENT_ARREARS), at=at(date(2027, 6, 1)), grace_days=GRACE)
     assert err.value.field == "period"
 
 
@@ -299,3 +306,33 @@ def test_no_sequence_of_operations_pushes_a_cap_over_its_limit(steps):
                         if c.kind in cap.kinds and c.status.value in {"submitted", "returned"})
             assert approved + open_ <= cap.cap_cents
             assert contract.remaining_cents(cap) == cap.cap_cents - approved - open_
+
+
+@pytest.mark.parametrize(
+    ("kind", "docs", "ok"),
+    [
+        (LossKind.RENT_ARREARS, [("rent_ledger", "application/pdf", 10)], True),
+        (LossKind.RENT_ARREARS, [("invoice", "application/pdf", 10)], False),
+        (LossKind.RENT_ARREARS, [], False),
+        (LossKind.DAMAGE_REPAIRS, [("invoice", "image/jpeg", 10), ("photo", "image/png", 10)], True),
+        (LossKind.DAMAGE_REPAIRS, [("photo", "image/png", 10)], False),
+        (LossKind.DAMAGE_REPAIRS, [("invoice", "application/x-msdownload", 10)], False),
+        (LossKind.DAMAGE_REPAIRS, [("invoice", "application/pdf", 5 * 1024 * 1024 + 1)], False),
+        (LossKind.LEGAL_EVICTION, [("invoice", "application/pdf", 5 * 1024 * 1024)], True),
+    ],
+)
+def test_claims_need_the_evidence_finance_decides_on(kind, docs, ok):
+    contract = make_contract()
+    evidence = [EvidenceInfo(EvidenceKind(k), "doc", ct, size) for k, ct, size in docs]
+    per = period("2027-01") if kind is LossKind.RENT_ARREARS else None
+    call = lambda: contract.file_claim(  # noqa: E731
+        claim_id="x", kind=kind, amount_cents=1_000, period=per, description="d", evidence=evidence,
+        at=at(date(2027, 6, 1)), grace_days=GRACE,
+    )
+    if ok:
+        assert call().evidence == evidence
+    else:
+        with pytest.raises(RuleViolation) as err:
+            call()
+        assert err.value.field == "evidence"
+        assert contract.claims == []
