@@ -1,1 +1,1 @@
-"""WohnenPlus notifications: German messages for every step, over inbox, email and webhooks."""
+"""WohnenPlus notifications service."""

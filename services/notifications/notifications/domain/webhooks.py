@@ -34,6 +34,8 @@ def validate_webhook_url(url: str, *, allow_local_http: bool = False) -> str:
         port = parts.port
     except ValueError as error:
         raise InvalidWebhookUrl(f"not a URL: {error}") from None
+    if parts.scheme not in ("https", "http"):
+        raise InvalidWebhookUrl("URL must use https")
     host = (parts.hostname or "").lower()
     if not host:
         raise InvalidWebhookUrl("URL has no host")
