@@ -1,1 +1,1 @@
-"""WohnenPlus support service: caseworkers, support cases, plans, appointments, iCalendar feeds."""
+"""WohnenPlus support service."""

@@ -1,0 +1,151 @@
+"""Bearer tokens: RS256 JWTs verified against a configured public key or an identity provider's JWKS.
+
+In development a key pair is created under `var/jwt/` on first use and `wohnenplus token` mints
+tokens with it. The algorithm list is fixed (never taken from the token header) and `exp`, `aud`,
+`iss` and `sub` are required, so `alg: none`, HS256-with-the-public-key and tokens without expiry
+are all refused.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from servicekit.settings import Settings
+
+ALGORITHMS = ["RS256"]
+ROLES = frozenset({"staff", "caseworker", "finance", "admin", "company", "dpo"})
+
+
+class InvalidToken(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Principal:
+    sub: str
+    roles: frozenset[str]
+    company_id: str | None = None
+    name: str | None = None
+
+    def has_any(self, *roles: str) -> bool:
+        return bool(self.roles.intersection(roles))
+
+    @property
+    def is_company(self) -> bool:
+        """A company principal sees only its own rows; staff roles are never company-scoped."""
+        return "company" in self.roles and not self.roles.intersection({"staff", "admin", "finance"})
+
+    @property
+    def role(self) -> str:
+        """The most privileged role, for the audit trail."""
+        for role in ("admin", "staff", "finance", "dpo", "caseworker", "company"):
+            if role in self.roles:
+                return role
+        return "none"
+
+
+def ensure_dev_keys(var_dir: Path) -> tuple[Path, Path]:
+    """Create the development key pair once; concurrent first starts agree on one pair."""
+    key_dir = var_dir / "jwt"
+    private, public = key_dir / "dev-private.pem", key_dir / "dev-public.pem"
+    if private.exists() and public.exists():
+        return private, public
+    var_dir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=var_dir, prefix=".jwt-"))
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    (staging / "dev-private.pem").write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    os.chmod(staging / "dev-private.pem", 0o600)
+    (staging / "dev-public.pem").write_bytes(
+        key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
+    try:
+        os.rename(staging, key_dir)  # atomic; fails if another process got there first
+    except OSError:
+        shutil.rmtree(staging, ignore_errors=True)
+    return private, public
+
+
+class TokenVerifier:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._jwks = jwt.PyJWKClient(settings.jwt_jwks_url, cache_keys=True) if settings.jwt_jwks_url else None
+        self._public_key: bytes | None = None
+
+    def _key_for(self, token: str):
+        if self._jwks is not None:
+            return self._jwks.get_signing_key_from_jwt(token).key
+        if self._public_key is None:
+            path = self.settings.jwt_public_key_file or ensure_dev_keys(self.settings.var_dir)[1]
+            self._public_key = Path(path).read_bytes()
+        return self._public_key
+
+    def verify(self, token: str) -> Principal:
+        try:
+            claims = jwt.decode(
+                token,
+                self._key_for(token),
+                algorithms=ALGORITHMS,
+                audience=self.settings.jwt_audience,
+                issuer=self.settings.jwt_issuer,
+                leeway=10,
+                options={"require": ["exp", "aud", "iss", "sub"]},
+            )
+        except (jwt.PyJWTError, ValueError) as exc:
+            raise InvalidToken(type(exc).__name__) from exc
+        roles = claims.get("roles") or []
+        if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
+            raise InvalidToken("roles must be a list of strings")
+        company_id = claims.get("company_id")
+        if "company" in roles and not company_id:
+            raise InvalidToken("a company token needs company_id")
+        return Principal(
+            sub=str(claims["sub"]),
+            roles=frozenset(r for r in roles if r in ROLES),
+            company_id=str(company_id) if company_id else None,
+            name=claims.get("name"),
+        )
+
+
+def mint_token(
+    settings: Settings,
+    *,
+    sub: str,
+    roles: list[str],
+    company_id: str | None = None,
+    name: str | None = None,
+    ttl_seconds: int = 8 * 3600,
+) -> str:
+    """A development token signed with the dev private key (production tokens come from the IdP)."""
+    unknown = set(roles) - ROLES
+    if unknown:
+        raise ValueError(f"unknown roles: {', '.join(sorted(unknown))}")
+    private = settings.jwt_private_key_file
+    if not private.exists():
+        private = ensure_dev_keys(settings.var_dir)[0]
+    now = int(time.time())
+    claims = {
+        "sub": sub,
+        "roles": roles,
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+        "iat": now,
+        "exp": now + ttl_seconds,
+        "jti": str(uuid.uuid4()),
+    }
+    if company_id:
+        claims["company_id"] = company_id
+    if name:
+        claims["name"] = name
+    return jwt.encode(claims, private.read_bytes(), algorithm="RS256")

@@ -1,0 +1,145 @@
+"""The outbox relay: publishes committed outbox rows with publisher confirms, then marks them sent.
+
+A row is marked only after the broker confirmed it; a crash in between re-publishes the same
+message (same message_id) later, which the consumers' inboxes absorb. On PostgreSQL the batch is
+claimed with FOR UPDATE SKIP LOCKED, so several relays never publish the same row at the same time.
+SQLite has no row locks: run one relay per SQLite database.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from datetime import datetime, timezone
+
+import pika
+import structlog
+from pika.exceptions import NackError, UnroutableError
+from sqlalchemy import func, select, update
+
+from servicekit import metrics
+from servicekit.bus import topology
+from servicekit.bus.connection import RECOVERABLE, close_quietly, connect
+from servicekit.bus.envelope import Event
+from servicekit.db.database import Database
+from servicekit.db.tables import outbox
+from servicekit.settings import Settings
+
+log = structlog.get_logger("servicekit.relay")
+
+
+class RelayFault(RuntimeError):
+    """Raised by the fault-injection switch: the relay dies between publish and marking sent."""
+
+
+class OutboxRelay:
+    def __init__(self, db: Database, settings: Settings, *, batch_size: int = 200) -> None:
+        self.db = db
+        self.settings = settings
+        self.batch_size = batch_size
+        self._connection: pika.BlockingConnection | None = None
+        self._channel = None
+        # For chaos tests only: die after publishing, before the rows are marked sent.
+        self._fault_after_publish = os.environ.get("OUTBOX_FAULT_AFTER_PUBLISH") == "1"
+
+    def _ensure_channel(self):
+        if self._channel is None or not self._channel.is_open:
+            close_quietly(self._connection)
+            self._connection = connect(self.settings.bus_url, f"{self.settings.service}-relay")
+            channel = self._connection.channel()
+            topology.declare_exchanges(channel, self.settings)
+            channel.confirm_delivery()
+            self._channel = channel
+        return self._channel
+
+    def close(self) -> None:
+        close_quietly(self._connection)
+        self._connection = None
+        self._channel = None
+
+    def publish_batch(self) -> int:
+        """Publish up to `batch_size` pending rows; returns how many the broker confirmed."""
+        channel = self._ensure_channel()
+        with self.db.session() as session, session.begin():
+            rows = session.execute(
+                select(outbox.c.id, outbox.c.type, outbox.c.body)
+                .where(outbox.c.published_at.is_(None))
+                .order_by(outbox.c.created_at, outbox.c.id)
+                .limit(self.batch_size)
+                .with_for_update(skip_locked=True)
+            ).all()
+            if not rows:
+                return 0
+            confirmed: list[str] = []
+            refused: list[str] = []
+            for row in rows:
+                event = Event.from_json(row.body)
+                try:
+                    channel.basic_publish(
+                        self.settings.exchange,
+                        routing_key=row.type,
+                        body=row.body.encode("utf-8"),
+                        properties=event.properties(),
+                        mandatory=True,
+                    )
+                except (UnroutableError, NackError) as exc:
+                    metrics.PUBLISH_FAILURES.labels(self.settings.service, type(exc).__name__).inc()
+                    refused.append(row.id)
+                    continue
+                confirmed.append(row.id)
+                metrics.EVENTS_PUBLISHED.labels(self.settings.service, row.type).inc()
+            if self._fault_after_publish and confirmed:
+                raise RelayFault("fault injected between publish and marking sent")
+            now = datetime.now(timezone.utc)
+            if confirmed:
+                session.execute(
+                    update(outbox)
+                    .where(outbox.c.id.in_(confirmed))
+                    .values(published_at=now, attempts=outbox.c.attempts + 1)
+                )
+            if refused:
+                session.execute(
+                    update(outbox).where(outbox.c.id.in_(refused)).values(attempts=outbox.c.attempts + 1)
+                )
+        return len(confirmed)
+
+    def observe_backlog(self) -> None:
+        with self.db.session() as session:
+            count, oldest = session.execute(
+                select(func.count(), func.min(outbox.c.created_at)).where(outbox.c.published_at.is_(None))
+            ).one()
+        metrics.OUTBOX_PENDING.labels(self.settings.service).set(count)
+        age = 0.0
+        if oldest is not None:
+            if oldest.tzinfo is None:
+                oldest = oldest.replace(tzinfo=timezone.utc)
+            age = (datetime.now(timezone.utc) - oldest).total_seconds()
+        metrics.OUTBOX_OLDEST_AGE.labels(self.settings.service).set(max(age, 0.0))
+
+    def run(self, stop: threading.Event, *, idle_wait: float = 0.05) -> None:
+        """Relay until `stop` is set; survives broker and database outages with back-off."""
+        backoff = 0.5
+        last_observed = 0.0
+        while not stop.is_set():
+            try:
+                published = self.publish_batch()
+                backoff = 0.5
+                if time.monotonic() - last_observed > 5:
+                    self.observe_backlog()
+                    last_observed = time.monotonic()
+                if published < self.batch_size:
+                    stop.wait(idle_wait)
+            except RECOVERABLE as exc:
+                log.warning("relay.broker_unavailable", error=type(exc).__name__, retry_in=backoff)
+                self.close()
+                stop.wait(backoff)
+                backoff = min(backoff * 2, 10.0)
+            except RelayFault:
+                raise
+            except Exception as exc:  # database away, etc.: keep the loop alive
+                log.warning("relay.error", error=type(exc).__name__, retry_in=backoff)
+                self.close()
+                stop.wait(backoff)
+                backoff = min(backoff * 2, 10.0)
+        self.close()

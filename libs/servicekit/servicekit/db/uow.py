@@ -1,0 +1,113 @@
+"""Unit of work: one transaction in which state changes, their events and their audit entries commit
+together (the transactional outbox), or none of them do."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import insert
+from sqlalchemy.orm import Session
+
+from servicekit.bus.envelope import Event
+from servicekit.clock import Clock, SystemClock
+from servicekit.db.database import Database
+from servicekit.db.tables import audit_log, outbox
+
+
+class UnitOfWork:
+    """`with UnitOfWork(db, "matching", actor=...) as uow: ...; uow.commit()`
+
+    Nothing is written unless `commit()` is called; leaving the block rolls back whatever is left.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        source: str,
+        *,
+        correlation_id: str | None = None,
+        actor: str = "system",
+        actor_role: str = "system",
+        clock: Clock | None = None,
+    ) -> None:
+        self.db = db
+        self.source = source
+        self.correlation_id = correlation_id or str(uuid.uuid4())
+        self.actor = actor
+        self.actor_role = actor_role
+        self.clock = clock or SystemClock()
+        self.session: Session
+        self.published: list[Event] = []
+
+    def __enter__(self) -> "UnitOfWork":
+        self.session = self.db.session()
+        self.published = []
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        # Detach what was loaded before rolling back, so views can still serialise the objects they
+        # return (a rollback would expire them). Lazy relationships must be loaded inside the block.
+        self.session.expunge_all()
+        self.session.rollback()
+        self.session.close()
+
+    def now(self) -> datetime:
+        """The unit of work's clock: injectable, so rules and jobs can be tested at any date."""
+        return self.clock.now()
+
+    def publish(self, event_type: str, data: dict[str, Any], *, occurred_at: datetime | None = None) -> Event:
+        """Record an event in the outbox; the relay publishes it after this transaction commits."""
+        event = Event(
+            type=event_type,
+            data=data,
+            source=self.source,
+            correlation_id=self.correlation_id,
+            occurred_at=occurred_at or datetime.now(timezone.utc),
+        )
+        self.session.flush()  # the state change first, so a failing constraint never leaves a lone event
+        self.session.execute(
+            insert(outbox).values(
+                id=event.id,
+                type=event.type,
+                correlation_id=event.correlation_id,
+                body=event.to_json(),
+                created_at=datetime.now(timezone.utc),
+                attempts=0,
+            )
+        )
+        self.published.append(event)
+        return event
+
+    def audit(
+        self,
+        entity: str,
+        entity_id: Any,
+        action: str,
+        *,
+        from_state: str | None = None,
+        to_state: str | None = None,
+        detail: dict[str, Any] | None = None,
+    ) -> None:
+        """Append to the audit trail: who did what to which entity, in this same transaction."""
+        self.session.execute(
+            insert(audit_log).values(
+                at=datetime.now(timezone.utc),
+                actor=self.actor,
+                actor_role=self.actor_role,
+                entity=entity,
+                entity_id=str(entity_id),
+                action=action,
+                from_state=from_state,
+                to_state=to_state,
+                detail=detail,
+                correlation_id=self.correlation_id,
+            )
+        )
+
+    def commit(self) -> None:
+        self.session.commit()
+
+    def rollback(self) -> None:
+        self.session.rollback()

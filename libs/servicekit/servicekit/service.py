@@ -1,0 +1,74 @@
+"""What a service declares about itself; servicekit builds its web app and worker from this."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from importlib import import_module
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Iterable
+
+if TYPE_CHECKING:
+    from flask_smorest import Api
+    from prometheus_client.core import Metric
+    from sqlalchemy.orm import Session
+
+    from servicekit.bus.envelope import Event
+    from servicekit.db.uow import UnitOfWork
+    from servicekit.worker import JobContext
+
+Handler = Callable[["UnitOfWork", "Event"], None]
+"""An event handler: runs inside the unit of work whose transaction also records the inbox entry."""
+
+
+@dataclass(frozen=True)
+class Job:
+    """A periodic job of the worker (expire proposals, book appointments, send mail, ...)."""
+
+    name: str
+    every_seconds: float
+    run: Callable[["JobContext"], Any]
+
+
+@dataclass
+class Service:
+    name: str
+    package: str
+    web_port: int
+    worker_metrics_port: int
+    title: str
+    description: str = ""
+    register_api: Callable[["Api"], None] | None = None
+    handlers: dict[str, Handler] = field(default_factory=dict)
+    jobs: list[Job] = field(default_factory=list)
+    # Business gauges read from the database when Prometheus scrapes the worker.
+    collectors: list[Callable[["Session"], Iterable["Metric"]]] = field(default_factory=list)
+    # Called once per app with the Flask app, e.g. to attach the service's configuration.
+    configure_app: Callable[[Any], None] | None = None
+
+    @property
+    def bindings(self) -> list[str]:
+        return sorted(self.handlers)
+
+    @property
+    def migrations_dir(self) -> Path:
+        return Path(import_module(self.package).__file__).parent / "migrations"
+
+    @property
+    def worker_consumer_name(self) -> str:
+        return f"{self.name}.events"
+
+
+def discover() -> dict[str, Service]:
+    """Every installed service, via the `wohnenplus.services` entry point group."""
+    found: dict[str, Service] = {}
+    for ep in entry_points(group="wohnenplus.services"):
+        found[ep.name] = ep.load()
+    return dict(sorted(found.items(), key=lambda kv: kv[1].web_port))
+
+
+def load(name: str) -> Service:
+    services = discover()
+    if name not in services:
+        raise KeyError(f"unknown service {name!r}; installed: {', '.join(services) or 'none'}")
+    return services[name]

@@ -1,0 +1,19 @@
+"""Test helpers for services, in the spirit of nameko's: real PostgreSQL and RabbitMQ, isolated per
+test run by database name and broker prefix, and cleaned up afterwards.
+
+Use it from a service's `tests/conftest.py`:
+
+    pytest_plugins = ["servicekit.testing.plugin"]
+
+    @pytest.fixture(scope="session")
+    def service():
+        from matching.service import service
+        return service
+
+Fixtures: `settings`, `db`, `app`, `client`, `clock`, `tokens`, `worker`, `bus` (publish events and
+capture what the service publishes), and `wait_until` for eventually-true assertions.
+"""
+
+from servicekit.testing.helpers import BusProbe, TestClock, Tokens, wait_until
+
+__all__ = ["BusProbe", "TestClock", "Tokens", "wait_until"]

@@ -1,0 +1,20 @@
+"""gunicorn settings for every web process. The CLI sets PROMETHEUS_MULTIPROC_DIR (emptied at start)
+before gunicorn starts, so all workers write their metrics to files that /metrics aggregates."""
+
+import os
+
+from prometheus_client import multiprocess
+
+bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+worker_class = "sync"
+timeout = 30
+graceful_timeout = 20
+keepalive = 5
+accesslog = None  # servicekit logs each request as JSON, without query strings
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "0"))
+max_requests_jitter = 50
+
+
+def child_exit(server, worker):
+    multiprocess.mark_process_dead(worker.pid)

@@ -1,0 +1,84 @@
+"""Every error answers `application/problem+json` (RFC 9457): a clear title and detail, the field
+errors for invalid input, and never a stack trace."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import structlog
+from flask import Flask, Response, request
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException
+
+from servicekit.errors import Problem
+
+log = structlog.get_logger("servicekit.web")
+
+PROBLEM_JSON = "application/problem+json"
+
+
+def problem_response(status: int, title: str, detail: str, *, errors: Any = None, **extra: Any) -> Response:
+    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+    if errors:
+        body["errors"] = errors
+    body["instance"] = request.path
+    body.update(extra)
+    response = Response(json.dumps(body, ensure_ascii=False), status=status, mimetype=PROBLEM_JSON)
+    return response
+
+
+def _describe_http(exc: HTTPException) -> Response:
+    data = getattr(exc, "data", None) or {}
+    errors = data.get("messages")
+    status = exc.code or 500
+    if status == 422 and errors:
+        fields = ", ".join(_field_paths(errors)) or "input"
+        detail = f"The request has invalid fields: {fields}."
+    elif status == 400 and errors:
+        detail = "The request body is not valid JSON." if "json" in errors else str(exc.description)
+    else:
+        detail = data.get("message") or exc.description or exc.name
+    response = problem_response(status, exc.name, detail, errors=errors)
+    for header, value in (data.get("headers") or {}).items():
+        response.headers[header] = value
+    if status == 405 and hasattr(exc, "valid_methods") and exc.valid_methods:
+        response.headers["Allow"] = ", ".join(exc.valid_methods)
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="wohnenplus"'
+    return response
+
+
+def _field_paths(errors: Any, prefix: str = "") -> list[str]:
+    if not isinstance(errors, dict):
+        return [prefix] if prefix else []
+    paths: list[str] = []
+    for key, value in errors.items():
+        location = key if not prefix else f"{prefix}.{key}"
+        if prefix == "" and key in ("json", "query", "path", "headers", "form", "files"):
+            paths += _field_paths(value, "")
+        elif isinstance(value, dict):
+            paths += _field_paths(value, location)
+        else:
+            paths.append(location)
+    return paths
+
+
+def install(app: Flask) -> None:
+    @app.errorhandler(Problem)
+    def _problem(exc: Problem):
+        return problem_response(exc.status, exc.title, exc.detail, errors=exc.errors, **exc.extra)
+
+    @app.errorhandler(OperationalError)
+    def _database_away(exc: OperationalError):
+        log.error("web.database_unavailable", error=type(exc.orig).__name__ if exc.orig else "OperationalError")
+        response = problem_response(503, "Service Unavailable", "The database is not reachable; try again shortly.")
+        response.headers["Retry-After"] = "5"
+        return response
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        if isinstance(exc, HTTPException):
+            return _describe_http(exc)
+        log.exception("web.unhandled", error=type(exc).__name__)
+        return problem_response(500, "Internal Server Error", "An unexpected error occurred; it has been logged.")

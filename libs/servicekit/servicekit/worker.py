@@ -1,0 +1,142 @@
+"""The worker process of a service: event consumer, outbox relay and periodic jobs, each in its own
+thread with its own broker connection (pika connections are not thread-safe), plus a /metrics port."""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Iterator
+
+import structlog
+from prometheus_client import REGISTRY, start_http_server
+from prometheus_client.registry import Collector
+
+from servicekit import metrics
+from servicekit.bus.consumer import Consumer
+from servicekit.bus.relay import OutboxRelay
+from servicekit.clock import Clock, SystemClock
+from servicekit.db.database import Database
+from servicekit.db.uow import UnitOfWork
+from servicekit.logs import configure_logging
+from servicekit.service import Job, Service
+from servicekit.settings import Settings
+
+log = structlog.get_logger("servicekit.worker")
+
+
+@dataclass
+class JobContext:
+    """What a periodic job gets: the database, settings, the clock and units of work."""
+
+    service: Service
+    settings: Settings
+    db: Database
+    clock: Clock
+
+    def now(self):
+        return self.clock.now()
+
+    @contextmanager
+    def uow(self, actor: str | None = None) -> Iterator[UnitOfWork]:
+        with UnitOfWork(
+            self.db, self.service.name, actor=actor or "system", actor_role="system", clock=self.clock
+        ) as uow:
+            yield uow
+
+
+def run_job(job: Job, ctx: JobContext) -> None:
+    started = time.perf_counter()
+    try:
+        job.run(ctx)
+        metrics.JOB_RUNS.labels(ctx.service.name, job.name, "ok").inc()
+    except Exception as exc:
+        metrics.JOB_RUNS.labels(ctx.service.name, job.name, "error").inc()
+        log.exception("job.failed", job=job.name, error=type(exc).__name__)
+    finally:
+        metrics.JOB_LATENCY.labels(ctx.service.name, job.name).observe(time.perf_counter() - started)
+
+
+def run_jobs(jobs: list[Job], ctx: JobContext, stop: threading.Event) -> None:
+    next_run = {job.name: 0.0 for job in jobs}
+    while not stop.is_set():
+        for job in jobs:
+            if time.monotonic() >= next_run[job.name]:
+                run_job(job, ctx)
+                next_run[job.name] = time.monotonic() + job.every_seconds
+        stop.wait(min([max(0.05, t - time.monotonic()) for t in next_run.values()], default=1.0))
+
+
+class _ServiceCollector(Collector):
+    """Business gauges computed from the service's database at scrape time."""
+
+    def __init__(self, service: Service, db: Database) -> None:
+        self.service = service
+        self.db = db
+
+    def collect(self):
+        if not self.service.collectors:
+            return
+        try:
+            with self.db.session() as session:
+                for collect in self.service.collectors:
+                    yield from collect(session)
+        except Exception as exc:  # a scrape must never crash because the database blinked
+            log.warning("metrics.collect_failed", error=type(exc).__name__)
+
+
+class Worker:
+    def __init__(self, service: Service, settings: Settings, *, db: Database | None = None, clock: Clock | None = None):
+        self.service = service
+        self.settings = settings
+        self.db = db or Database(settings.database_url)
+        self.clock = clock or SystemClock()
+        self.stop = threading.Event()
+        self.threads: list[threading.Thread] = []
+        self.consumer = Consumer(self.db, settings, service.handlers, clock=self.clock)
+        self.relay = OutboxRelay(self.db, settings)
+        self.context = JobContext(service, settings, self.db, self.clock)
+
+    def start(self, *, consume: bool = True, relay: bool = True, jobs: bool = True) -> "Worker":
+        parts = []
+        if consume and self.service.handlers:
+            parts.append(("consumer", self.consumer.run))
+        if relay:
+            parts.append(("relay", self.relay.run))
+        if jobs and self.service.jobs:
+            parts.append(("jobs", lambda stop: run_jobs(self.service.jobs, self.context, stop)))
+        for name, target in parts:
+            thread = threading.Thread(target=target, args=(self.stop,), name=f"{self.service.name}-{name}", daemon=True)
+            thread.start()
+            self.threads.append(thread)
+        return self
+
+    def shutdown(self, timeout: float = 10.0) -> None:
+        self.stop.set()
+        for thread in self.threads:
+            thread.join(timeout)
+        self.threads.clear()
+
+
+def main(service: Service, settings: Settings) -> None:
+    configure_logging(service.name, settings.log_level)
+    worker = Worker(service, settings)
+    REGISTRY.register(_ServiceCollector(service, worker.db))
+    start_http_server(settings.worker_metrics_port)
+
+    def _terminate(signum, _frame):
+        log.info("worker.stopping", signal=signum)
+        worker.stop.set()
+
+    signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGINT, _terminate)
+    worker.start()
+    log.info("worker.started", service=service.name, metrics_port=settings.worker_metrics_port)
+    while not worker.stop.is_set():
+        worker.stop.wait(1.0)
+        if not all(t.is_alive() for t in worker.threads):
+            log.error("worker.thread_died")
+            worker.stop.set()
+    worker.shutdown()

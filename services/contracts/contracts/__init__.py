@@ -1,0 +1,1 @@
+"""WohnenPlus contracts service."""

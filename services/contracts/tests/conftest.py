@@ -1,0 +1,10 @@
+import pytest
+
+pytest_plugins = ["servicekit.testing.plugin"]
+
+
+@pytest.fixture(scope="session")
+def service():
+    from contracts.service import service
+
+    return service

@@ -1,0 +1,20 @@
+"""Handlers of the events matching consumes. Each runs inside the consumer's unit of work, whose
+transaction also records the inbox entry: a redelivered event has no second effect."""
+
+from __future__ import annotations
+
+from servicekit.bus import Event
+from servicekit.db import UnitOfWork
+
+from matching.models import Household
+
+
+def contract_terminated(uow: UnitOfWork, event: Event) -> None:
+    """The household's tenancy in the program ended early: it leaves the program's books here too."""
+    household = uow.session.get(Household, str(event.data["household_id"]))
+    if household is None or household.status == "left_program":
+        return
+    previous = household.status
+    household.status = "left_program"
+    uow.audit("household", household.id, "left_program", from_state=previous, to_state="left_program",
+              detail={"reason": event.data.get("reason")})
