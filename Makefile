@@ -1,0 +1,47 @@
+# WohnenPlus — `make run` starts the whole system, `make test` runs every test. Both set up from nothing.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+SERVICES := matching contracts support notifications
+PYTEST := $(abspath $(BIN))/python -m pytest -q -p no:cacheprovider
+
+.PHONY: install run test test-kit test-services test-e2e bench broker migrate token clean
+
+$(BIN)/.installed: constraints.txt libs/servicekit/pyproject.toml $(foreach s,$(SERVICES),services/$(s)/pyproject.toml)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -c constraints.txt -e 'libs/servicekit[test]' $(foreach s,$(SERVICES),-e services/$(s)) honcho
+	touch $@
+
+install: $(BIN)/.installed
+
+broker:
+	@bash scripts/ensure-services.sh
+
+migrate: install
+	$(BIN)/wohnenplus keys
+	$(BIN)/wohnenplus migrate
+
+run: install broker migrate
+	@echo "Starting all eight processes (Ctrl-C stops them) ..."
+	$(BIN)/honcho start -f Procfile
+
+test: install broker test-kit test-services test-e2e
+
+test-kit: install
+	cd libs/servicekit && $(PYTEST) tests
+
+test-services: install
+	@set -e; for s in $(SERVICES); do echo "== $$s"; (cd services/$$s && $(PYTEST) tests); done
+
+test-e2e: install
+	$(PYTEST) tests
+
+bench: install broker
+	$(BIN)/python benchmarks/run.py
+
+token: install
+	@$(BIN)/wohnenplus token --role $(or $(ROLE),staff) $(if $(COMPANY),--company-id $(COMPANY))
+
+clean:
+	rm -rf var

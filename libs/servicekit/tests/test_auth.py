@@ -1,0 +1,96 @@
+"""Bearer tokens: only well-formed RS256 tokens from our issuer for our audience get in."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+import uuid
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+NOTE_PATH = "/api/v1/notes"
+
+
+def _claims(settings, **overrides):
+    now = int(time.time())
+    claims = {"sub": "u1", "roles": ["staff"], "iss": settings.jwt_issuer, "aud": settings.jwt_audience,
+              "iat": now, "exp": now + 300}
+    claims.update(overrides)
+    return {k: v for k, v in claims.items() if v is not None}
+
+
+def _sign(settings, claims, key=None, algorithm="RS256"):
+    key = key or settings.jwt_private_key_file.read_bytes()
+    return jwt.encode(claims, key, algorithm=algorithm)
+
+
+def _other_key():
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def _hand_made(header: dict, claims: dict, secret: bytes | None) -> str:
+    """Tokens no honest library would make (PyJWT refuses to), built by hand as an attacker would."""
+    signing_input = f"{_b64(json.dumps(header).encode())}.{_b64(json.dumps(claims).encode())}"
+    signature = _b64(hmac.new(secret, signing_input.encode(), hashlib.sha256).digest()) if secret else ""
+    return f"{signing_input}.{signature}"
+
+
+BAD_TOKENS = {
+    "expired": lambda s: _sign(s, _claims(s, exp=int(time.time()) - 3600)),
+    "no expiry": lambda s: _sign(s, _claims(s, exp=None)),
+    "wrong audience": lambda s: _sign(s, _claims(s, aud="someone-else")),
+    "wrong issuer": lambda s: _sign(s, _claims(s, iss="https://evil.example")),
+    "wrong signature": lambda s: _sign(s, _claims(s), key=_other_key()),
+    "alg none": lambda s: _hand_made({"alg": "none", "typ": "JWT"}, _claims(s), None),
+    "HS256 with the public key": lambda s: _hand_made(
+        {"alg": "HS256", "typ": "JWT"}, _claims(s), (s.var_dir / "jwt" / "dev-public.pem").read_bytes()),
+    "garbage": lambda s: "not.a.token",
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_TOKENS))
+def test_bad_tokens_are_rejected_with_401(client, settings, case):
+    token = BAD_TOKENS[case](settings)
+    response = client.post(NOTE_PATH, json={"company_id": "c", "text": "x"},
+                           headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 401
+    assert response.content_type == "application/problem+json"
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_missing_token_is_401_and_wrong_role_is_403(client, tokens):
+    assert client.post(NOTE_PATH, json={"company_id": "c", "text": "x"}).status_code == 401
+    response = client.post(NOTE_PATH, json={"company_id": "c", "text": "x"}, headers=tokens.headers("caseworker"))
+    assert response.status_code == 403 and response.json["title"] == "Forbidden"
+
+
+def test_a_good_token_gets_in(client, tokens, settings):
+    assert client.post(NOTE_PATH, json={"company_id": "c", "text": "x"}, headers=tokens.staff()).status_code == 201
+    token = _sign(settings, _claims(settings))
+    assert client.post(NOTE_PATH, json={"company_id": "c", "text": "y"},
+                       headers={"Authorization": f"Bearer {token}"}).status_code == 201
+
+
+def test_a_company_token_without_company_id_is_refused(client, settings):
+    token = _sign(settings, _claims(settings, roles=["company"]))
+    assert client.get(f"{NOTE_PATH}/{uuid.uuid4()}", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+
+
+def test_another_companys_object_is_indistinguishable_from_a_missing_one(client, tokens):
+    note = client.post(NOTE_PATH, json={"company_id": "A", "text": "x"}, headers=tokens.staff()).json
+    assert client.get(f"{NOTE_PATH}/{note['id']}", headers=tokens.company("A")).status_code == 200
+    theirs = client.get(f"{NOTE_PATH}/{note['id']}", headers=tokens.company("B"))
+    missing = client.get(f"{NOTE_PATH}/{uuid.uuid4()}", headers=tokens.company("B"))
+    assert theirs.status_code == missing.status_code == 404
+    assert theirs.json["detail"] == missing.json["detail"]

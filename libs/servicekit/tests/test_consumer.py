@@ -1,0 +1,58 @@
+"""The consumer with its inbox, retries and dead letters, against the real broker."""
+
+from __future__ import annotations
+
+import uuid
+
+import pika
+from prometheus_client import REGISTRY
+
+from servicekit.bus.deadletters import list_dead_letters, replay_dead_letters
+from servicekit.testing import wait_until
+
+from conftest import FIXED, note_count
+
+
+def _consumed(event_type: str, outcome: str) -> float:
+    return REGISTRY.get_sample_value(
+        "bus_events_consumed_total", {"service": "kittest", "type": event_type, "outcome": outcome}
+    ) or 0
+
+
+def test_the_same_message_delivered_twice_has_one_effect(db, worker, bus):
+    before = _consumed("kit.note.copied", "duplicate")
+    event = bus.publish("kit.note.copied", {"id": str(uuid.uuid4()), "company_id": "c", "text": "hallo"})
+    bus.publish("kit.note.copied", event.data, event_id=event.id)
+    wait_until(lambda: _consumed("kit.note.copied", "duplicate") == before + 1)
+    assert note_count(db, id=event.data["id"]) == 1
+
+
+def test_a_failing_handler_ends_in_the_dlq_and_replay_brings_it_back(db, worker, bus, settings):
+    FIXED["flaky"] = False
+    poison = bus.publish("kit.flaky.happened", {"id": str(uuid.uuid4())})
+    healthy = bus.publish("kit.note.copied", {"id": str(uuid.uuid4()), "company_id": "c", "text": "weiter"})
+
+    wait_until(lambda: note_count(db, id=healthy.data["id"]) == 1)  # the flow goes on meanwhile
+    wait_until(lambda: bus.queue_depth(settings.dead_letter_queue) == 1, timeout=15)
+    assert _consumed("kit.flaky.happened", "retried") >= len(settings.retry_delays_ms)
+    [letter] = list_dead_letters(settings)
+    assert letter.message_id == poison.id and letter.type == "kit.flaky.happened" and letter.reason == "rejected"
+    assert bus.queue_depth(settings.dead_letter_queue) == 1  # listing does not remove
+
+    FIXED["flaky"] = True  # the bug is fixed
+    try:
+        assert replay_dead_letters(settings) == 1
+        wait_until(lambda: note_count(db, id=poison.data["id"]) == 1)
+        assert bus.queue_depth(settings.dead_letter_queue) == 0
+    finally:
+        FIXED["flaky"] = False
+
+
+def test_malformed_and_unknown_messages_go_straight_to_the_dlq(db, worker, bus, settings):
+    bus.publish_raw(b"{not json", pika.BasicProperties(message_id="m1", type="kit.note.copied"),
+                    routing_key="kit.note.copied")
+    bus.publish_raw(b'{"id": "not-a-uuid", "data": {}}', routing_key="kit.note.copied")
+    healthy = bus.publish("kit.note.copied", {"id": str(uuid.uuid4()), "company_id": "c", "text": "ok"})
+    wait_until(lambda: note_count(db, id=healthy.data["id"]) == 1)
+    wait_until(lambda: bus.queue_depth(settings.dead_letter_queue) == 2)
+    assert worker.threads and all(t.is_alive() for t in worker.threads)

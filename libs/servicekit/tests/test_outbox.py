@@ -1,0 +1,107 @@
+"""The transactional outbox and its relay against the real broker (and PostgreSQL when present)."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import uuid
+from collections import Counter
+
+import pytest
+from sqlalchemy import func, select, update
+
+from servicekit.bus.relay import OutboxRelay
+from servicekit.db import UnitOfWork, outbox
+from servicekit.testing import wait_until
+
+
+def _write_events(db, n: int, event_type: str = "kit.note.added") -> list[str]:
+    ids = []
+    with UnitOfWork(db, "kittest") as unit:
+        for i in range(n):
+            ids.append(unit.publish(event_type, {"i": i}).id)
+        unit.commit()
+    return ids
+
+
+def _pending(db) -> int:
+    with db.session() as s:
+        return s.scalar(select(func.count()).select_from(outbox).where(outbox.c.published_at.is_(None)))
+
+
+def test_state_change_and_event_commit_together_or_not_at_all(db):
+    with UnitOfWork(db, "kittest") as unit:
+        unit.publish("kit.note.added", {"i": 1})
+        # leaving the block without commit: neither the event nor anything else is written
+    assert _pending(db) == 0
+
+
+def test_an_event_written_while_the_broker_is_down_is_published_when_it_is_back(db, settings, bus):
+    capture = bus.capture("kit.#")
+    [event_id] = _write_events(db, 1)
+
+    down = OutboxRelay(db, dataclasses.replace(settings, bus_url="amqp://guest:guest@127.0.0.1:1/%2F"))
+    stop = threading.Event()
+    thread = threading.Thread(target=down.run, args=(stop,), kwargs={"idle_wait": 0.01})
+    thread.start()
+    stop.wait(1.0)
+    stop.set()
+    thread.join()
+    assert _pending(db) == 1  # nothing was marked sent without a broker
+
+    assert OutboxRelay(db, settings).publish_batch() == 1
+    assert capture.wait_for("kit.note.added")["id"] == event_id
+    assert _pending(db) == 0
+
+
+def test_a_message_the_broker_refuses_stays_pending(db, settings, bus):
+    # A queue that rejects every publish makes the broker nack: the relay must not mark the row.
+    refusing = f"{settings.bus_prefix}refusing"
+    bus._channel.queue_declare(refusing, arguments={"x-max-length": 0, "x-overflow": "reject-publish"})
+    bus._channel.queue_bind(refusing, settings.exchange, routing_key="kit.refused")
+    try:
+        _write_events(db, 1, "kit.refused")
+        relay = OutboxRelay(db, settings)
+        assert relay.publish_batch() == 0
+        relay.close()
+        assert _pending(db) == 1
+        with db.session() as s:
+            assert s.scalar(select(outbox.c.attempts)) == 1
+    finally:
+        bus._channel.queue_delete(refusing)
+
+
+def test_republishing_keeps_the_message_id(db, settings, bus):
+    capture = bus.capture("kit.#")
+    [event_id] = _write_events(db, 1)
+    relay = OutboxRelay(db, settings)
+    relay.publish_batch()
+    with db.session() as s:  # as if the relay had died between the confirm and marking the row
+        s.execute(update(outbox).values(published_at=None))
+        s.commit()
+    relay.publish_batch()
+    relay.close()
+    wait_until(lambda: len(capture.of_type("kit.note.added")) == 2)
+    assert [e["id"] for e in capture.of_type("kit.note.added")] == [event_id, event_id]
+
+
+def test_two_relays_on_postgresql_never_publish_the_same_row(db, settings, bus):
+    if not db.is_postgres:
+        pytest.skip("row locking (FOR UPDATE SKIP LOCKED) exists only on PostgreSQL")
+    capture = bus.capture("kit.#")
+    ids = _write_events(db, 1500)
+    relays = [OutboxRelay(db, settings, batch_size=50) for _ in range(2)]
+    stop = threading.Event()
+    threads = [threading.Thread(target=r.run, args=(stop,), kwargs={"idle_wait": 0.01}) for r in relays]
+    for t in threads:
+        t.start()
+    try:
+        wait_until(lambda: _pending(db) == 0, timeout=60)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+    wait_until(lambda: len(capture.of_type("kit.note.added")) >= 1500, timeout=30)
+    published = Counter(e["id"] for e in capture.of_type("kit.note.added"))
+    assert set(published) == set(ids)
+    assert max(published.values()) == 1, "a row was published twice"
