@@ -10,7 +10,7 @@ PYTEST := $(abspath $(BIN))/python -m pytest -q -p no:cacheprovider
 $(BIN)/.installed: constraints.txt libs/servicekit/pyproject.toml $(foreach s,$(SERVICES),services/$(s)/pyproject.toml)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -c constraints.txt -e 'libs/servicekit[test]' $(foreach s,$(SERVICES),-e services/$(s)) honcho
+	$(BIN)/python -m pip install -q -c constraints.txt -e 'libs/servicekit[test]' $(foreach s,$(SERVICES),-e 'services/$(s)[test]') honcho
 	touch $@
 
 install: $(BIN)/.installed

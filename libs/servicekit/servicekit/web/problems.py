@@ -39,7 +39,8 @@ def _describe_http(exc: HTTPException) -> Response:
         detail = "The request body is not valid JSON." if "json" in errors else str(exc.description)
     else:
         detail = data.get("message") or exc.description or exc.name
-    response = problem_response(status, exc.name, detail, errors=errors)
+    title = "Unprocessable Content" if status == 422 else exc.name  # RFC 9110's name for 422
+    response = problem_response(status, title, detail, errors=errors)
     for header, value in (data.get("headers") or {}).items():
         response.headers[header] = value
     if status == 405 and hasattr(exc, "valid_methods") and exc.valid_methods:
