@@ -4,16 +4,42 @@ from __future__ import annotations
 
 from flask.views import MethodView
 from flask_smorest import Api, Blueprint
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from servicekit.web import requires, uow
+from servicekit.errors import Conflict, NotFound
+from servicekit.web import current_principal, requires, uow
 from servicekit.web.pagination import page_of
 
-from notifications.models import Notification
-from notifications.schemas import NotificationOut, NotificationQuery
+from notifications import runtime as rt, services
+from notifications.domain.addresses import parse_email_address
+from notifications.models import DirectoryEntry, Notification, WebhookEndpoint
+from notifications.schemas import (
+    MAILBOXES,
+    InboxItemOut,
+    InboxQuery,
+    MailboxIn,
+    MailboxOut,
+    NotificationDetailOut,
+    NotificationOut,
+    NotificationQuery,
+    UnreadCountOut,
+    WebhookIn,
+    WebhookOut,
+)
+
+EVERYONE = ("company", "caseworker", "staff", "finance", "admin")
 
 notifications = Blueprint("notifications", __name__, url_prefix="/api/v1/notifications",
                           description="Every message sent, with its delivery state (staff view)")
+inbox = Blueprint("inbox", __name__, url_prefix="/api/v1/inbox",
+                  description="The caller's own messages: a company's, a caseworker's, a team mailbox's")
+webhooks = Blueprint("webhooks", __name__, url_prefix="/api/v1/companies",
+                     description="A company's webhook endpoint: signed JSON POSTs instead of polling")
+mailboxes = Blueprint("mailboxes", __name__, url_prefix="/api/v1/mailboxes",
+                      description="Shared mailboxes of the social office (staff, finance, operators)")
+
+
+# --- staff view --------------------------------------------------------------------------------
 
 
 @notifications.route("")
@@ -23,15 +49,211 @@ class Notifications(MethodView):
     @notifications.response(200, NotificationOut(many=True))
     @notifications.paginate()
     def get(self, query, pagination_parameters):
-        """Notifications, newest first, filtered by event type or recipient."""
-        stmt = select(Notification).order_by(Notification.created_at.desc())
-        if "event_type" in query:
-            stmt = stmt.where(Notification.event_type == query["event_type"])
-        if "recipient" in query:
-            stmt = stmt.where(Notification.recipient == query["recipient"])
+        """Notifications, newest first, filtered by recipient, event type, state or channel."""
+        stmt = select(Notification).order_by(Notification.created_at.desc(), Notification.id)
+        for name in ("event_type", "recipient", "state", "channel"):
+            if name in query:
+                stmt = stmt.where(getattr(Notification, name) == query[name])
         with uow() as unit:
             return page_of(unit.session, stmt, pagination_parameters)
 
 
+def _notification(unit, notification_id: str) -> Notification:
+    note = unit.session.get(Notification, notification_id)
+    if note is None:
+        raise NotFound("No notification with this id.")
+    return note
+
+
+@notifications.route("/<notification_id>")
+class NotificationDetail(MethodView):
+    @requires("staff", "admin")
+    @notifications.response(200, NotificationDetailOut)
+    def get(self, notification_id):
+        """One notification with every delivery attempt."""
+        with uow() as unit:
+            return _notification(unit, notification_id)
+
+
+@notifications.route("/<notification_id>/redeliver")
+class Redeliver(MethodView):
+    @requires("staff", "admin")
+    @notifications.response(202, NotificationOut)
+    def post(self, notification_id):
+        """Start a fresh round of attempts for a failed email or webhook."""
+        with uow() as unit:
+            note = _notification(unit, notification_id)
+            if note.state != services.FAILED:
+                raise Conflict(f"Only failed notifications can be redelivered; this one is {note.state}.")
+            services.retry_now(unit, note)
+            unit.commit()
+            return note
+
+
+# --- inbox ---------------------------------------------------------------------------------------
+
+
+def _inbox_stmt():
+    return select(Notification).where(
+        Notification.channel == "inbox",
+        Notification.recipient.in_(services.inbox_recipients(current_principal())),
+    )
+
+
+@inbox.route("")
+class Inbox(MethodView):
+    @requires(*EVERYONE)
+    @inbox.arguments(InboxQuery, location="query")
+    @inbox.response(200, InboxItemOut(many=True))
+    @inbox.paginate()
+    def get(self, query, pagination_parameters):
+        """The caller's messages, newest first."""
+        stmt = _inbox_stmt().order_by(Notification.created_at.desc(), Notification.id)
+        if query.get("unread"):
+            stmt = stmt.where(Notification.read_at.is_(None))
+        with uow() as unit:
+            return page_of(unit.session, stmt, pagination_parameters)
+
+
+@inbox.route("/unread-count")
+class UnreadCount(MethodView):
+    @requires(*EVERYONE)
+    @inbox.response(200, UnreadCountOut)
+    def get(self):
+        """How many of the caller's messages are unread."""
+        stmt = _inbox_stmt().where(Notification.read_at.is_(None))
+        with uow() as unit:
+            return {"unread": unit.session.scalar(select(func.count()).select_from(stmt.subquery()))}
+
+
+@inbox.route("/<notification_id>/read")
+class MarkRead(MethodView):
+    @requires(*EVERYONE)
+    @inbox.response(200, InboxItemOut)
+    def post(self, notification_id):
+        """Mark one of the caller's messages read (again: no change)."""
+        with uow() as unit:
+            note = unit.session.scalars(_inbox_stmt().where(Notification.id == notification_id)).first()
+            if note is None:
+                raise NotFound("No message with this id in your inbox.")
+            if note.read_at is None:
+                note.read_at = unit.now()
+                unit.commit()
+            return note
+
+
+# --- webhooks ------------------------------------------------------------------------------------
+
+
+def _own_company(company_id: str) -> str:
+    """Another company's id answers 404, like an unknown one."""
+    principal = current_principal()
+    if principal.is_company and principal.company_id != company_id:
+        raise NotFound("No webhook for this company.")
+    return company_id
+
+
+def _endpoint(unit, company_id: str) -> WebhookEndpoint:
+    endpoint = unit.session.get(WebhookEndpoint, _own_company(company_id))
+    if endpoint is None:
+        raise NotFound("No webhook for this company.")
+    return endpoint
+
+
+def _out(endpoint: WebhookEndpoint, secret: str | None = None) -> dict:
+    out = {c: getattr(endpoint, c) for c in ("company_id", "url", "created_at", "updated_at",
+                                             "previous_secret_expires_at")}
+    if secret:
+        out["secret"] = secret
+    return out
+
+
+@webhooks.route("/<company_id>/webhook")
+class Webhook(MethodView):
+    @requires("company", "staff", "admin")
+    @webhooks.response(200, WebhookOut)
+    def get(self, company_id):
+        """The company's endpoint (without its secret)."""
+        with uow() as unit:
+            return _out(_endpoint(unit, company_id))
+
+    @requires("company", "admin")
+    @webhooks.arguments(WebhookIn)
+    @webhooks.response(200, WebhookOut)
+    def put(self, body, company_id):
+        """Register the endpoint (answers the new secret once) or change its URL (secret kept)."""
+        _own_company(company_id)
+        with uow() as unit:
+            endpoint, secret = services.register_webhook(unit, company_id, body["url"].strip())
+            unit.commit()
+            return _out(endpoint, secret)
+
+    @requires("company", "admin")
+    @webhooks.response(204)
+    def delete(self, company_id):
+        """Stop webhooks for the company; pending ones fail as 'endpoint removed'."""
+        with uow() as unit:
+            unit.session.delete(_endpoint(unit, company_id))
+            unit.audit("webhook_endpoint", company_id, "removed")
+            unit.commit()
+
+
+@webhooks.route("/<company_id>/webhook/rotate-secret")
+class RotateSecret(MethodView):
+    @requires("company", "admin")
+    @webhooks.response(200, WebhookOut)
+    def post(self, company_id):
+        """A new signing secret; the old one also signs until `previous_secret_expires_at`."""
+        with uow() as unit:
+            endpoint = _endpoint(unit, company_id)
+            secret = services.rotate_secret(unit, endpoint)
+            unit.commit()
+            return _out(endpoint, secret)
+
+
+# --- mailboxes -----------------------------------------------------------------------------------
+
+
+def _mailbox(unit, role: str) -> dict:
+    entry = unit.session.get(DirectoryEntry, f"mailbox:{role}")
+    name, email = rt.mailbox(role)
+    if entry is not None:
+        name, email = entry.name or name, entry.email or email
+    return {"role": role, "name": name, "email": email}
+
+
+@mailboxes.route("")
+class Mailboxes(MethodView):
+    @requires("staff", "admin")
+    @mailboxes.response(200, MailboxOut(many=True))
+    def get(self):
+        """The shared mailboxes and where their email goes."""
+        with uow() as unit:
+            return [_mailbox(unit, role) for role in MAILBOXES]
+
+
+@mailboxes.route("/<role>")
+class Mailbox(MethodView):
+    @requires("admin")
+    @mailboxes.arguments(MailboxIn)
+    @mailboxes.response(200, MailboxOut)
+    def put(self, body, role):
+        """Change where a shared mailbox's email goes."""
+        if role not in MAILBOXES:
+            raise NotFound("No such mailbox.")
+        with uow() as unit:
+            entry = unit.session.get(DirectoryEntry, f"mailbox:{role}")
+            if entry is None:
+                entry = DirectoryEntry(ref=f"mailbox:{role}", kind="mailbox", updated_at=unit.now())
+                unit.session.add(entry)
+            entry.email = parse_email_address(body["email"])
+            entry.name = body.get("name") or entry.name
+            entry.updated_at = unit.now()
+            unit.audit("mailbox", role, "changed")
+            unit.commit()
+            return _mailbox(unit, role)
+
+
 def register(api: Api) -> None:
-    api.register_blueprint(notifications)
+    for blueprint in (notifications, inbox, webhooks, mailboxes):
+        api.register_blueprint(blueprint)

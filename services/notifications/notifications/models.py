@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import String, Text, UniqueConstraint
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from servicekit.db import UTCDateTime
 
@@ -20,10 +20,17 @@ def new_id() -> str:
 
 
 class Notification(Base):
-    """One message for one recipient on one channel, caused by one event — never two."""
+    """One message for one recipient on one channel, caused by one event — never two.
+
+    Inbox rows are delivered when written; email and webhook rows wait in ``pending`` until the
+    delivery job's attempt succeeds (``delivered``) or the attempts are used up (``failed``).
+    """
 
     __tablename__ = "notifications"
-    __table_args__ = (UniqueConstraint("event_id", "recipient", "channel", name="uq_notification_once"),)
+    __table_args__ = (
+        UniqueConstraint("event_id", "recipient", "channel", name="uq_notification_once"),
+        Index("ix_notifications_due", "state", "next_attempt_at"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     event_id: Mapped[str] = mapped_column(String(36))
@@ -34,3 +41,77 @@ class Notification(Base):
     body: Mapped[str] = mapped_column(Text)
     state: Mapped[str] = mapped_column(String(20), default="delivered")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    role: Mapped[str | None] = mapped_column(String(40))
+    html: Mapped[str | None] = mapped_column(Text)
+    #: Webhook JSON body (signed afresh at every attempt).
+    payload: Mapped[str | None] = mapped_column(Text)
+    #: Email address used for this message (a later directory change does not redirect it).
+    destination: Mapped[str | None] = mapped_column(String(320))
+    recipient_name: Mapped[str | None] = mapped_column(String(200))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(String(200))
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    correlation_id: Mapped[str | None] = mapped_column(String(64))
+    #: The staff mailbox stands in for an unknown contact person.
+    fallback: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    history: Mapped[list["DeliveryAttempt"]] = relationship(
+        back_populates="notification", order_by="DeliveryAttempt.number", lazy="selectin"
+    )
+
+
+class DeliveryAttempt(Base):
+    """Every attempt to deliver an email or webhook, with its outcome."""
+
+    __tablename__ = "delivery_attempts"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    notification_id: Mapped[str] = mapped_column(ForeignKey("notifications.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ok: Mapped[bool] = mapped_column(Boolean)
+    error: Mapped[str | None] = mapped_column(String(200))
+    duration_ms: Mapped[int] = mapped_column(Integer)
+
+    notification: Mapped[Notification] = relationship(back_populates="history")
+
+
+class DirectoryEntry(Base):
+    """Name and reachability of a recipient, as the latest event told it."""
+
+    __tablename__ = "directory_entries"
+
+    ref: Mapped[str] = mapped_column(String(120), primary_key=True)  # e.g. company:<uuid>
+    kind: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320))
+    phone: Mapped[str | None] = mapped_column(String(60))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ContactPerson(Base):
+    """The fixed contact person of a household (from support.case.opened / reassigned)."""
+
+    __tablename__ = "contact_persons"
+
+    household_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    caseworker_id: Mapped[str] = mapped_column(String(36))
+    case_id: Mapped[str] = mapped_column(String(36))
+    assigned_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class WebhookEndpoint(Base):
+    """A company's registered HTTPS endpoint and its signing secret(s)."""
+
+    __tablename__ = "webhook_endpoints"
+
+    company_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    url: Mapped[str] = mapped_column(String(2048))
+    secret: Mapped[str] = mapped_column(String(100))
+    #: Still signed with during the grace period after a rotation.
+    previous_secret: Mapped[str | None] = mapped_column(String(100))
+    previous_secret_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

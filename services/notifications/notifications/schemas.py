@@ -1,29 +1,112 @@
 """Request and response schemas (marshmallow); flask-smorest turns them into the OpenAPI document."""
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates
+
+from notifications import runtime as rt
+from notifications.domain.addresses import InvalidEmailAddress, parse_email_address
+from notifications.domain.webhooks import InvalidWebhookUrl, validate_webhook_url
+
+CHANNELS = ("inbox", "email", "webhook")
+STATES = ("pending", "delivered", "failed")
+MAILBOXES = ("staff", "finance", "operators")
 
 
 class NotificationOut(Schema):
     id = fields.String(required=True)
     event_id = fields.String(required=True)
     event_type = fields.String(required=True)
-    recipient = fields.String(required=True)
-    channel = fields.String(required=True)
+    recipient = fields.String(required=True, metadata={"example": "company:7f1c2a4e-..."})
+    role = fields.String(allow_none=True)
+    channel = fields.String(required=True, metadata={"enum": list(CHANNELS)})
     subject = fields.String(required=True)
     body = fields.String(required=True)
-    state = fields.String(required=True)
+    state = fields.String(required=True, metadata={"enum": list(STATES)})
+    destination = fields.String(allow_none=True, metadata={"description": "email address used"})
+    attempts = fields.Integer()
+    next_attempt_at = fields.DateTime(allow_none=True)
+    last_error = fields.String(allow_none=True)
+    delivered_at = fields.DateTime(allow_none=True)
+    read_at = fields.DateTime(allow_none=True)
+    fallback = fields.Boolean(metadata={"description": "the staff mailbox stood in for an unknown contact person"})
     created_at = fields.DateTime(required=True)
+
+
+class AttemptOut(Schema):
+    number = fields.Integer(required=True)
+    at = fields.DateTime(required=True)
+    ok = fields.Boolean(required=True)
+    error = fields.String(allow_none=True)
+    duration_ms = fields.Integer(required=True)
+
+
+class NotificationDetailOut(NotificationOut):
+    history = fields.List(fields.Nested(AttemptOut), required=True)
 
 
 class NotificationQuery(Schema):
     event_type = fields.String(validate=validate.Length(max=120))
     recipient = fields.String(validate=validate.Length(max=120))
+    state = fields.String(validate=validate.OneOf(STATES))
+    channel = fields.String(validate=validate.OneOf(CHANNELS))
 
 
-class ReferralEvent(Schema):
-    class Meta:
-        unknown = "exclude"
+class InboxItemOut(Schema):
+    id = fields.String(required=True)
+    event_type = fields.String(required=True)
+    subject = fields.String(required=True)
+    body = fields.String(required=True)
+    created_at = fields.DateTime(required=True)
+    read_at = fields.DateTime(allow_none=True)
+    read = fields.Function(lambda n: n.read_at is not None, dump_only=True)
 
-    household_id = fields.String(required=True)
-    size = fields.Integer(required=True)
-    urgency = fields.String(required=True)
+
+class InboxQuery(Schema):
+    unread = fields.Boolean(metadata={"description": "only unread messages"})
+
+
+class UnreadCountOut(Schema):
+    unread = fields.Integer(required=True)
+
+
+class WebhookIn(Schema):
+    url = fields.String(required=True, metadata={"example": "https://hooks.example-wohnbau.de/wohnenplus"})
+
+    @validates("url")
+    def _valid_url(self, value: str, **_kwargs) -> None:
+        try:
+            validate_webhook_url(value, allow_local_http=rt.webhook_allow_local_http())
+        except InvalidWebhookUrl as error:
+            raise ValidationError(str(error)) from None
+
+
+class WebhookOut(Schema):
+    company_id = fields.String(required=True)
+    url = fields.String(required=True)
+    created_at = fields.DateTime(required=True)
+    updated_at = fields.DateTime(required=True)
+    previous_secret_expires_at = fields.DateTime(
+        allow_none=True, metadata={"description": "until then the old secret also signs"}
+    )
+    secret = fields.String(
+        metadata={"description": "shown once, when created or rotated; HMAC-SHA256 key for X-WohnenPlus-Signature"}
+    )
+    signature_header = fields.Constant("X-WohnenPlus-Signature")
+    timestamp_header = fields.Constant("X-WohnenPlus-Timestamp")
+
+
+class MailboxIn(Schema):
+    name = fields.String(validate=validate.Length(min=1, max=200))
+    email = fields.String(required=True)
+
+    @validates("email")
+    def _valid_email(self, value: str, **_kwargs) -> None:
+        try:
+            parse_email_address(value)
+        except InvalidEmailAddress as error:
+            raise ValidationError(f"not a valid email address: {error}") from None
+
+
+class MailboxOut(Schema):
+    role = fields.String(required=True, metadata={"enum": list(MAILBOXES)})
+    name = fields.String(allow_none=True)
+    email = fields.String(allow_none=True)

@@ -1,8 +1,13 @@
 """The notifications service as servicekit runs it: its API, the events it consumes, its periodic jobs."""
 
-from servicekit import Service
+from servicekit import Job, Service
 
-from notifications import api, handlers
+from notifications import api, handlers, jobs, metrics
+from notifications.runtime import runtime
+
+# Loading the runtime checks that every routed (event, role) has its template: a missing one
+# stops the web and worker processes at start-up instead of dropping messages later.
+_RUNTIME = runtime()
 
 service = Service(
     name="notifications",
@@ -15,7 +20,7 @@ service = Service(
     web_port=8004,
     worker_metrics_port=9004,
     register_api=api.register,
-    handlers={
-        "matching.household.referred": handlers.household_referred,
-    },
+    handlers={event_type: handlers.on_event for event_type in _RUNTIME.consumed_event_types},
+    jobs=[Job(name="deliver", every_seconds=2.0, run=jobs.deliver)],
+    collectors=[metrics.collect],
 )

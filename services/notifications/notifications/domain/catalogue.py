@@ -36,11 +36,22 @@ EVENT_CATALOGUE: frozenset[str] = frozenset(
         "support.appointment.scheduled",
         "support.appointment.cancelled",
         "notifications.delivery.failed",
+        # Published by support beyond DESIGN.md's table (see services/support/asyncapi.yaml).
+        "support.case.reassigned",
     }
 )
 
-#: Events that only feed the recipient directory and need no message of their own.
-DIRECTORY_ONLY: frozenset[str] = frozenset({"support.case.closed"})
+#: Events the recipient directory learns from (some of them also have routes).
+DIRECTORY_EVENTS: frozenset[str] = frozenset(
+    {
+        "contracts.company.registered",
+        "support.caseworker.registered",
+        "matching.tenancy.agreed",
+        "support.case.opened",
+        "support.case.reassigned",
+        "support.case.closed",
+    }
+)
 
 DELIVERY_FAILED = "notifications.delivery.failed"
 

@@ -15,4 +15,6 @@ def channels_for(route: Route, *, has_email: bool, has_webhook: bool) -> list[Ch
         channels.append(Channel.EMAIL)
     if route.webhook and route.role is Role.COMPANY and has_webhook:
         channels.append(Channel.WEBHOOK)
+    if route.only_channels is not None:
+        channels = [c for c in channels if c.value in route.only_channels]
     return channels

@@ -164,7 +164,7 @@ def directory_facts(event: Event) -> list[DirectoryFact]:
         if not isinstance(contact, Mapping) or not contact.get("id"):
             raise InvalidEvent(f"{kind}: data lacks 'contact_person.id'")
         household_id = _required(data, "household_id", kind)
-        return [
+        facts: list[DirectoryFact] = [
             ContactDetails(
                 "caseworker",
                 str(contact["id"]),
@@ -174,6 +174,43 @@ def directory_facts(event: Event) -> list[DirectoryFact]:
             ),
             ContactPersonAssigned(household_id, str(contact["id"]), _required(data, "case_id", kind)),
         ]
+        household = data.get("household")
+        if isinstance(household, Mapping) and household.get("name"):
+            # support passes the household's contact on, so it can hear who its contact person is
+            facts.insert(
+                0,
+                ContactDetails(
+                    "household",
+                    household_id,
+                    _text_or_none(household.get("name")),
+                    _email_or_none(household.get("email")),
+                    _text_or_none(household.get("phone")),
+                ),
+            )
+        return facts
+    if kind == "support.case.reassigned":
+        if data.get("role") != "contact_person":
+            return []
+        facts = [
+            ContactPersonAssigned(
+                _required(data, "household_id", kind),
+                _required(data, "caseworker_id", kind),
+                _required(data, "case_id", kind),
+            )
+        ]
+        person = data.get("caseworker")
+        if isinstance(person, Mapping):
+            facts.insert(
+                0,
+                ContactDetails(
+                    "caseworker",
+                    _required(data, "caseworker_id", kind),
+                    _text_or_none(person.get("name")),
+                    _email_or_none(person.get("email")),
+                    _text_or_none(person.get("phone")),
+                ),
+            )
+        return facts
     if kind == "support.case.closed":
         return [
             ContactPersonReleased(

@@ -24,6 +24,8 @@ class Route:
     template: str
     fields: tuple[str, ...]
     webhook: bool = False
+    #: Restricts the channels (e.g. inbox only for a route that would flood a mailbox).
+    only_channels: tuple[str, ...] | None = None
 
     def visible_data(self, data: Mapping[str, Any]) -> dict[str, Any]:
         """The part of the event data this recipient may see: whitelisted keys only."""
@@ -70,6 +72,12 @@ class RoutingTable:
                 webhook = bool(spec.get("webhook", False))
                 if webhook and role is not Role.COMPANY:
                     raise RoutingError(f"{event_type}/{role_name}: only companies have webhooks")
+                only = spec.get("channels")
+                if only is not None and (
+                    not isinstance(only, list) or "inbox" not in only
+                    or not set(only) <= {"inbox", "email", "webhook"}
+                ):
+                    raise RoutingError(f"{event_type}/{role_name}: 'channels' must list inbox and known channels")
                 routes.append(
                     Route(
                         event_type=event_type,
@@ -77,6 +85,7 @@ class RoutingTable:
                         template=spec.get("template") or template_name(event_type, role),
                         fields=tuple(fields),
                         webhook=webhook,
+                        only_channels=tuple(only) if only is not None else None,
                     )
                 )
         return cls(tuple(routes))

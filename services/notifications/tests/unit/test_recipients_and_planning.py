@@ -47,7 +47,7 @@ def test_case_opened_names_the_contact_person_itself():
 
 
 def test_events_without_routes_cause_no_messages():
-    assert plan_messages(event("matching.household.referred"), TABLE, no_contact_person) == []
+    assert plan_messages(event("support.case.closed"), TABLE, no_contact_person) == []
 
 
 def test_a_route_without_its_recipient_id_is_an_invalid_event():
@@ -107,3 +107,8 @@ def test_household_without_contact_details_is_still_known():
 def test_inbox_always_email_when_known_webhook_for_company_systems(event_type, role, has_email, has_webhook, expected):
     route = TABLE.route(event_type, role)
     assert channels_for(route, has_email=has_email, has_webhook=has_webhook) == expected
+
+
+def test_a_route_limited_to_the_inbox_sends_no_email():
+    route = TABLE.route("matching.household.referred", Role.STAFF)
+    assert channels_for(route, has_email=True, has_webhook=False) == [Channel.INBOX]

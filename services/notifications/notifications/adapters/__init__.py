@@ -1,0 +1,1 @@
+"""Channel adapters: the I/O that delivers a message (SMTP, HTTP)."""

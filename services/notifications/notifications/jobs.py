@@ -1,0 +1,12 @@
+"""Periodic jobs of the notifications worker."""
+
+from __future__ import annotations
+
+from servicekit.worker import JobContext
+
+from notifications import services
+
+
+def deliver(ctx: JobContext) -> None:
+    """Attempt every email and webhook that is due (first attempt or a retry)."""
+    services.deliver_due(ctx.uow, ctx.now())

@@ -1,0 +1,100 @@
+"""What the service loads once per process: routing table, templates (checked), retry policies,
+mailboxes and channel settings from the environment."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+
+from notifications.adapters.smtp import SmtpSettings
+from notifications.domain import config
+from notifications.domain.catalogue import DIRECTORY_EVENTS, Channel
+from notifications.domain.email_message import Sender
+from notifications.domain.rendering import Renderer
+from notifications.domain.retry import RetryPolicy
+from notifications.domain.routing import RoutingTable, load_routing_table
+from notifications.domain.startup import check_templates
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    """`NOTIFICATIONS_<NAME>` wins over `<NAME>` (same rule as servicekit's settings)."""
+    return os.environ.get(f"NOTIFICATIONS_{name}", os.environ.get(name, default))
+
+
+def _flag(name: str, default: bool = False) -> bool:
+    value = _env(name)
+    return default if value is None else value.strip().lower() in ("1", "true", "yes", "on")
+
+
+@dataclass(frozen=True)
+class Runtime:
+    table: RoutingTable
+    renderer: Renderer
+    policies: dict[Channel, RetryPolicy]
+    signature_tolerance_seconds: int
+    secret_grace_seconds: int
+
+    @property
+    def consumed_event_types(self) -> list[str]:
+        return sorted(self.table.event_types | DIRECTORY_EVENTS)
+
+
+@lru_cache(maxsize=1)
+def runtime() -> Runtime:
+    table = load_routing_table()
+    renderer = Renderer()
+    # A route without its template must stop the process here, not drop messages later.
+    check_templates(table, renderer.env)
+    delivery = config.delivery()
+    return Runtime(
+        table=table,
+        renderer=renderer,
+        policies={
+            Channel.EMAIL: RetryPolicy.from_mapping(delivery["email"]),
+            Channel.WEBHOOK: RetryPolicy.from_mapping(delivery["webhook"]),
+        },
+        signature_tolerance_seconds=int(delivery["webhook_signature_tolerance_seconds"]),
+        secret_grace_seconds=int(delivery["webhook_secret_grace_seconds"]),
+    )
+
+
+def mailbox(role: str) -> tuple[str | None, str | None]:
+    """(display name, email) of a shared mailbox; `NOTIFICATIONS_MAILBOX_<ROLE>` overrides the email."""
+    entry = config.mailboxes().get(role, {})
+    return entry.get("name"), _env(f"MAILBOX_{role.upper()}", entry.get("email"))
+
+
+def smtp_settings() -> SmtpSettings:
+    return SmtpSettings(
+        host=_env("SMTP_HOST", "localhost") or "localhost",
+        port=int(_env("SMTP_PORT", "25") or 25),
+        starttls=_flag("SMTP_STARTTLS"),
+        tls=_flag("SMTP_TLS"),
+        username=_env("SMTP_USERNAME") or None,
+        password=_env("SMTP_PASSWORD") or None,
+        timeout=float(_env("SMTP_TIMEOUT", "10") or 10),
+        cafile=_env("SMTP_CAFILE") or None,
+    )
+
+
+def sender() -> Sender:
+    email = _env("MAIL_FROM", "wohnenplus@stuttgart.example") or "wohnenplus@stuttgart.example"
+    return Sender(
+        name=_env("MAIL_FROM_NAME", "WohnenPlus Stuttgart") or "WohnenPlus Stuttgart",
+        email=email,
+        domain=email.rpartition("@")[2],
+    )
+
+
+def webhook_allow_local_http() -> bool:
+    """Plain http to localhost for webhooks: development and tests only."""
+    return _flag("WEBHOOK_ALLOW_LOCAL_HTTP")
+
+
+def webhook_timeout() -> float:
+    return float(_env("WEBHOOK_TIMEOUT", "10") or 10)
+
+
+def delivery_batch() -> int:
+    return int(_env("DELIVERY_BATCH", "100") or 100)

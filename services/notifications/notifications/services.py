@@ -1,0 +1,330 @@
+"""Service layer: what the handlers, the delivery job and the API do, in units of work.
+
+Pure decisions come from `notifications.domain`; this module loads and stores rows and calls the
+channel adapters.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta
+from typing import Protocol
+
+import structlog
+from sqlalchemy import select
+
+from servicekit.bus import Event as BusEvent
+from servicekit.bus.consumer import PermanentFailure
+from servicekit.db import UnitOfWork
+
+from notifications import metrics, runtime as rt
+from notifications.adapters.smtp import SmtpMailer
+from notifications.adapters.webhook import WebhookSender
+from notifications.domain.catalogue import DELIVERY_FAILED, Channel, Event, InvalidEvent, Role
+from notifications.domain.channels import channels_for
+from notifications.domain.delivery import (
+    AttemptOutcome,
+    DeliveryState,
+    DeliveryStatus,
+    after_attempt,
+    failure_event_data,
+    publishes_failure,
+)
+from notifications.domain.email_message import build_email
+from notifications.domain.planning import plan_messages, render_message
+from notifications.domain.recipients import (
+    ContactDetails,
+    ContactPersonAssigned,
+    ContactPersonReleased,
+    RecipientRef,
+    directory_facts,
+)
+from notifications.domain.rendering import RenderError
+from notifications.domain.signing import new_secret, signature_headers
+from notifications.domain.webhooks import encode_body, webhook_payload
+from notifications.models import (
+    ContactPerson,
+    DeliveryAttempt,
+    DirectoryEntry,
+    Notification,
+    WebhookEndpoint,
+    new_id,
+)
+
+log = structlog.get_logger("notifications")
+
+PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
+
+
+# --- events -> directory and notifications ---------------------------------------------------
+
+
+def _apply_fact(uow: UnitOfWork, fact, now: datetime) -> None:
+    session = uow.session
+    if isinstance(fact, ContactDetails):
+        entry = session.get(DirectoryEntry, str(fact.ref))
+        if entry is None:
+            entry = DirectoryEntry(ref=str(fact.ref), kind=fact.kind, updated_at=now)
+            session.add(entry)
+        # An event without a detail does not erase what an earlier event told.
+        entry.name = fact.name or entry.name
+        entry.email = fact.email or entry.email
+        entry.phone = fact.phone or entry.phone
+        entry.updated_at = now
+    elif isinstance(fact, ContactPersonAssigned):
+        row = session.get(ContactPerson, fact.household_id)
+        if row is None:
+            session.add(ContactPerson(household_id=fact.household_id, caseworker_id=fact.caseworker_id,
+                                      case_id=fact.case_id, assigned_at=now))
+        else:
+            row.caseworker_id, row.case_id, row.assigned_at = fact.caseworker_id, fact.case_id, now
+    elif isinstance(fact, ContactPersonReleased):
+        row = session.get(ContactPerson, fact.household_id)
+        if row is not None and row.case_id == fact.case_id:
+            session.delete(row)
+    session.flush()
+
+
+def _contact(uow: UnitOfWork, ref: RecipientRef, role: Role) -> tuple[str | None, str | None]:
+    """(name for the greeting, email address) of a recipient."""
+    if ref.kind == "mailbox":
+        entry = uow.session.get(DirectoryEntry, str(ref))
+        _, email = rt.mailbox(ref.id)
+        return None, (entry.email if entry and entry.email else email)  # greeted without a name
+    entry = uow.session.get(DirectoryEntry, str(ref))
+    return (entry.name, entry.email) if entry else (None, None)
+
+
+def record_event(uow: UnitOfWork, bus_event: BusEvent) -> list[Notification]:
+    """Learn what the event tells the directory, then write one notification per recipient and
+    channel. Runs inside the consumer's unit of work, so the inbox entry and these rows commit
+    together; the unique (event, recipient, channel) constraint backs that up."""
+    runtime = rt.runtime()
+    now = uow.now()
+    try:
+        event = Event(
+            id=bus_event.id,
+            type=bus_event.type,
+            occurred_at=bus_event.occurred_at,
+            data=bus_event.data,
+            version=bus_event.version,
+            source=bus_event.source,
+            correlation_id=bus_event.correlation_id,
+        )
+        for fact in directory_facts(event):
+            _apply_fact(uow, fact, now)
+
+        def contact_person_of(household_id: str) -> str | None:
+            row = uow.session.get(ContactPerson, household_id)
+            return row.caseworker_id if row else None
+
+        planned = plan_messages(event, runtime.table, contact_person_of)
+    except InvalidEvent as error:
+        raise PermanentFailure(str(error)) from None
+
+    written: list[Notification] = []
+    for plan in planned:
+        name, email = _contact(uow, plan.recipient, plan.route.role)
+        try:
+            message = render_message(runtime.renderer, plan.route, event, name)
+        except RenderError as error:
+            # The event lacks what its template needs: retrying will not help, dead-letter it
+            # so operators see it, rather than send half a message.
+            raise PermanentFailure(str(error)) from None
+        endpoint = None
+        if plan.route.webhook and plan.recipient.kind == "company":
+            endpoint = uow.session.get(WebhookEndpoint, plan.recipient.id)
+        for channel in channels_for(plan.route, has_email=bool(email), has_webhook=endpoint is not None):
+            note = Notification(
+                id=new_id(),
+                event_id=event.id,
+                event_type=event.type,
+                recipient=str(plan.recipient),
+                recipient_name=name,
+                role=plan.route.role.value,
+                channel=channel.value,
+                subject=message.subject,
+                body=message.text,
+                created_at=now,
+                correlation_id=event.correlation_id,
+                fallback=plan.fallback,
+                attempts=0,
+            )
+            if channel is Channel.INBOX:
+                note.state, note.delivered_at = DELIVERED, now
+            else:
+                note.state, note.next_attempt_at = PENDING, now
+            if channel is Channel.EMAIL:
+                note.destination, note.html = email, message.html
+            if channel is Channel.WEBHOOK:
+                note.payload = encode_body(
+                    webhook_payload(
+                        delivery_id=note.id,
+                        event_id=event.id,
+                        event_type=event.type,
+                        occurred_at=event.occurred_at,
+                        data=plan.route.visible_data(event.data),
+                    )
+                ).decode("utf-8")
+            uow.session.add(note)
+            written.append(note)
+    uow.session.flush()
+    for note in written:
+        metrics.CREATED.labels(note.channel).inc()
+    return written
+
+
+# --- delivery ---------------------------------------------------------------------------------
+
+
+class Mailer(Protocol):
+    def send(self, message) -> AttemptOutcome: ...
+
+
+class Poster(Protocol):
+    def post(self, url: str, body: bytes, headers: dict[str, str]) -> AttemptOutcome: ...
+
+
+def _attempt(uow: UnitOfWork, note: Notification, now: datetime, mailer: Mailer, poster: Poster) -> AttemptOutcome:
+    if note.channel == Channel.EMAIL.value:
+        email = build_email(
+            _rendered(note), sender=rt.sender(), to_email=note.destination or "", to_name=note.recipient_name,
+            notification_id=note.id, sent_at=now, event_type=note.event_type,
+        )
+        return mailer.send(email)
+    endpoint = uow.session.get(WebhookEndpoint, RecipientRef.parse(note.recipient).id)
+    if endpoint is None:
+        return AttemptOutcome.permanent_failure("webhook endpoint removed")
+    secrets = [endpoint.secret]
+    if endpoint.previous_secret and endpoint.previous_secret_expires_at and endpoint.previous_secret_expires_at > now:
+        secrets.append(endpoint.previous_secret)
+    body = (note.payload or "{}").encode("utf-8")
+    headers = signature_headers(secrets, int(now.timestamp()), body)
+    headers["X-WohnenPlus-Delivery"] = note.id
+    headers["X-WohnenPlus-Event"] = note.event_type
+    return poster.post(endpoint.url, body, headers)
+
+
+def _rendered(note: Notification):
+    from notifications.domain.rendering import RenderedMessage
+
+    return RenderedMessage(subject=note.subject, text=note.body, html=note.html or "")
+
+
+def deliver_one(uow: UnitOfWork, note: Notification, mailer: Mailer, poster: Poster) -> DeliveryStatus:
+    """One attempt for one due notification, recorded with its outcome in this unit of work."""
+    runtime = rt.runtime()
+    channel = Channel(note.channel)
+    started = time.perf_counter()
+    outcome = _attempt(uow, note, uow.now(), mailer, poster)
+    finished = uow.now()
+    state = after_attempt(
+        DeliveryState(DeliveryStatus(note.state), note.attempts, note.next_attempt_at, note.last_error),
+        outcome,
+        finished,
+        runtime.policies[channel],
+    )
+    uow.session.add(
+        DeliveryAttempt(notification_id=note.id, number=state.attempts, at=finished, ok=outcome.ok,
+                        error=outcome.error, duration_ms=int((time.perf_counter() - started) * 1000))
+    )
+    note.state = state.status.value
+    note.attempts = state.attempts
+    note.next_attempt_at = state.next_attempt_at
+    note.last_error = state.last_error
+    if state.status is DeliveryStatus.DELIVERED:
+        note.delivered_at = finished
+        metrics.ATTEMPTS.labels(channel.value, "delivered").inc()
+        created = note.created_at
+        metrics.LATENCY.labels(channel.value).observe(max(0.0, (finished - created).total_seconds()))
+        uow.audit("notification", note.id, "delivered", from_state=PENDING, to_state=DELIVERED,
+                  detail={"channel": channel.value, "attempts": state.attempts})
+    elif state.status is DeliveryStatus.FAILED:
+        metrics.ATTEMPTS.labels(channel.value, "failed").inc()
+        uow.audit("notification", note.id, "failed", from_state=PENDING, to_state=FAILED,
+                  detail={"channel": channel.value, "attempts": state.attempts, "reason": state.last_error})
+        if publishes_failure(note.event_type):
+            uow.publish(DELIVERY_FAILED, failure_event_data(note.id, note.recipient, channel, state.last_error))
+        log.warning("notification.failed", notification_id=note.id, channel=channel.value, reason=state.last_error)
+    else:
+        metrics.ATTEMPTS.labels(channel.value, "retry").inc()
+    return state.status
+
+
+def deliver_due(
+    uow_factory, now: datetime, *, mailer: Mailer | None = None, poster: Poster | None = None,
+    batch: int | None = None,
+) -> int:
+    """Attempt every due email and webhook, one row per transaction.
+
+    The row is locked (`FOR UPDATE SKIP LOCKED` on PostgreSQL) for its attempt, so competing
+    workers never send the same notification twice at the same time.
+    """
+    mailer = mailer or SmtpMailer(rt.smtp_settings())
+    poster = poster or WebhookSender(timeout=rt.webhook_timeout())
+    done = 0
+    for _ in range(batch or rt.delivery_batch()):
+        with uow_factory() as uow:
+            note = uow.session.scalars(
+                select(Notification)
+                .where(Notification.state == PENDING, Notification.next_attempt_at <= now)
+                .order_by(Notification.next_attempt_at)
+                .limit(1)
+                .with_for_update(skip_locked=True)
+            ).first()
+            if note is None:
+                break
+            deliver_one(uow, note, mailer, poster)
+            uow.commit()
+            done += 1
+    return done
+
+
+def retry_now(uow: UnitOfWork, note: Notification) -> None:
+    """Operator's redelivery of a failed email or webhook: a fresh round of attempts."""
+    note.state, note.next_attempt_at, note.attempts = PENDING, uow.now(), 0
+    uow.audit("notification", note.id, "redeliver", from_state=FAILED, to_state=PENDING)
+
+
+# --- webhooks ---------------------------------------------------------------------------------
+
+
+def register_webhook(uow: UnitOfWork, company_id: str, url: str) -> tuple[WebhookEndpoint, str | None]:
+    """Create or change a company's endpoint. Returns the secret only when a new one was made."""
+    now = uow.now()
+    endpoint = uow.session.get(WebhookEndpoint, company_id)
+    if endpoint is None:
+        secret = new_secret()
+        endpoint = WebhookEndpoint(company_id=company_id, url=url, secret=secret, created_at=now, updated_at=now)
+        uow.session.add(endpoint)
+        uow.audit("webhook_endpoint", company_id, "registered")
+        return endpoint, secret
+    endpoint.url, endpoint.updated_at = url, now
+    uow.audit("webhook_endpoint", company_id, "url_changed")
+    return endpoint, None
+
+
+def rotate_secret(uow: UnitOfWork, endpoint: WebhookEndpoint) -> str:
+    """A new secret; the old one keeps signing (as a second signature) for the grace period so
+    the company can switch its receiver without losing a message."""
+    now = uow.now()
+    endpoint.previous_secret = endpoint.secret
+    endpoint.previous_secret_expires_at = now + timedelta(seconds=rt.runtime().secret_grace_seconds)
+    endpoint.secret = new_secret()
+    endpoint.updated_at = now
+    uow.audit("webhook_endpoint", endpoint.company_id, "secret_rotated")
+    return endpoint.secret
+
+
+def inbox_recipients(principal) -> list[str]:
+    """Whose inbox the caller reads: their company's, their own (caseworker), or their team mailbox."""
+    refs: list[str] = []
+    if principal.is_company and principal.company_id:
+        refs.append(f"company:{principal.company_id}")
+    if "caseworker" in principal.roles:
+        refs.append(f"caseworker:{principal.sub}")
+    for role, mailbox in (("staff", Role.STAFF), ("finance", Role.FINANCE), ("admin", Role.OPERATORS)):
+        if role in principal.roles:
+            refs.append(f"mailbox:{mailbox.value}")
+    return refs
+
