@@ -1,0 +1,135 @@
+"""Email over a real SMTP server (aiosmtpd): read back, retried while down, failures announced."""
+
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import select
+
+from notifications.metrics import collect
+from notifications.models import Notification
+
+from mailserver import MailServer, free_port
+from sample_events import COMPANY_ID, SAMPLE_DATA
+
+T0 = datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc)
+
+
+def notes(db, **where):
+    with db.session() as session:
+        stmt = select(Notification)
+        for key, value in where.items():
+            stmt = stmt.where(getattr(Notification, key) == value)
+        return list(session.scalars(stmt))
+
+
+def test_proposal_mail_reaches_the_company_in_german(db, record, deliver, mail_server):
+    record("contracts.company.registered")
+    record("matching.proposal.created")
+    assert deliver() == 3  # welcome mail and proposal to the company, proposal to the staff mailbox
+    by_subject = {m["Subject"]: m for m in mail_server.messages}
+    mail = by_subject["Neuer Wohnungsvorschlag – bitte antworten bis 06.03.2026"]
+    assert mail["To"].addresses[0].addr_spec == "vermietung@sued-wohnbau.example"
+    assert mail["To"].addresses[0].display_name == "Süd-Wohnbau GmbH & Co. KG"
+    text = mail.get_body(("plain",)).get_content()
+    assert text.startswith("Guten Tag Süd-Wohnbau GmbH & Co. KG,\n")
+    assert "Bad Cannstatt (2,5 Zimmer)" in text
+    assert "Vorschlag erstellt: Wohnung in Bad Cannstatt, Antwort bis 06.03.2026" in by_subject
+    assert {n.state for n in notes(db, channel="email")} == {"delivered"}
+    assert deliver() == 0 and len(mail_server.messages) == 3  # nothing is sent twice
+
+
+def test_smtp_down_then_up_delivers_once(db, record, deliver, clock):
+    clock.freeze(T0)
+    port = free_port()
+    import os
+
+    os.environ["NOTIFICATIONS_SMTP_HOST"], os.environ["NOTIFICATIONS_SMTP_PORT"] = "127.0.0.1", str(port)
+    try:
+        record("support.caseworker.registered")
+        assert deliver() == 1
+        [note] = notes(db, channel="email")
+        assert (note.state, note.attempts, note.last_error) == ("pending", 1, "connection refused")
+        assert T0 + timedelta(seconds=54) <= note.next_attempt_at <= T0 + timedelta(seconds=60)
+        assert deliver() == 0  # not due yet
+
+        clock.advance(minutes=1)
+        assert deliver() == 1  # second try, still down
+        server = MailServer(port).start()
+        try:
+            clock.advance(minutes=5)
+            assert deliver() == 1
+            [mail] = server.messages
+            assert mail["Subject"] == "Willkommen bei WohnenPlus"
+            assert mail["To"].addresses[0].addr_spec == "doerte.weiss@stuttgart.example"
+            assert mail["Message-ID"] == f"<{note.id}@stuttgart.example>"
+            with db.session() as session:
+                note = session.get(Notification, note.id)
+                assert (note.state, note.attempts) == ("delivered", 3)
+                assert [(a.number, a.ok, a.error) for a in note.history] == [
+                    (1, False, "connection refused"), (2, False, "connection refused"), (3, True, None)
+                ]
+            clock.advance(hours=1)
+            assert deliver() == 0 and len(server.messages) == 1
+        finally:
+            server.stop()
+    finally:
+        del os.environ["NOTIFICATIONS_SMTP_HOST"], os.environ["NOTIFICATIONS_SMTP_PORT"]
+
+
+def test_refused_mailbox_fails_at_once_and_is_announced(db, record, deliver, monkeypatch, bus, worker, wait_until):
+    server = MailServer(refuse={"vermietung@sued-wohnbau.example": 550}).start()
+    monkeypatch.setenv("NOTIFICATIONS_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("NOTIFICATIONS_SMTP_PORT", str(server.port))
+    try:
+        capture = bus.capture("notifications.#")
+        record("contracts.company.registered")
+        deliver()
+        [note] = notes(db, channel="email")
+        assert (note.state, note.attempts, note.last_error) == ("failed", 1, "smtp 550")
+        failed = capture.wait_for("notifications.delivery.failed")
+        assert failed["data"] == {"notification_id": note.id, "recipient": f"company:{COMPANY_ID}",
+                                  "channel": "email", "reason": "smtp 550"}
+        # The worker consumes its own event: operators hear of it in their inbox.
+        operators = wait_until(lambda: notes(db, recipient="mailbox:operators", channel="inbox"))
+        assert "E-Mail" in operators[0].subject and "smtp 550" in operators[0].body
+    finally:
+        server.stop()
+
+
+def test_attempts_used_up_fail_for_good(db, record, deliver, clock, monkeypatch):
+    clock.freeze(T0)
+    monkeypatch.setenv("NOTIFICATIONS_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("NOTIFICATIONS_SMTP_PORT", str(free_port()))
+    record("support.caseworker.registered")
+    for _ in range(20):
+        deliver()
+        clock.advance(hours=7)
+    [note] = notes(db, channel="email")
+    assert (note.state, note.attempts) == ("failed", 14)
+    with db.session() as session:
+        from servicekit.db import outbox
+
+        rows = session.execute(select(outbox.c.type)).scalars().all()
+    assert rows == ["notifications.delivery.failed"]
+
+
+def test_metrics_count_messages_by_channel_and_state(db, record, deliver, mail_server):
+    record("contracts.company.registered")
+    with db.session() as session:
+        families = {f.name: f for f in collect(session)}
+    samples = {tuple(s.labels.values()): s.value for s in families["notifications"].samples}
+    assert samples == {("inbox", "delivered"): 1, ("email", "pending"): 1}
+    assert families["notification_backlog_oldest_seconds"].samples[0].labels == {"channel": "email"}
+    deliver()
+    with db.session() as session:
+        families = {f.name: f for f in collect(session)}
+    samples = {tuple(s.labels.values()): s.value for s in families["notifications"].samples}
+    assert samples == {("inbox", "delivered"): 1, ("email", "delivered"): 1}
+    assert families["notification_backlog_oldest_seconds"].samples == []
+
+
+def test_household_without_email_still_gets_an_inbox_message(db, record):
+    data = dict(SAMPLE_DATA["matching.tenancy.agreed"], household={"name": "Familie Öztürk", "size": 4})
+    record("matching.tenancy.agreed", data)
+    household = [n for n in notes(db) if n.recipient.startswith("household:")]
+    assert [(n.channel, n.state) for n in household] == [("inbox", "delivered")]
+    assert household[0].body.startswith("Guten Tag Familie Öztürk,")
