@@ -1,21 +1,77 @@
-"""HTTP API of contracts: thin views over the service layer."""
+"""HTTP API of contracts: thin views over the service layer (`contracts.services`).
+
+Conventions every endpoint keeps, so that housing companies can rely on them:
+- a company token sees and changes only its own company's objects; another company's id answers
+  404, exactly like an id that does not exist;
+- rule violations answer 422 problem+json naming the field in `errors.json` and a stable `code`;
+  state conflicts (signing twice, deciding a decided claim) answer 409 with a `code`;
+- nothing is written when a request fails; lists are paginated (`page`, `page_size`, total in the
+  `X-Pagination` header) in a fixed order.
+"""
 
 from __future__ import annotations
 
+from flask import Response
 from flask.views import MethodView
 from flask_smorest import Api, Blueprint
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
-from servicekit.errors import Conflict
+from servicekit.db import audit_log
+from servicekit.errors import Conflict, Forbidden, NotFound
 from servicekit.web import company_scope, current_principal, ensure_visible, requires, uow
 from servicekit.web.pagination import page_of
 
-from contracts.models import Company, Tenancy
-from contracts.schemas import CompanyIn, CompanyOut, TenancyOut
+from contracts import domain, queries, services
+from contracts.documents import CapLine, ContractDocument, render_contract_pdf
+from contracts.models import Claim, ClaimDocument, Company, Contract, Incident, Tenancy
+from contracts.schemas import (
+    AuditEntryOut,
+    ClaimIn,
+    ClaimOut,
+    ClaimQuery,
+    CompanyIn,
+    CompanyOut,
+    ContractOut,
+    ContractQuery,
+    DecisionIn,
+    IncidentIn,
+    IncidentOut,
+    IncidentQuery,
+    PayoutIn,
+    ResubmitIn,
+    SignIn,
+    TenancyOut,
+    TerminateIn,
+    TrackRecordOut,
+    TrackRecordQuery,
+)
+
+READERS = ("staff", "finance", "admin", "company")
 
 companies = Blueprint("companies", __name__, url_prefix="/api/v1/companies", description="Housing companies")
 tenancies = Blueprint("tenancies", __name__, url_prefix="/api/v1/tenancies",
                       description="Leases between housing companies and referred households")
+contracts_blp = Blueprint("contracts", __name__, url_prefix="/api/v1/contracts", description=(
+    "Guarantee contracts (Garantieverträge): 5-year term from lease start, caps per kind of loss, "
+    "signatures of city and company, early termination, the contract as PDF."))
+claims_blp = Blueprint("claims", __name__, url_prefix="/api/v1/claims", description=(
+    "Claims (Inanspruchnahme) of a company under its guarantee, finance's decisions and payouts. "
+    "A claim commits its amount against its cap when filed; an accepted claim can always be paid in full."))
+incidents_blp = Blueprint("incidents", __name__, url_prefix="/api/v1/incidents",
+                          description="Early incident reports of companies")
+
+PDF_RESPONSE = {"200": {"description": "The document", "content": {"application/pdf": {
+    "schema": {"type": "string", "format": "binary"}}}}}
+
+
+def company_filter() -> str | None:
+    """The caller's company id when the caller is a company (scopes every lookup), else None."""
+    principal = current_principal()
+    return principal.company_id if principal.is_company else None
+
+
+# --------------------------------------------------------------------------- companies
 
 
 @companies.route("")
@@ -23,12 +79,18 @@ class Companies(MethodView):
     @requires("admin")
     @companies.arguments(CompanyIn)
     @companies.response(201, CompanyOut)
+    @companies.alt_response(409, description="Name or id already registered")
     def post(self, data):
         """Register a housing company (admin). Its id is the `company_id` of its tokens."""
         with uow() as unit:
             if unit.session.scalar(select(Company.id).where(Company.name == data["name"])):
                 raise Conflict("A company with this name is already registered.")
+            company_id = str(data.pop("id")) if data.get("id") else None
+            if company_id and unit.session.get(Company, company_id):
+                raise Conflict("A company with this id is already registered.")
             company = Company(**data, registered_at=unit.now())
+            if company_id:
+                company.id = company_id
             unit.session.add(company)
             unit.session.flush()
             unit.publish("contracts.company.registered",
@@ -37,10 +99,18 @@ class Companies(MethodView):
             unit.commit()
             return company
 
+    @requires("admin", "staff", "finance")
+    @companies.response(200, CompanyOut(many=True))
+    @companies.paginate()
+    def get(self, pagination_parameters):
+        """All registered companies, by name (staff)."""
+        with uow() as unit:
+            return page_of(unit.session, select(Company).order_by(Company.name, Company.id), pagination_parameters)
+
 
 @companies.route("/<uuid:company_id>")
 class CompanyById(MethodView):
-    @requires("admin", "staff", "finance", "company")
+    @requires(*READERS)
     @companies.response(200, CompanyOut)
     def get(self, company_id):
         """One company; a company token reads only its own."""
@@ -48,19 +118,379 @@ class CompanyById(MethodView):
             return ensure_visible(unit.session.get(Company, str(company_id)), what="company", company_attr="id")
 
 
+@companies.route("/<uuid:company_id>/track-record")
+class TrackRecord(MethodView):
+    @requires("staff", "admin", "finance")
+    @companies.arguments(TrackRecordQuery, location="query")
+    @companies.response(200, TrackRecordOut)
+    def get(self, args, company_id):
+        """Quota and track record of one company for a calendar year: flats offered against its
+        quota, proposals and how they ended, tenancies, guarantees, claims, payouts, incidents."""
+        with uow() as unit:
+            company = unit.session.get(Company, str(company_id))
+            if company is None:
+                raise NotFound("No company with this id.")
+            year = args["year"] or domain.berlin_date(unit.now()).year
+            return queries.track_record(unit.session, company, year)
+
+
+# --------------------------------------------------------------------------- tenancies
+
+
 @tenancies.route("")
 class Tenancies(MethodView):
-    @requires("staff", "finance", "admin", "company")
+    @requires(*READERS)
     @tenancies.response(200, TenancyOut(many=True))
     @tenancies.paginate()
     def get(self, pagination_parameters):
         """Tenancies, newest first; a company sees only its own."""
-        current_principal()
         with uow() as unit:
-            stmt = company_scope(select(Tenancy).order_by(Tenancy.recorded_at.desc()), Tenancy.company_id)
+            stmt = company_scope(select(Tenancy).order_by(Tenancy.recorded_at.desc(), Tenancy.id), Tenancy.company_id)
             return page_of(unit.session, stmt, pagination_parameters)
 
 
+# --------------------------------------------------------------------------- contracts
+
+
+@contracts_blp.route("")
+class Contracts(MethodView):
+    @requires(*READERS)
+    @contracts_blp.arguments(ContractQuery, location="query")
+    @contracts_blp.response(200, ContractOut(many=True))
+    @contracts_blp.paginate()
+    def get(self, args, pagination_parameters):
+        """Guarantee contracts, newest first; filter by state, term ending before a date, household
+        reference. A company sees only its own."""
+        with uow() as unit:
+            stmt = select(Contract).options(selectinload(Contract.tenancy)).order_by(
+                Contract.created_at.desc(), Contract.id)
+            if args["state"]:
+                stmt = stmt.where(Contract.state == args["state"])
+            if args["term_end_before"]:
+                stmt = stmt.where(Contract.term_end < args["term_end_before"])
+            if args["household_reference"]:
+                stmt = stmt.where(Contract.household_reference == args["household_reference"])
+            if args["company_id"]:
+                stmt = stmt.where(Contract.company_id == args["company_id"])
+            rows = page_of(unit.session, company_scope(stmt, Contract.company_id), pagination_parameters)
+            return queries.present_contracts(unit.session, rows)
+
+
+def _present(unit, row: Contract) -> dict:
+    return queries.present_contracts(unit.session, [row])[0]
+
+
+@contracts_blp.route("/<uuid:contract_id>")
+class ContractById(MethodView):
+    @requires(*READERS)
+    @contracts_blp.response(200, ContractOut)
+    def get(self, contract_id):
+        """One contract with its caps and what remains of them."""
+        with uow() as unit:
+            return _present(unit, services.get_contract(unit, str(contract_id), company_filter()))
+
+
+@contracts_blp.route("/<uuid:contract_id>/sign")
+class SignContract(MethodView):
+    @requires("staff", "company")
+    @contracts_blp.arguments(SignIn)
+    @contracts_blp.response(200, ContractOut)
+    @contracts_blp.alt_response(409, description="This side has already signed, or the contract is no draft")
+    def post(self, data, contract_id):
+        """Sign for the city (staff) or for the company (the owning company). The contract becomes
+        active when both have signed (`contracts.contract.activated`)."""
+        party = domain.Party(data["party"])
+        principal = current_principal()
+        company_id = company_filter()
+        if party is domain.Party.CITY and not principal.has_any("staff"):
+            raise Forbidden("Only staff of the social office sign for the city.")
+        if party is domain.Party.COMPANY and company_id is None:
+            raise Forbidden("Only the housing company itself signs for the company.")
+        with uow() as unit:
+            row = services.sign(unit, str(contract_id), party, company_id)
+            unit.commit()
+            return _present(unit, row)
+
+
+@contracts_blp.route("/<uuid:contract_id>/terminate")
+class TerminateContract(MethodView):
+    @requires("staff")
+    @contracts_blp.arguments(TerminateIn)
+    @contracts_blp.response(200, ContractOut)
+    @contracts_blp.alt_response(409, description="The contract has already ended")
+    def post(self, data, contract_id):
+        """End a contract early (move-out, notice, eviction, other) with its effective date, the
+        last covered day. Claims for periods up to that day stay possible within the grace period."""
+        with uow() as unit:
+            row = services.terminate(unit, str(contract_id), domain.TerminationReason(data["reason"]),
+                                     data["effective_on"], data["note"])
+            unit.commit()
+            return _present(unit, row)
+
+
+@contracts_blp.route("/<uuid:contract_id>/document")
+class ContractDocumentView(MethodView):
+    @requires(*READERS)
+    @contracts_blp.doc(responses=PDF_RESPONSE)
+    def get(self, contract_id):
+        """The contract as a German PDF: parties, flat, term, coverage and caps, signatures."""
+        with uow() as unit:
+            row = services.get_contract(unit, str(contract_id), company_filter())
+            presented = _present(unit, row)
+            company = unit.session.get(Company, row.company_id)
+            tenancy = row.tenancy
+            doc = ContractDocument(
+                contract_no=row.contract_no,
+                state=row.state,
+                company_name=company.name if company else "(Wohnungsunternehmen nicht registriert)",
+                company_address=", ".join(p for p in (
+                    company and company.street, company and f"{company.postal_code or ''} {company.city or ''}".strip()
+                ) if p) if company else "",
+                household_name=tenancy.household_name or "(nicht übermittelt)",
+                household_reference=tenancy.household_reference,
+                flat_street=tenancy.street or "(nicht übermittelt)",
+                flat_postal_code=tenancy.postal_code or "",
+                flat_city=tenancy.city or "Stuttgart",
+                flat_district=tenancy.district,
+                lease_start=tenancy.lease_start,
+                cold_rent_cents=tenancy.cold_rent_cents,
+                service_charges_cents=tenancy.service_charges_cents,
+                heating_cents=tenancy.heating_cents,
+                term_start=row.term_start,
+                term_end=row.term_end,
+                caps=tuple(CapLine(c["name"], tuple(c["kinds"]), c["cap_cents"], c["remaining_cents"])
+                           for c in presented["coverage"]),
+                city_signed_at=row.city_signed_at,
+                company_signed_at=row.company_signed_at,
+                generated_at=unit.now(),
+                ended_on=row.ended_on,
+                termination_reason=row.termination_reason,
+            )
+        body = render_contract_pdf(doc)
+        return Response(body, mimetype="application/pdf", headers={
+            "Content-Disposition": f'inline; filename="{row.contract_no}.pdf"'})
+
+
+@contracts_blp.route("/<uuid:contract_id>/history")
+class ContractHistory(MethodView):
+    @requires(*READERS)
+    @contracts_blp.response(200, AuditEntryOut(many=True))
+    def get(self, contract_id):
+        """The audit trail of the contract and its claims and incidents, oldest first."""
+        with uow() as unit:
+            row = services.get_contract(unit, str(contract_id), company_filter())
+            claim_ids = list(unit.session.scalars(select(Claim.id).where(Claim.contract_id == row.id)))
+            incident_ids = list(unit.session.scalars(select(Incident.id).where(Incident.contract_id == row.id)))
+            stmt = select(audit_log).where(
+                ((audit_log.c.entity == "contract") & (audit_log.c.entity_id == row.id))
+                | ((audit_log.c.entity == "claim") & audit_log.c.entity_id.in_(claim_ids or [""]))
+                | ((audit_log.c.entity == "incident") & audit_log.c.entity_id.in_(incident_ids or [""]))
+            ).order_by(audit_log.c.id)
+            return [dict(r._mapping) for r in unit.session.execute(stmt)]
+
+
+@contracts_blp.route("/<uuid:contract_id>/claims")
+class ContractClaims(MethodView):
+    @requires("company")
+    @contracts_blp.arguments(ClaimIn)
+    @contracts_blp.response(201, ClaimOut)
+    @contracts_blp.alt_response(409, description="The contract takes no claims (draft, or ended beyond the grace period)")
+    def post(self, data, contract_id):
+        """File a claim. Rules (422 naming the field unless said otherwise): the contract is active,
+        or ended within the grace period (409 otherwise); rent arrears give a `period` of months
+        inside the covered term, not yet claimed by another open, approved or paid claim, already
+        begun, and at most months × (cold rent + service charges); the amount fits into what
+        remains of the kind's cap; evidence includes a rent ledger (arrears) or an invoice (other kinds)."""
+        company_id = company_filter()
+        with uow() as unit:
+            claim = services.file_claim(
+                unit, str(contract_id), company_id, kind=domain.LossKind(data["kind"]),
+                amount_cents=data["amount_cents"], period=data["period"], description=data["description"],
+                uploads=data["evidence"],
+            )
+            unit.commit()
+            return claim
+
+    @requires(*READERS)
+    @contracts_blp.response(200, ClaimOut(many=True))
+    @contracts_blp.paginate()
+    def get(self, contract_id, pagination_parameters):
+        """The contract's claims, oldest first."""
+        with uow() as unit:
+            row = services.get_contract(unit, str(contract_id), company_filter())
+            stmt = select(Claim).where(Claim.contract_id == row.id).order_by(Claim.first_submitted_at, Claim.id)
+            return page_of(unit.session, stmt, pagination_parameters)
+
+
+@contracts_blp.route("/<uuid:contract_id>/incidents")
+class ContractIncidents(MethodView):
+    @requires("company")
+    @contracts_blp.arguments(IncidentIn)
+    @contracts_blp.response(201, IncidentOut)
+    @contracts_blp.alt_response(409, description="The contract has ended")
+    def post(self, data, contract_id):
+        """Report a problem early (payment delay, neighbour conflict, damage, other); support
+        answers with a crisis appointment (`contracts.incident.reported`)."""
+        company_id = company_filter()
+        with uow() as unit:
+            incident = services.report_incident(
+                unit, str(contract_id), company_id, kind=domain.IncidentKind(data["kind"]),
+                severity=domain.Severity(data["severity"]), description=data["description"])
+            unit.commit()
+            return incident
+
+    @requires(*READERS)
+    @contracts_blp.response(200, IncidentOut(many=True))
+    @contracts_blp.paginate()
+    def get(self, contract_id, pagination_parameters):
+        """The contract's incident reports, newest first."""
+        with uow() as unit:
+            row = services.get_contract(unit, str(contract_id), company_filter())
+            stmt = select(Incident).where(Incident.contract_id == row.id).order_by(
+                Incident.reported_at.desc(), Incident.id)
+            return page_of(unit.session, stmt, pagination_parameters)
+
+
+# --------------------------------------------------------------------------- claims
+
+
+@claims_blp.route("")
+class Claims(MethodView):
+    @requires(*READERS)
+    @claims_blp.arguments(ClaimQuery, location="query")
+    @claims_blp.response(200, ClaimOut(many=True))
+    @claims_blp.paginate()
+    def get(self, args, pagination_parameters):
+        """Claims, oldest first (finance's work queue: `?status=submitted`); a company sees its own."""
+        with uow() as unit:
+            stmt = select(Claim).order_by(Claim.first_submitted_at, Claim.id)
+            for field in ("status", "kind", "contract_id"):
+                if args[field]:
+                    stmt = stmt.where(getattr(Claim, field) == args[field])
+            return page_of(unit.session, company_scope(stmt, Claim.company_id), pagination_parameters)
+
+
+@claims_blp.route("/<uuid:claim_id>")
+class ClaimById(MethodView):
+    @requires(*READERS)
+    @claims_blp.response(200, ClaimOut)
+    def get(self, claim_id):
+        """One claim with its decision, payout and the list of its documents."""
+        with uow() as unit:
+            return services.get_claim(unit, str(claim_id), company_filter())
+
+
+@claims_blp.route("/<uuid:claim_id>/decision")
+class DecideClaim(MethodView):
+    @requires("finance")
+    @claims_blp.arguments(DecisionIn)
+    @claims_blp.response(200, ClaimOut)
+    @claims_blp.alt_response(409, description="The claim is not waiting for a decision")
+    def post(self, data, claim_id):
+        """Decide a submitted claim: approve in full, approve in part (`approved_cents` below the
+        amount, with `reason`), reject (`reason`), or return it to the company asking for more
+        information (`reason` holds the question). Emits `contracts.claim.decided`."""
+        with uow() as unit:
+            claim = services.decide_claim(unit, str(claim_id), domain.Decision(data["decision"]),
+                                          approved_cents=data["approved_cents"], reason=data["reason"])
+            unit.commit()
+            return claim
+
+
+@claims_blp.route("/<uuid:claim_id>/payout")
+class PayClaim(MethodView):
+    @requires("finance")
+    @claims_blp.arguments(PayoutIn)
+    @claims_blp.response(200, ClaimOut)
+    @claims_blp.alt_response(409, description="Not approved, or already paid")
+    def post(self, data, claim_id):
+        """Record the payout of an approved claim (once). Emits `contracts.claim.paid`."""
+        with uow() as unit:
+            claim = services.record_payout(unit, str(claim_id), data["reference"])
+            unit.commit()
+            return claim
+
+
+@claims_blp.route("/<uuid:claim_id>/resubmit")
+class ResubmitClaim(MethodView):
+    @requires("company")
+    @claims_blp.arguments(ResubmitIn)
+    @claims_blp.response(200, ClaimOut)
+    @claims_blp.alt_response(409, description="The claim was not returned for more information")
+    def post(self, data, claim_id):
+        """Answer a claim finance returned: a new description, more documents, optionally a new
+        amount (checked against the cap again). The claim is submitted again."""
+        company_id = company_filter()
+        with uow() as unit:
+            claim = services.resubmit_claim(unit, str(claim_id), company_id, amount_cents=data["amount_cents"],
+                                            description=data["description"], uploads=data["evidence"])
+            unit.commit()
+            return claim
+
+
+@claims_blp.route("/<uuid:claim_id>/withdraw")
+class WithdrawClaim(MethodView):
+    @requires("company")
+    @claims_blp.response(200, ClaimOut)
+    @claims_blp.alt_response(409, description="The claim is already decided")
+    def post(self, claim_id):
+        """Withdraw an open claim; its amount and period are free again."""
+        company_id = company_filter()
+        with uow() as unit:
+            claim = services.withdraw_claim(unit, str(claim_id), company_id)
+            unit.commit()
+            return claim
+
+
+@claims_blp.route("/<uuid:claim_id>/documents/<uuid:document_id>")
+class ClaimDocumentView(MethodView):
+    @requires(*READERS)
+    @claims_blp.doc(responses={"200": {"description": "The stored file", "content": {
+        "application/pdf": {}, "image/png": {}, "image/jpeg": {}}}})
+    def get(self, claim_id, document_id):
+        """Download one evidence document of a claim."""
+        with uow() as unit:
+            claim = services.get_claim(unit, str(claim_id), company_filter())
+            doc = unit.session.scalars(
+                select(ClaimDocument).where(ClaimDocument.id == str(document_id), ClaimDocument.claim_id == claim.id)
+            ).one_or_none()
+            if doc is None:
+                raise NotFound("No document with this id.")
+            content, content_type, filename = doc.content, doc.content_type, doc.filename
+        safe = filename.replace('"', "")
+        return Response(content, mimetype=content_type,
+                        headers={"Content-Disposition": f'attachment; filename="{safe}"'})
+
+
+# --------------------------------------------------------------------------- incidents
+
+
+@incidents_blp.route("")
+class Incidents(MethodView):
+    @requires(*READERS)
+    @incidents_blp.arguments(IncidentQuery, location="query")
+    @incidents_blp.response(200, IncidentOut(many=True))
+    @incidents_blp.paginate()
+    def get(self, args, pagination_parameters):
+        """Incident reports, newest first; a company sees its own."""
+        with uow() as unit:
+            stmt = select(Incident).order_by(Incident.reported_at.desc(), Incident.id)
+            for field in ("kind", "severity", "contract_id"):
+                if args[field]:
+                    stmt = stmt.where(getattr(Incident, field) == args[field])
+            return page_of(unit.session, company_scope(stmt, Incident.company_id), pagination_parameters)
+
+
+@incidents_blp.route("/<uuid:incident_id>")
+class IncidentById(MethodView):
+    @requires(*READERS)
+    @incidents_blp.response(200, IncidentOut)
+    def get(self, incident_id):
+        """One incident report."""
+        with uow() as unit:
+            return ensure_visible(unit.session.get(Incident, str(incident_id)), what="incident")
+
+
 def register(api: Api) -> None:
-    api.register_blueprint(companies)
-    api.register_blueprint(tenancies)
+    for blueprint in (companies, tenancies, contracts_blp, claims_blp, incidents_blp):
+        api.register_blueprint(blueprint)

@@ -1,22 +1,70 @@
-"""Handlers of the events contracts consumes, each inside the consumer's unit of work (with inbox)."""
+"""Handlers of the events contracts consumes, each inside the consumer's unit of work (with inbox).
+
+Each reads the producer's event through contracts' own schema (unknown fields ignored, invalid data
+dead-lettered at once) and is naturally idempotent, so an event re-published under a new id has no
+second effect either.
+"""
 
 from __future__ import annotations
-
-from sqlalchemy import select
 
 from servicekit.bus import Event
 from servicekit.db import UnitOfWork
 
-from contracts.models import Tenancy
-from contracts.schemas import TenancyEvent
+from contracts import services
+from contracts.models import FlatOffer, ProposalRecord
+from contracts.schemas import FlatEvent, ProposalEvent, TenancyEvent
 
 
 def tenancy_agreed(uow: UnitOfWork, event: Event) -> None:
-    """Matching recorded a signed lease: keep the tenancy (the guarantee contract follows from it)."""
-    data = TenancyEvent().load(event.data)
-    if uow.session.scalar(select(Tenancy.id).where(Tenancy.proposal_id == data["proposal_id"])):
-        return  # the same lease reported again under a new event id (e.g. re-published by hand)
-    tenancy = Tenancy(**data, recorded_at=uow.now())
-    uow.session.add(tenancy)
-    uow.session.flush()
-    uow.audit("tenancy", tenancy.id, "recorded", to_state="recorded")
+    """Matching recorded a signed lease: keep the tenancy and draft its guarantee contract."""
+    services.record_tenancy(uow, TenancyEvent().load(event.data))
+
+
+def flat_offered(uow: UnitOfWork, event: Event) -> None:
+    data = FlatEvent().load(event.data)
+    if uow.session.get(FlatOffer, data["flat_id"]) is None:
+        uow.session.add(FlatOffer(flat_id=data["flat_id"], company_id=data["company_id"], offered_at=event.occurred_at))
+
+
+def flat_withdrawn(uow: UnitOfWork, event: Event) -> None:
+    data = FlatEvent().load(event.data)
+    offer = uow.session.get(FlatOffer, data["flat_id"])
+    if offer is not None and offer.withdrawn_at is None:
+        offer.withdrawn_at = event.occurred_at
+
+
+def _proposal(uow: UnitOfWork, data: dict) -> ProposalRecord:
+    record = uow.session.get(ProposalRecord, data["proposal_id"])
+    if record is None:
+        record = ProposalRecord(proposal_id=data["proposal_id"])
+        uow.session.add(record)
+    if data.get("company_id") and not record.company_id:
+        record.company_id = data["company_id"]
+    return record
+
+
+def proposal_created(uow: UnitOfWork, event: Event) -> None:
+    record = _proposal(uow, ProposalEvent().load(event.data))
+    record.created_at = record.created_at or event.occurred_at
+
+
+def _response(outcome: str):
+    def handle(uow: UnitOfWork, event: Event) -> None:
+        data = ProposalEvent().load(event.data)
+        record = _proposal(uow, data)
+        if data.get("party") == "company":
+            record.company_response = outcome
+        elif data.get("party") == "household":
+            record.household_response = outcome
+
+    handle.__name__ = f"proposal_{outcome}"
+    return handle
+
+
+proposal_accepted = _response("accepted")
+proposal_declined = _response("declined")
+
+
+def proposal_expired(uow: UnitOfWork, event: Event) -> None:
+    record = _proposal(uow, ProposalEvent().load(event.data))
+    record.expired_at = record.expired_at or event.occurred_at

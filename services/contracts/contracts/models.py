@@ -1,12 +1,17 @@
-"""Contracts' tables (SQLAlchemy 2 typed models). Schema changes go through Alembic migrations."""
+"""Contracts' tables (SQLAlchemy 2 typed models). Schema changes go through Alembic migrations.
+
+The rows are persistence only; the rules live in `contracts.domain` and `contracts.repository`
+maps between the two.
+"""
 
 from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import Date, Integer, String
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from servicekit.db import UTCDateTime
 
@@ -28,6 +33,12 @@ class Company(Base):
     name: Mapped[str] = mapped_column(String(200), unique=True)
     email: Mapped[str] = mapped_column(String(254))
     registered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    street: Mapped[str | None] = mapped_column(String(200))
+    postal_code: Mapped[str | None] = mapped_column(String(10))
+    city: Mapped[str | None] = mapped_column(String(100))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    # Flats the company committed to offer per calendar year (Kontingent); None = no commitment.
+    quota_flats_per_year: Mapped[int | None] = mapped_column(Integer)
 
 
 class Tenancy(Base):
@@ -44,3 +55,139 @@ class Tenancy(Base):
     cold_rent_cents: Mapped[int] = mapped_column(Integer)
     service_charges_cents: Mapped[int] = mapped_column(Integer)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    heating_cents: Mapped[int] = mapped_column(Integer, default=0)
+    street: Mapped[str | None] = mapped_column(String(200))
+    postal_code: Mapped[str | None] = mapped_column(String(10))
+    city: Mapped[str | None] = mapped_column(String(100))
+    district: Mapped[str | None] = mapped_column(String(100))
+    household_name: Mapped[str | None] = mapped_column(String(200))
+    household_email: Mapped[str | None] = mapped_column(String(254))
+    household_phone: Mapped[str | None] = mapped_column(String(40))
+    household_size: Mapped[int | None] = mapped_column(Integer)
+    household_reference: Mapped[str | None] = mapped_column(String(64), index=True)
+
+
+class ContractCounter(Base):
+    """The last contract number handed out per year. Incremented in the transaction that creates the
+    contract, so the row lock serialises creators and a rolled-back creation leaves no gap."""
+
+    __tablename__ = "contract_counters"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_value: Mapped[int] = mapped_column(Integer)
+
+
+class Contract(Base):
+    __tablename__ = "contracts"
+    __table_args__ = (Index("ix_contracts_company_state", "company_id", "state"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    contract_no: Mapped[str] = mapped_column(String(20), unique=True)
+    tenancy_id: Mapped[str] = mapped_column(ForeignKey("tenancies.id"), unique=True)
+    company_id: Mapped[str] = mapped_column(String(36), index=True)
+    household_id: Mapped[str] = mapped_column(String(36), index=True)
+    household_reference: Mapped[str | None] = mapped_column(String(64), index=True)
+    term_start: Mapped[date] = mapped_column(Date)
+    term_end: Mapped[date] = mapped_column(Date, index=True)
+    coverage: Mapped[dict[str, Any]] = mapped_column(JSON)  # caps copied from configuration at creation
+    config_version: Mapped[str] = mapped_column(String(40))
+    monthly_covered_rent_cents: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    city_signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    city_signed_by: Mapped[str | None] = mapped_column(String(120))
+    company_signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    company_signed_by: Mapped[str | None] = mapped_column(String(120))
+    activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    notices_sent: Mapped[list[int]] = mapped_column(JSON, default=list)
+    ended_on: Mapped[date | None] = mapped_column(Date)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    termination_reason: Mapped[str | None] = mapped_column(String(20))
+    termination_note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    tenancy: Mapped[Tenancy] = relationship(lazy="joined")
+
+
+class Claim(Base):
+    __tablename__ = "claims"
+    __table_args__ = (Index("ix_claims_company_status", "company_id", "status"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    contract_id: Mapped[str] = mapped_column(ForeignKey("contracts.id"), index=True)
+    company_id: Mapped[str] = mapped_column(String(36), index=True)
+    household_id: Mapped[str] = mapped_column(String(36))
+    kind: Mapped[str] = mapped_column(String(40))
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    period_first: Mapped[str | None] = mapped_column(String(7))  # YYYY-MM
+    period_last: Mapped[str | None] = mapped_column(String(7))
+    description: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    approved_cents: Mapped[int | None] = mapped_column(BigInteger)
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    first_submitted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_by: Mapped[str | None] = mapped_column(String(120))
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    paid_by: Mapped[str | None] = mapped_column(String(120))
+    payout_reference: Mapped[str | None] = mapped_column(String(120))
+
+    documents: Mapped[list[ClaimDocument]] = relationship(
+        order_by="ClaimDocument.uploaded_at", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class ClaimDocument(Base):
+    """Evidence stored with a claim (rent ledger, invoices); the bytes stay in the database so a
+    claim and its evidence commit together."""
+
+    __tablename__ = "claim_documents"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    claim_id: Mapped[str] = mapped_column(ForeignKey("claims.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(60))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Incident(Base):
+    __tablename__ = "incidents"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    contract_id: Mapped[str] = mapped_column(ForeignKey("contracts.id"), index=True)
+    company_id: Mapped[str] = mapped_column(String(36), index=True)
+    household_id: Mapped[str] = mapped_column(String(36))
+    kind: Mapped[str] = mapped_column(String(30))
+    severity: Mapped[str] = mapped_column(String(10))
+    description: Mapped[str] = mapped_column(Text)
+    reported_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    reported_by: Mapped[str] = mapped_column(String(120))
+
+
+class FlatOffer(Base):
+    """A flat a company offered into matching (from matching.flat.offered), for the track record."""
+
+    __tablename__ = "flat_offers"
+
+    flat_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    company_id: Mapped[str] = mapped_column(String(36), index=True)
+    offered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ProposalRecord(Base):
+    """A match proposal to one of a company's flats and how it ended, for the track record."""
+
+    __tablename__ = "proposal_records"
+
+    proposal_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    company_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    created_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    company_response: Mapped[str | None] = mapped_column(String(20))  # accepted / declined
+    household_response: Mapped[str | None] = mapped_column(String(20))  # accepted / declined
+    expired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,29 +1,153 @@
-"""Request and response schemas (marshmallow); flask-smorest turns them into the OpenAPI document."""
+"""Request and response schemas (marshmallow); flask-smorest turns them into the OpenAPI document.
 
-from marshmallow import Schema, fields, validate
+Strict on purpose: unknown fields are refused (a typo never silently drops data), integers must be
+JSON integers (no "100", no 1.5), enums are closed, and every field error names its field.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+
+from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates_schema
+
+from contracts import domain
+from contracts.domain.evidence import ALLOWED_CONTENT_TYPES, MAX_DOCUMENT_BYTES, MAX_DOCUMENTS, EvidenceKind
+
+MONEY = validate.Range(min=1, max=100_000_000, error="Must be between 1 and 100000000 cents.")
 
 
-class CompanyIn(Schema):
+def _enum(enum_cls, **kwargs) -> fields.String:
+    values = [e.value for e in enum_cls]
+    return fields.String(validate=validate.OneOf(values), metadata={"enum": values, **kwargs.pop("metadata", {})},
+                         **kwargs)
+
+
+class StrictSchema(Schema):
+    class Meta:
+        unknown = RAISE
+        ordered = True
+
+
+class MonthField(fields.Field):
+    """A calendar month as `YYYY-MM`."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str):
+            raise ValidationError("Must be a month as YYYY-MM.")
+        try:
+            return domain.Month.parse(value)
+        except ValueError as exc:
+            raise ValidationError("Must be a month as YYYY-MM.") from exc
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else str(value)
+
+    def _jsonschema_type_mapping(self):  # pragma: no cover - documentation only
+        return {"type": "string", "pattern": r"^\d{4}-\d{2}$"}
+
+
+# --------------------------------------------------------------------------- companies
+
+
+class CompanyIn(StrictSchema):
+    id = fields.UUID(load_default=None, metadata={
+        "description": "Optional: the company_id the identity provider already issues in this company's tokens. "
+                       "Omit it and the service assigns one."})
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    email = fields.Email(required=True)
+    email = fields.Email(required=True, metadata={"description": "Contact address for contract mail"})
+    street = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    postal_code = fields.String(required=True, validate=validate.Regexp(r"^\d{5}$", error="Must be 5 digits."))
+    city = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    phone = fields.String(load_default=None, validate=validate.Length(max=40))
+    quota_flats_per_year = fields.Integer(strict=True, load_default=None, validate=validate.Range(min=0, max=10_000),
+                                          metadata={"description": "Flats the company committed to offer per year"})
 
 
 class CompanyOut(Schema):
     id = fields.String(required=True)
     name = fields.String(required=True)
     email = fields.String(required=True)
+    street = fields.String(allow_none=True)
+    postal_code = fields.String(allow_none=True)
+    city = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)
+    quota_flats_per_year = fields.Integer(allow_none=True)
     registered_at = fields.DateTime(required=True)
+
+
+class TrackRecordQuery(StrictSchema):
+    year = fields.Integer(strict=False, load_default=None, validate=validate.Range(min=2000, max=2100),
+                          metadata={"description": "Calendar year (Europe/Berlin); default: the current year"})
+
+
+class TrackRecordOut(Schema):
+    company_id = fields.String(required=True)
+    year = fields.Integer(required=True)
+    quota_flats_per_year = fields.Integer(allow_none=True)
+    flats_offered = fields.Integer(required=True, metadata={"description": "Flats offered into matching in the year"})
+    quota_met = fields.Boolean(allow_none=True)
+    proposals_received = fields.Integer(required=True)
+    proposals_accepted_by_company = fields.Integer(required=True)
+    proposals_declined_by_company = fields.Integer(required=True)
+    proposals_declined_by_household = fields.Integer(required=True)
+    proposals_expired = fields.Integer(required=True)
+    tenancies_started = fields.Integer(required=True, metadata={"description": "Leases starting in the year"})
+    guarantees_active = fields.Integer(required=True, metadata={"description": "Active guarantees now"})
+    guarantees_by_state = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
+    claims_filed = fields.Integer(required=True, metadata={"description": "Claims first submitted in the year"})
+    claims_by_status = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
+    claims_approved_cents = fields.Integer(required=True)
+    payouts_cents = fields.Integer(required=True, metadata={"description": "Paid out in the year"})
+    incidents_reported = fields.Integer(required=True)
+
+
+# --------------------------------------------------------------------------- tenancies
+
+
+class AddressSchema(Schema):
+    street = fields.String(allow_none=True)
+    postal_code = fields.String(allow_none=True)
+    city = fields.String(allow_none=True)
+    district = fields.String(allow_none=True)
 
 
 class TenancyOut(Schema):
     id = fields.String(required=True)
     proposal_id = fields.String(required=True)
     household_id = fields.String(required=True)
+    household_reference = fields.String(allow_none=True)
     company_id = fields.String(required=True)
     flat_id = fields.String(required=True)
     lease_start = fields.Date(required=True)
     cold_rent_cents = fields.Integer(required=True)
     service_charges_cents = fields.Integer(required=True)
+    heating_cents = fields.Integer(required=True)
+    address = fields.Method("_address")
+
+    def _address(self, obj):
+        return {"street": obj.street, "postal_code": obj.postal_code, "city": obj.city, "district": obj.district}
+
+
+class _EventAddress(Schema):
+    class Meta:
+        unknown = "exclude"
+
+    street = fields.String(load_default=None, validate=validate.Length(max=200))
+    postal_code = fields.String(load_default=None, validate=validate.Length(max=10))
+    city = fields.String(load_default=None, validate=validate.Length(max=100))
+    district = fields.String(load_default=None, validate=validate.Length(max=100))
+
+
+class _EventHousehold(Schema):
+    class Meta:
+        unknown = "exclude"
+
+    name = fields.String(load_default=None, validate=validate.Length(max=200))
+    email = fields.String(load_default=None, validate=validate.Length(max=254))
+    phone = fields.String(load_default=None, validate=validate.Length(max=40))
+    size = fields.Integer(load_default=None, validate=validate.Range(min=1, max=30))
 
 
 class TenancyEvent(Schema):
@@ -32,10 +156,248 @@ class TenancyEvent(Schema):
     class Meta:
         unknown = "exclude"
 
-    proposal_id = fields.String(required=True)
-    flat_id = fields.String(required=True)
-    household_id = fields.String(required=True)
-    company_id = fields.String(required=True)
+    proposal_id = fields.String(required=True, validate=validate.Length(min=1, max=36))
+    flat_id = fields.String(required=True, validate=validate.Length(min=1, max=36))
+    household_id = fields.String(required=True, validate=validate.Length(min=1, max=36))
+    company_id = fields.String(required=True, validate=validate.Length(min=1, max=36))
     lease_start = fields.Date(required=True)
     cold_rent_cents = fields.Integer(required=True, validate=validate.Range(min=0))
     service_charges_cents = fields.Integer(required=True, validate=validate.Range(min=0))
+    heating_cents = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    address = fields.Nested(_EventAddress, load_default=dict)
+    household = fields.Nested(_EventHousehold, load_default=dict)
+    household_reference = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
+
+
+class FlatEvent(Schema):
+    class Meta:
+        unknown = "exclude"
+
+    flat_id = fields.String(required=True, validate=validate.Length(min=1, max=36))
+    company_id = fields.String(required=True, validate=validate.Length(min=1, max=36))
+
+
+class ProposalEvent(Schema):
+    class Meta:
+        unknown = "exclude"
+
+    proposal_id = fields.String(required=True, validate=validate.Length(min=1, max=36))
+    company_id = fields.String(load_default=None, validate=validate.Length(max=36))
+    party = fields.String(load_default=None)
+
+
+# --------------------------------------------------------------------------- contracts
+
+
+class CapOut(Schema):
+    name = fields.String(required=True)
+    kinds = fields.List(fields.String(), required=True)
+    cap_cents = fields.Integer(required=True)
+    remaining_cents = fields.Integer(required=True, metadata={
+        "description": "cap − open claims − approved amounts: the most a new claim of these kinds can ask"})
+
+
+class SignatureOut(Schema):
+    signed_at = fields.DateTime(required=True)
+    signed_by = fields.String(required=True)
+
+
+class ContractOut(Schema):
+    id = fields.String(required=True)
+    contract_no = fields.String(required=True, metadata={"example": "GV-2026-00042"})
+    state = fields.String(required=True, metadata={"enum": [s.value for s in domain.ContractState]})
+    company_id = fields.String(required=True)
+    household_id = fields.String(required=True)
+    household_reference = fields.String(allow_none=True)
+    tenancy = fields.Nested(TenancyOut, required=True)
+    term_start = fields.Date(required=True, metadata={"description": "Lease start; first covered day"})
+    term_end = fields.Date(required=True, metadata={"description": "Last covered day (inclusive): the day before the 5th anniversary"})
+    covered_until = fields.Date(required=True, metadata={"description": "term_end, or the effective date of an early termination"})
+    monthly_covered_rent_cents = fields.Integer(required=True, metadata={"description": "Cold rent + service charges"})
+    coverage = fields.List(fields.Nested(CapOut), required=True)
+    config_version = fields.String(required=True)
+    city_signature = fields.Nested(SignatureOut, allow_none=True)
+    company_signature = fields.Nested(SignatureOut, allow_none=True)
+    activated_at = fields.DateTime(allow_none=True)
+    expiry_notices_sent = fields.List(fields.Integer(), required=True)
+    ended_on = fields.Date(allow_none=True)
+    termination_reason = fields.String(allow_none=True)
+    termination_note = fields.String(allow_none=True)
+    created_at = fields.DateTime(required=True)
+    updated_at = fields.DateTime(required=True)
+
+
+class ContractQuery(StrictSchema):
+    state = _enum(domain.ContractState, load_default=None)
+    term_end_before = fields.Date(load_default=None, metadata={"description": "Only contracts whose term ends before this date"})
+    household_reference = fields.String(load_default=None, validate=validate.Length(min=1, max=64))
+    company_id = fields.String(load_default=None, validate=validate.Length(min=1, max=36),
+                               metadata={"description": "Staff only; a company always sees just its own"})
+
+
+class SignIn(StrictSchema):
+    party = _enum(domain.Party, required=True, metadata={
+        "description": "`city` (staff tokens) or `company` (the owning company's tokens)"})
+
+
+class TerminateIn(StrictSchema):
+    reason = _enum(domain.TerminationReason, required=True)
+    effective_on = fields.Date(required=True, metadata={"description": "Last covered day; inside the term"})
+    note = fields.String(load_default=None, validate=validate.Length(max=2000),
+                         metadata={"description": "Required for reason `other`"})
+
+
+# --------------------------------------------------------------------------- claims
+
+_SIGNATURES = {
+    "application/pdf": (b"%PDF-",),
+    "image/png": (b"\x89PNG\r\n\x1a\n",),
+    "image/jpeg": (b"\xff\xd8\xff",),
+}
+_FILENAME = re.compile(r"^[^/\\\x00-\x1f]{1,200}$")
+
+
+class DocumentIn(StrictSchema):
+    kind = _enum(EvidenceKind, required=True, metadata={
+        "description": "rent_ledger (needed for rent_arrears), invoice (needed for the other kinds), photo, other"})
+    filename = fields.String(required=True, validate=validate.Regexp(_FILENAME, error="1-200 characters, no path."))
+    content_type = fields.String(required=True, validate=validate.OneOf(sorted(ALLOWED_CONTENT_TYPES)))
+    content_base64 = fields.String(required=True, metadata={
+        "description": f"The file, base64-encoded; at most {MAX_DOCUMENT_BYTES} bytes decoded"})
+
+    @validates_schema
+    def _content(self, data, **kwargs):
+        try:
+            content = base64.b64decode(data["content_base64"], validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise ValidationError("Not valid base64.", "content_base64") from exc
+        if not content or len(content) > MAX_DOCUMENT_BYTES:
+            raise ValidationError(f"Must decode to 1..{MAX_DOCUMENT_BYTES} bytes.", "content_base64")
+        if not content.startswith(_SIGNATURES.get(data["content_type"], (b"",))):
+            raise ValidationError(f"The content is not a {data['content_type']} file.", "content_base64")
+        data["_content"] = content
+
+    @post_load
+    def _upload(self, data, **kwargs):
+        from contracts.services import Upload
+
+        return Upload(data["kind"], data["filename"], data["content_type"], data["_content"])
+
+
+class PeriodSchema(StrictSchema):
+    first = MonthField(required=True, metadata={"example": "2027-01"})
+    last = MonthField(required=True, metadata={"example": "2027-03"})
+
+    @validates_schema
+    def _order(self, data, **kwargs):
+        if data["last"] < data["first"]:
+            raise ValidationError("Must not be before first.", "last")
+
+    @post_load
+    def _period(self, data, **kwargs):
+        return domain.MonthPeriod(data["first"], data["last"])
+
+
+class ClaimIn(StrictSchema):
+    kind = _enum(domain.LossKind, required=True)
+    amount_cents = fields.Integer(strict=True, required=True, validate=MONEY)
+    period = fields.Nested(PeriodSchema, load_default=None, metadata={
+        "description": "Months of unpaid rent, both included: required for rent_arrears, refused for other kinds"})
+    description = fields.String(required=True, validate=validate.Length(min=1, max=4000))
+    evidence = fields.List(fields.Nested(DocumentIn), required=True,
+                           validate=validate.Length(min=1, max=MAX_DOCUMENTS))
+
+
+class ResubmitIn(StrictSchema):
+    amount_cents = fields.Integer(strict=True, load_default=None, validate=MONEY)
+    description = fields.String(required=True, validate=validate.Length(min=1, max=4000),
+                                metadata={"description": "The answer to finance's question"})
+    evidence = fields.List(fields.Nested(DocumentIn), load_default=list, validate=validate.Length(max=MAX_DOCUMENTS))
+
+
+class DocumentOut(Schema):
+    id = fields.String(required=True)
+    kind = fields.String(required=True)
+    filename = fields.String(required=True)
+    content_type = fields.String(required=True)
+    size = fields.Integer(required=True)
+    sha256 = fields.String(required=True)
+    uploaded_at = fields.DateTime(required=True)
+
+
+class ClaimOut(Schema):
+    id = fields.String(required=True)
+    contract_id = fields.String(required=True)
+    company_id = fields.String(required=True)
+    kind = fields.String(required=True)
+    amount_cents = fields.Integer(required=True)
+    period = fields.Method("_period", allow_none=True)
+    description = fields.String(required=True)
+    status = fields.String(required=True, metadata={"enum": [s.value for s in domain.ClaimStatus]})
+    approved_cents = fields.Integer(allow_none=True)
+    decision_reason = fields.String(allow_none=True)
+    first_submitted_at = fields.DateTime(required=True)
+    submitted_at = fields.DateTime(required=True)
+    decided_at = fields.DateTime(allow_none=True)
+    paid_at = fields.DateTime(allow_none=True)
+    payout_reference = fields.String(allow_none=True)
+    documents = fields.List(fields.Nested(DocumentOut), required=True)
+
+    def _period(self, obj):
+        return {"first": obj.period_first, "last": obj.period_last} if obj.period_first else None
+
+
+class ClaimQuery(StrictSchema):
+    status = _enum(domain.ClaimStatus, load_default=None)
+    kind = _enum(domain.LossKind, load_default=None)
+    contract_id = fields.String(load_default=None, validate=validate.Length(min=1, max=36))
+
+
+class DecisionIn(StrictSchema):
+    decision = _enum(domain.Decision, required=True, metadata={
+        "description": "approve (in full, or in part with approved_cents and reason), reject (reason), "
+                       "return (to the company with a question in reason)"})
+    approved_cents = fields.Integer(strict=True, load_default=None, validate=MONEY)
+    reason = fields.String(load_default=None, validate=validate.Length(max=2000))
+
+
+class PayoutIn(StrictSchema):
+    reference = fields.String(required=True, validate=validate.Length(min=1, max=120),
+                              metadata={"description": "The payment order's reference in the city's finance system"})
+
+
+# --------------------------------------------------------------------------- incidents
+
+
+class IncidentIn(StrictSchema):
+    kind = _enum(domain.IncidentKind, required=True)
+    severity = _enum(domain.Severity, required=True)
+    description = fields.String(required=True, validate=validate.Length(min=1, max=4000))
+
+
+class IncidentOut(Schema):
+    id = fields.String(required=True)
+    contract_id = fields.String(required=True)
+    company_id = fields.String(required=True)
+    kind = fields.String(required=True)
+    severity = fields.String(required=True)
+    description = fields.String(required=True)
+    reported_at = fields.DateTime(required=True)
+
+
+class IncidentQuery(StrictSchema):
+    kind = _enum(domain.IncidentKind, load_default=None)
+    severity = _enum(domain.Severity, load_default=None)
+    contract_id = fields.String(load_default=None, validate=validate.Length(min=1, max=36))
+
+
+class AuditEntryOut(Schema):
+    at = fields.DateTime(required=True)
+    actor = fields.String(required=True)
+    actor_role = fields.String(required=True)
+    entity = fields.String(required=True)
+    entity_id = fields.String(required=True)
+    action = fields.String(required=True)
+    from_state = fields.String(allow_none=True)
+    to_state = fields.String(allow_none=True)
+    detail = fields.Dict(allow_none=True)

@@ -7,6 +7,9 @@ from sqlalchemy import func, select
 from contracts.models import Tenancy
 
 
+ADDRESS = {"street": "Augsburger Straße 696", "postal_code": "70329", "city": "Stuttgart"}
+
+
 def _tenancy_data(company_id: str, **overrides):
     return {
         "proposal_id": str(uuid.uuid4()),
@@ -23,7 +26,7 @@ def _tenancy_data(company_id: str, **overrides):
 
 def test_admin_registers_a_company_and_the_event_goes_out(client, tokens, worker, bus):
     capture = bus.capture("contracts.company.#")
-    response = client.post("/api/v1/companies", json={"name": "SWSG", "email": "vermietung@swsg.example"},
+    response = client.post("/api/v1/companies", json={"name": "SWSG", "email": "vermietung@swsg.example", **ADDRESS},
                            headers=tokens.admin())
     assert response.status_code == 201
     event = capture.wait_for("contracts.company.registered")
@@ -33,13 +36,13 @@ def test_admin_registers_a_company_and_the_event_goes_out(client, tokens, worker
 def test_only_admins_register_companies_and_bad_email_is_named(client, tokens):
     assert client.post("/api/v1/companies", json={"name": "X", "email": "x@example.org"},
                        headers=tokens.staff()).status_code == 403
-    response = client.post("/api/v1/companies", json={"name": "X", "email": "no"}, headers=tokens.admin())
+    response = client.post("/api/v1/companies", json={"name": "X", "email": "no", **ADDRESS}, headers=tokens.admin())
     assert response.status_code == 422 and "email" in response.json["errors"]["json"]
 
 
 def test_a_company_reads_only_itself(client, tokens):
-    a = client.post("/api/v1/companies", json={"name": "A", "email": "a@example.org"}, headers=tokens.admin()).json
-    b = client.post("/api/v1/companies", json={"name": "B", "email": "b@example.org"}, headers=tokens.admin()).json
+    a = client.post("/api/v1/companies", json={"name": "A", "email": "a@example.org", **ADDRESS}, headers=tokens.admin()).json
+    b = client.post("/api/v1/companies", json={"name": "B", "email": "b@example.org", **ADDRESS}, headers=tokens.admin()).json
     assert client.get(f"/api/v1/companies/{a['id']}", headers=tokens.company(a["id"])).status_code == 200
     assert client.get(f"/api/v1/companies/{b['id']}", headers=tokens.company(a["id"])).status_code == 404
 

@@ -1,0 +1,128 @@
+"""Read side: presenting contracts and computing per-company figures with few queries."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime, time, timedelta
+from typing import Any, Iterable
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from contracts import domain
+from contracts.domain.claims import DECIDED_FOR_PAYOUT, OPEN
+from contracts.models import Claim, Company, Contract, FlatOffer, Incident, ProposalRecord, Tenancy
+
+COMMITTED = case(
+    (Claim.status.in_([s.value for s in OPEN]), Claim.amount_cents),
+    (Claim.status.in_([s.value for s in DECIDED_FOR_PAYOUT | {domain.ClaimStatus.PAID}]), Claim.approved_cents),
+    else_=0,
+)
+
+
+def committed_by_kind(session: Session, contract_ids: Iterable[str]) -> dict[str, dict[str, int]]:
+    ids = list(contract_ids)
+    result: dict[str, dict[str, int]] = defaultdict(dict)
+    if not ids:
+        return result
+    rows = session.execute(
+        select(Claim.contract_id, Claim.kind, func.coalesce(func.sum(COMMITTED), 0))
+        .where(Claim.contract_id.in_(ids))
+        .group_by(Claim.contract_id, Claim.kind)
+    )
+    for contract_id, kind, total in rows:
+        result[contract_id][kind] = int(total)
+    return result
+
+
+def present_contract(row: Contract, committed: dict[str, int]) -> dict[str, Any]:
+    coverage = []
+    for cap in row.coverage["caps"]:
+        used = sum(committed.get(k, 0) for k in cap["kinds"])
+        coverage.append({**cap, "remaining_cents": cap["cap_cents"] - used})
+
+    def signature(at, by):
+        return {"signed_at": at, "signed_by": by} if at else None
+
+    return {
+        "id": row.id,
+        "contract_no": row.contract_no,
+        "state": row.state,
+        "company_id": row.company_id,
+        "household_id": row.household_id,
+        "household_reference": row.household_reference,
+        "tenancy": row.tenancy,
+        "term_start": row.term_start,
+        "term_end": row.term_end,
+        "covered_until": row.ended_on or row.term_end,
+        "monthly_covered_rent_cents": row.monthly_covered_rent_cents,
+        "coverage": coverage,
+        "config_version": row.config_version,
+        "city_signature": signature(row.city_signed_at, row.city_signed_by),
+        "company_signature": signature(row.company_signed_at, row.company_signed_by),
+        "activated_at": row.activated_at,
+        "expiry_notices_sent": row.notices_sent or [],
+        "ended_on": row.ended_on,
+        "termination_reason": row.termination_reason,
+        "termination_note": row.termination_note,
+        "created_at": row.created_at,
+        "updated_at": row.updated_at,
+    }
+
+
+def present_contracts(session: Session, rows: list[Contract]) -> list[dict[str, Any]]:
+    committed = committed_by_kind(session, [r.id for r in rows])
+    return [present_contract(r, committed.get(r.id, {})) for r in rows]
+
+
+def _year_bounds(year: int) -> tuple[datetime, datetime]:
+    start = datetime.combine(date(year, 1, 1), time(), tzinfo=domain.BERLIN)
+    end = datetime.combine(date(year + 1, 1, 1), time(), tzinfo=domain.BERLIN)
+    return start, end
+
+
+def track_record(session: Session, company: Company, year: int) -> dict[str, Any]:
+    """The figures a programme lead reports per company and year (proposal and flat figures come
+    from matching's events; everything else from this service's own rows)."""
+    start, end = _year_bounds(year)
+    cid = company.id
+
+    def count(stmt) -> int:
+        return int(session.scalar(stmt) or 0)
+
+    flats = count(select(func.count()).select_from(FlatOffer).where(
+        FlatOffer.company_id == cid, FlatOffer.offered_at >= start, FlatOffer.offered_at < end))
+    proposals = select(func.count()).select_from(ProposalRecord).where(
+        ProposalRecord.company_id == cid, ProposalRecord.created_at >= start, ProposalRecord.created_at < end)
+    contract_states = dict(session.execute(
+        select(Contract.state, func.count()).where(Contract.company_id == cid).group_by(Contract.state)).all())
+    claims_in_year = (Claim.company_id == cid, Claim.first_submitted_at >= start, Claim.first_submitted_at < end)
+    claim_states = dict(session.execute(
+        select(Claim.status, func.count()).where(*claims_in_year).group_by(Claim.status)).all())
+    approved = count(select(func.sum(Claim.approved_cents)).where(
+        *claims_in_year, Claim.status.in_(["approved", "partially_approved", "paid"])))
+    paid = count(select(func.sum(Claim.approved_cents)).where(
+        Claim.company_id == cid, Claim.status == "paid", Claim.paid_at >= start, Claim.paid_at < end))
+    quota = company.quota_flats_per_year
+    return {
+        "company_id": cid,
+        "year": year,
+        "quota_flats_per_year": quota,
+        "flats_offered": flats,
+        "quota_met": None if quota is None else flats >= quota,
+        "proposals_received": count(proposals),
+        "proposals_accepted_by_company": count(proposals.where(ProposalRecord.company_response == "accepted")),
+        "proposals_declined_by_company": count(proposals.where(ProposalRecord.company_response == "declined")),
+        "proposals_declined_by_household": count(proposals.where(ProposalRecord.household_response == "declined")),
+        "proposals_expired": count(proposals.where(ProposalRecord.expired_at.is_not(None))),
+        "tenancies_started": count(select(func.count()).select_from(Tenancy).where(
+            Tenancy.company_id == cid, Tenancy.lease_start >= date(year, 1, 1), Tenancy.lease_start < date(year + 1, 1, 1))),
+        "guarantees_active": int(contract_states.get("active", 0)),
+        "guarantees_by_state": {s.value: int(contract_states.get(s.value, 0)) for s in domain.ContractState},
+        "claims_filed": sum(int(v) for v in claim_states.values()),
+        "claims_by_status": {s.value: int(claim_states.get(s.value, 0)) for s in domain.ClaimStatus},
+        "claims_approved_cents": approved,
+        "payouts_cents": paid,
+        "incidents_reported": count(select(func.count()).select_from(Incident).where(
+            Incident.company_id == cid, Incident.reported_at >= start, Incident.reported_at < end)),
+    }
