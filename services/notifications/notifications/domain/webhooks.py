@@ -49,15 +49,14 @@ def validate_webhook_url(url: str, *, allow_local_http: bool = False) -> str:
             raise InvalidWebhookUrl("URL must use https")
     elif parts.scheme != "https":
         raise InvalidWebhookUrl("URL must use https")
-    if not allow_local_http:
-        if is_local:
-            raise InvalidWebhookUrl("URL must not point at this machine")
-        try:
-            address = ipaddress.ip_address(host)
-        except ValueError:
-            address = None
-        if address is not None and not address.is_global:
-            raise InvalidWebhookUrl("URL must not point into a private network")
+    if is_local and not allow_local_http:
+        raise InvalidWebhookUrl("URL must not point at this machine")
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        address = None
+    if address is not None and not address.is_global and not is_local:
+        raise InvalidWebhookUrl("URL must not point into a private network")
     if port == 0:
         raise InvalidWebhookUrl("URL has an invalid port")
     return url

@@ -115,3 +115,8 @@ def test_raw_email_is_7bit_safe():
 def test_email_to_an_invalid_address_is_refused():
     with pytest.raises(InvalidEmailAddress):
         _email(to="juergen.mueller@")
+
+
+def test_development_mode_still_refuses_private_networks():
+    with pytest.raises(InvalidWebhookUrl, match="private"):
+        validate_webhook_url("https://192.168.1.20/hook", allow_local_http=True)

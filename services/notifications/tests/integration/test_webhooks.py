@@ -1,0 +1,156 @@
+"""Company webhooks: registration over the API, signed POSTs to a real local receiver."""
+
+import json
+import uuid
+
+from sqlalchemy import select
+
+from notifications.domain.signing import verify_signature
+from notifications.models import Notification
+
+from sample_events import COMPANY_ID, OTHER_COMPANY_ID
+
+
+def register(client, tokens, url, company_id=COMPANY_ID):
+    return client.put(f"/api/v1/companies/{company_id}/webhook", json={"url": url},
+                      headers=tokens.company(company_id))
+
+
+def verified(receiver_request, secret):
+    headers, body = receiver_request
+    return verify_signature(secret, body, headers.get("X-WohnenPlus-Timestamp"),
+                            headers.get("X-WohnenPlus-Signature"))
+
+
+def test_company_system_receives_signed_contract_events(client, tokens, record, deliver, receiver, db):
+    response = register(client, tokens, receiver.url)
+    assert response.status_code == 200, response.json
+    secret = response.json["secret"]
+    record("contracts.contract.activated")
+    assert deliver() == 1
+    [request] = receiver.requests
+    assert verified(request, secret)
+    assert not verified(request, "whsec_wrong")
+    headers, body = request
+    payload = json.loads(body)
+    assert payload["type"] == "contracts.contract.activated"
+    assert payload["data"]["contract_no"] == "WP-2026-00042"
+    assert "company_id" not in payload["data"]
+    assert headers["Content-Type"] == "application/json; charset=utf-8"
+    with db.session() as session:
+        note = session.scalars(select(Notification).where(Notification.channel == "webhook")).one()
+    assert payload["id"] == note.id == headers["X-WohnenPlus-Delivery"]
+    assert note.state == "delivered"
+
+
+def test_tenancy_webhook_carries_umlauts_as_utf8(client, tokens, record, deliver, receiver):
+    register(client, tokens, receiver.url)
+    record("matching.tenancy.agreed")
+    deliver()
+    [(_, body)] = receiver.requests
+    assert "Königstraße 12".encode() in body
+    assert json.loads(body)["data"]["household"]["name"] == "Jürgen Müller"
+
+
+def test_no_webhook_for_routes_not_meant_for_company_systems(client, tokens, record, deliver, receiver):
+    register(client, tokens, receiver.url)
+    record("support.case.opened")
+    deliver()
+    assert receiver.requests == []
+
+
+def test_receiver_errors_are_retried_until_accepted(client, tokens, record, deliver, receiver, clock, db):
+    register(client, tokens, receiver.url)
+    receiver.statuses = [500, 503, 200]
+    record("contracts.claim.paid")
+    deliver()
+    clock.advance(seconds=31)
+    deliver()
+    clock.advance(seconds=61)
+    deliver()
+    clock.advance(hours=2)
+    deliver()
+    assert len(receiver.requests) == 3
+    with db.session() as session:
+        note = session.scalars(select(Notification).where(Notification.channel == "webhook")).one()
+        assert [(a.ok, a.error) for a in note.history] == [(False, "http 500"), (False, "http 503"), (True, None)]
+
+
+def test_rotated_secret_old_and_new_both_verify_during_grace(client, tokens, record, deliver, receiver):
+    old = register(client, tokens, receiver.url).json["secret"]
+    rotated = client.post(f"/api/v1/companies/{COMPANY_ID}/webhook/rotate-secret", headers=tokens.company(COMPANY_ID))
+    assert rotated.status_code == 200
+    new = rotated.json["secret"]
+    assert new != old and rotated.json["previous_secret_expires_at"]
+    record("contracts.claim.decided")
+    deliver()
+    [request] = receiver.requests
+    assert verified(request, new) and verified(request, old)
+
+
+def test_redelivered_event_sends_no_second_webhook(client, tokens, bus, worker, wait_until, deliver, receiver, db):
+    from sample_events import SAMPLE_DATA
+
+    register(client, tokens, receiver.url)
+    event = bus.publish("contracts.contract.created", SAMPLE_DATA["contracts.contract.created"], source="contracts")
+    bus.publish("contracts.contract.created", SAMPLE_DATA["contracts.contract.created"], event_id=event.id,
+                source="contracts")
+
+    def count():
+        with db.session() as session:
+            return len(session.scalars(select(Notification).where(Notification.event_id == event.id)).all())
+
+    wait_until(count)
+    deliver()
+    bus.publish("contracts.contract.created", SAMPLE_DATA["contracts.contract.created"], event_id=event.id,
+                source="contracts")
+    wait_until(lambda: bus.queue_depth(worker.settings.queue) == 0)
+    deliver()
+    assert count() == 2  # inbox and webhook, once each
+    assert len(receiver.requests) == 1
+
+
+def test_webhook_api_rules(client, tokens, receiver, monkeypatch):
+    company = tokens.company(COMPANY_ID)
+    base = f"/api/v1/companies/{COMPANY_ID}/webhook"
+    assert client.get(base, headers=company).status_code == 404
+    assert client.post(base + "/rotate-secret", headers=company).status_code == 404
+    for bad in ("http://hooks.example/x", "ftp://hooks.example/x", "https://10.0.0.1/x", "nonsense", ""):
+        response = client.put(base, json={"url": bad}, headers=company)
+        assert response.status_code == 422, bad
+        assert response.content_type == "application/problem+json"
+        assert "url" in response.json["errors"]["json"]
+    assert client.put(base, json={}, headers=company).status_code == 422
+    monkeypatch.setenv("NOTIFICATIONS_WEBHOOK_ALLOW_LOCAL_HTTP", "0")
+    assert client.put(base, json={"url": receiver.url}, headers=company).status_code == 422
+    monkeypatch.setenv("NOTIFICATIONS_WEBHOOK_ALLOW_LOCAL_HTTP", "1")
+
+    created = client.put(base, json={"url": receiver.url}, headers=company)
+    assert created.status_code == 200 and created.json["secret"].startswith("whsec_")
+    changed = client.put(base, json={"url": receiver.url + "/v2"}, headers=company)
+    assert changed.json["url"] == receiver.url + "/v2" and "secret" not in changed.json
+    shown = client.get(base, headers=company)
+    assert shown.status_code == 200 and "secret" not in shown.json
+    assert client.get(base, headers=tokens.staff()).status_code == 200
+
+    other = tokens.company(OTHER_COMPANY_ID)
+    assert client.get(base, headers=other).status_code == 404
+    assert client.put(base, json={"url": receiver.url}, headers=other).status_code == 404
+    assert client.post(base + "/rotate-secret", headers=other).status_code == 404
+    assert client.delete(base, headers=other).status_code == 404
+    assert client.get(base, headers=tokens.caseworker(str(uuid.uuid4()))).status_code == 403
+    assert client.put(base, json={"url": receiver.url}).status_code == 401
+
+    assert client.delete(base, headers=company).status_code == 204
+    assert client.get(base, headers=company).status_code == 404
+
+
+def test_removed_endpoint_fails_pending_webhooks(client, tokens, record, deliver, receiver, db):
+    register(client, tokens, receiver.url)
+    record("contracts.contract.expiring")
+    client.delete(f"/api/v1/companies/{COMPANY_ID}/webhook", headers=tokens.company(COMPANY_ID))
+    deliver()
+    with db.session() as session:
+        note = session.scalars(select(Notification).where(Notification.channel == "webhook")).one()
+    assert (note.state, note.last_error) == ("failed", "webhook endpoint removed")
+    assert receiver.requests == []
