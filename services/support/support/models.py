@@ -1,12 +1,16 @@
-"""Support's tables (SQLAlchemy 2 typed models). Schema changes go through Alembic migrations."""
+"""Support's tables (SQLAlchemy 2 typed models). Schema changes go through Alembic migrations.
+
+Household name, contact and address are personal data: they are kept for the people who work the
+case, never put in logs, metrics or the iCalendar feed.
+"""
 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import String
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from servicekit.db import UTCDateTime
 
@@ -28,6 +32,32 @@ class Caseworker(Base):
     name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str] = mapped_column(String(254), unique=True)
     registered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    phone: Mapped[str | None] = mapped_column(String(40), default=None)
+    roles: Mapped[list] = mapped_column(JSON, default=lambda: ["contact_person", "social_worker"])
+    max_cases: Mapped[int] = mapped_column(Integer, default=30)
+    weekly_minutes: Mapped[int] = mapped_column(Integer, default=20 * 60)
+    working_weekdays: Mapped[list] = mapped_column(JSON, default=lambda: [0, 1, 2, 3, 4])
+    districts: Mapped[list] = mapped_column(JSON, default=list)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # the identity provider's `sub` of this person, so a caseworker token finds its own data
+    subject: Mapped[str | None] = mapped_column(String(120), unique=True, default=None)
+    # sha256 of the secret in the calendar URL (calendar clients cannot send bearer tokens)
+    feed_token_hash: Mapped[str | None] = mapped_column(String(64), default=None)
+
+    absences: Mapped[list[Absence]] = relationship(back_populates="caseworker", order_by="Absence.first_day")
+
+
+class Absence(Base):
+    __tablename__ = "absences"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    caseworker_id: Mapped[str] = mapped_column(ForeignKey("caseworkers.id"), index=True)
+    first_day: Mapped[date] = mapped_column(Date)
+    last_day: Mapped[date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(30))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    caseworker: Mapped[Caseworker] = relationship(back_populates="absences")
 
 
 class SupportCase(Base):
@@ -41,3 +71,82 @@ class SupportCase(Base):
     company_id: Mapped[str] = mapped_column(String(36))
     status: Mapped[str] = mapped_column(String(20), default="open")
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    reference: Mapped[str | None] = mapped_column(String(40), unique=True, default=None)
+    flat_id: Mapped[str | None] = mapped_column(String(36), default=None)
+    contract_id: Mapped[str | None] = mapped_column(String(36), index=True, default=None)
+    support_start: Mapped[date | None] = mapped_column(Date, default=None)
+    district: Mapped[str | None] = mapped_column(String(80), default=None)
+    street: Mapped[str | None] = mapped_column(String(200), default=None)
+    postal_code: Mapped[str | None] = mapped_column(String(10), default=None)
+    city: Mapped[str | None] = mapped_column(String(80), default=None)
+    household_name: Mapped[str | None] = mapped_column(String(200), default=None)
+    household_email: Mapped[str | None] = mapped_column(String(254), default=None)
+    household_phone: Mapped[str | None] = mapped_column(String(40), default=None)
+    household_size: Mapped[int | None] = mapped_column(Integer, default=None)
+    contact_person_id: Mapped[str | None] = mapped_column(ForeignKey("caseworkers.id"), index=True, default=None)
+    social_worker_id: Mapped[str | None] = mapped_column(ForeignKey("caseworkers.id"), index=True, default=None)
+    at_risk: Mapped[bool] = mapped_column(Boolean, default=False)
+    at_risk_since: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    recorded_outcome: Mapped[str | None] = mapped_column(String(40), default=None)
+    outcome: Mapped[str | None] = mapped_column(String(40), default=None)
+    close_reason: Mapped[str | None] = mapped_column(String(500), default=None)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+    contact_person: Mapped[Caseworker | None] = relationship(foreign_keys=[contact_person_id])
+    social_worker: Mapped[Caseworker | None] = relationship(foreign_keys=[social_worker_id])
+
+
+class KnownContract(Base):
+    """What support learns from contracts.contract.created: which household a contract is for."""
+
+    __tablename__ = "known_contracts"
+
+    contract_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    contract_no: Mapped[str | None] = mapped_column(String(40), default=None)
+    household_id: Mapped[str] = mapped_column(String(36), index=True)
+    company_id: Mapped[str] = mapped_column(String(36))
+    term_start: Mapped[date | None] = mapped_column(Date, default=None)
+    term_end: Mapped[date | None] = mapped_column(Date, default=None)
+
+
+class Appointment(Base):
+    """One appointment of one caseworker. No two non-cancelled appointments of the same caseworker
+    overlap: enforced by an exclusion constraint (PostgreSQL) or triggers (SQLite), see 0002."""
+
+    __tablename__ = "appointments"
+    __table_args__ = (UniqueConstraint("case_id", "plan_key", name="uq_appointments_case_plan_key"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    case_id: Mapped[str] = mapped_column(ForeignKey("support_cases.id"), index=True)
+    caseworker_id: Mapped[str] = mapped_column(ForeignKey("caseworkers.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(20), default="scheduled")
+    plan_key: Mapped[str | None] = mapped_column(String(60), default=None)
+    crisis_id: Mapped[str | None] = mapped_column(String(36), default=None)
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
+    cancel_reason: Mapped[str | None] = mapped_column(String(500), default=None)
+    outcome_note: Mapped[str | None] = mapped_column(String(500), default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    case: Mapped[SupportCase] = relationship()
+
+
+class Crisis(Base):
+    """An incident or rent-arrears claim that needs a crisis appointment by `deadline`."""
+
+    __tablename__ = "crises"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    case_id: Mapped[str] = mapped_column(ForeignKey("support_cases.id"), index=True)
+    trigger: Mapped[str] = mapped_column(String(30))
+    source_id: Mapped[str] = mapped_column(String(36), unique=True)
+    reported_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    deadline: Mapped[datetime] = mapped_column(UTCDateTime)
+    appointment_id: Mapped[str | None] = mapped_column(String(36), default=None)
+    caseworker_id: Mapped[str | None] = mapped_column(String(36), default=None)
+    substitute: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)

@@ -1,8 +1,8 @@
 """The support service as servicekit runs it: its API, the events it consumes, its periodic jobs."""
 
-from servicekit import Service
+from servicekit import Job, Service
 
-from support import api, handlers
+from support import api, handlers, jobs, metrics
 
 service = Service(
     name="support",
@@ -17,5 +17,15 @@ service = Service(
     register_api=api.register,
     handlers={
         "matching.tenancy.agreed": handlers.tenancy_agreed,
+        "contracts.contract.created": handlers.contract_created,
+        "contracts.contract.expired": handlers.contract_expired,
+        "contracts.contract.terminated": handlers.contract_terminated,
+        "contracts.incident.reported": handlers.incident_reported,
+        "contracts.claim.submitted": handlers.claim_submitted,
     },
+    jobs=[
+        Job("plan-appointments", 3600, jobs.plan_appointments),
+        Job("crisis-deadlines", 300, jobs.crisis_deadlines),
+    ],
+    collectors=[metrics.collect],
 )

@@ -10,7 +10,7 @@ without the case-capacity limit, because the substitute does not take the case o
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
@@ -57,14 +57,15 @@ class CrisisPlacement:
 def place_crisis(
     contact_person: Caseworker,
     substitutes: list[Caseworker],
-    busy: Mapping[str, BusyCalendar],
+    busy_for: Callable[[str], BusyCalendar],
     reported_at: datetime,
     now: datetime,
     policy: CrisisPolicy,
     office_hours: OfficeHours,
 ) -> CrisisPlacement | None:
     """The earliest slot with the contact person before the deadline, else with the first
-    substitute (in the given order) who has one; None when nobody can be seen in time."""
+    substitute (in the given order) who has one; None when nobody can be seen in time.
+    `busy_for(caseworker_id)` is asked only for the people actually tried."""
     deadline = crisis_deadline(reported_at, policy, office_hours)
     duration = timedelta(minutes=policy.duration_minutes)
     not_before = now + timedelta(minutes=policy.notice_minutes)
@@ -72,7 +73,7 @@ def place_crisis(
     for position, caseworker in enumerate([contact_person, *[s for s in substitutes if s.id != contact_person.id]]):
         slot = find_slot(
             caseworker,
-            busy.get(caseworker.id) or BusyCalendar(),
+            busy_for(caseworker.id),
             duration,
             local_date(now),
             last_day + timedelta(days=1),

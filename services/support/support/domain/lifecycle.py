@@ -92,6 +92,7 @@ def check_reassignment(state: CaseState, current_id: str, new_id: str, reason: s
         raise InvalidTransition("a reassignment needs a reason")
 
 
-def case_reference(year: int, number: int) -> str:
-    """Human-friendly case reference for staff and calendars, e.g. SUP-2026-00042 (no personal data)."""
-    return f"SUP-{year}-{number:05d}"
+def case_reference(year: int, token: str) -> str:
+    """Case reference for staff and calendars, e.g. SUP-2026-3FA9C21B: no personal data in it, and
+    random rather than counted so that no shared counter serialises case openings."""
+    return f"SUP-{year}-{token.upper()}"

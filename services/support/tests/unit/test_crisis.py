@@ -12,6 +12,10 @@ from .helpers import OFFICE, berlin, d, local, worker
 POLICY = CrisisPolicy()
 
 
+def NOBODY_BUSY(caseworker_id):
+    return BusyCalendar()
+
+
 def test_deadline_across_a_weekend():
     # Friday afternoon: Monday and Tuesday are the two working days; Tuesday closes at 17:00
     assert crisis_deadline(berlin(2026, 6, 12, 15), POLICY, OFFICE) == berlin(2026, 6, 16, 17)
@@ -38,7 +42,7 @@ def test_report_at_night_before_a_dst_weekend():
 def test_crisis_goes_to_the_contact_person_as_early_as_possible():
     contact = worker("cw-contact")
     now = berlin(2026, 6, 12, 15)
-    placed = place_crisis(contact, [worker("cw-sub")], {}, now, now, POLICY, OFFICE)
+    placed = place_crisis(contact, [worker("cw-sub")], NOBODY_BUSY, now, now, POLICY, OFFICE)
     assert placed.caseworker_id == "cw-contact" and not placed.substitute
     assert placed.slot.start == berlin(2026, 6, 15, 8)  # Monday morning, not Saturday
 
@@ -47,7 +51,7 @@ def test_substitute_when_contact_person_is_absent_until_after_the_deadline():
     contact = worker("cw-contact", absences=[(d(2026, 3, 30), d(2026, 4, 17))])
     subs = [worker("cw-sub1", absences=[(d(2026, 4, 1), d(2026, 4, 10))]), worker("cw-sub2")]
     reported = berlin(2026, 4, 2, 11)  # before Easter
-    placed = place_crisis(contact, subs, {}, reported, reported, POLICY, OFFICE)
+    placed = place_crisis(contact, subs, NOBODY_BUSY, reported, reported, POLICY, OFFICE)
     assert placed.caseworker_id == "cw-sub2" and placed.substitute
     assert local(placed.slot.start).date() == d(2026, 4, 2)  # same day, one hour notice
     assert placed.slot.end <= crisis_deadline(reported, POLICY, OFFICE)
@@ -58,9 +62,9 @@ def test_substitute_when_contact_person_is_fully_booked_and_none_when_nobody_is_
     reported = berlin(2026, 6, 12, 15)
     deadline = crisis_deadline(reported, POLICY, OFFICE)
     full = BusyCalendar([Interval(berlin(2026, 6, 12, 8), deadline)])
-    placed = place_crisis(contact, [worker("cw-sub")], {"cw-contact": full}, reported, reported, POLICY, OFFICE)
+    placed = place_crisis(contact, [worker("cw-sub")], lambda cid: full if cid == "cw-contact" else BusyCalendar(), reported, reported, POLICY, OFFICE)
     assert placed.caseworker_id == "cw-sub"
-    assert place_crisis(contact, [], {"cw-contact": full}, reported, reported, POLICY, OFFICE) is None
+    assert place_crisis(contact, [], lambda cid: full if cid == "cw-contact" else BusyCalendar(), reported, reported, POLICY, OFFICE) is None
 
 
 def test_sla_state():

@@ -1,0 +1,60 @@
+"""Business gauges, read from the database when Prometheus scrapes the worker.
+
+Labels stay few: states are fixed small sets; per-caseworker gauges carry the caseworker id
+(staff, not a person in care) — tens of values, never a household."""
+
+from __future__ import annotations
+
+from prometheus_client.core import GaugeMetricFamily
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from support.models import Appointment, Caseworker, Crisis, SupportCase
+from support.services import active_loads
+
+UTILISATION_BANDS = ((0.5, "under_50"), (0.8, "50_to_80"), (1.0, "80_to_100"))
+
+
+def collect(session: Session):
+    cases = GaugeMetricFamily("support_cases", "Support cases by status", labels=["status"])
+    counts = dict(session.execute(select(SupportCase.status, func.count()).group_by(SupportCase.status)).all())
+    for status in ("open", "closed"):
+        cases.add_metric([status], counts.get(status, 0))
+    yield cases
+
+    yield GaugeMetricFamily("support_cases_at_risk", "Open cases marked at risk (incident or rent arrears)",
+                            value=session.scalar(select(func.count()).where(SupportCase.status == "open",
+                                                                            SupportCase.at_risk.is_(True))) or 0)
+    yield GaugeMetricFamily("support_cases_awaiting_assignment", "Open cases without a contact person yet",
+                            value=session.scalar(select(func.count()).where(
+                                SupportCase.status == "open", SupportCase.contact_person_id.is_(None))) or 0)
+
+    loads = active_loads(session)
+    active = GaugeMetricFamily("support_caseworker_active_cases", "Open cases per caseworker", labels=["caseworker_id"])
+    capacity = GaugeMetricFamily("support_caseworker_max_cases", "Case capacity per caseworker", labels=["caseworker_id"])
+    bands = {label: 0 for _, label in UTILISATION_BANDS} | {"full": 0}
+    for cw_id, max_cases in session.execute(select(Caseworker.id, Caseworker.max_cases).where(Caseworker.active.is_(True))):
+        load = loads.get(cw_id, 0)
+        active.add_metric([cw_id], load)
+        capacity.add_metric([cw_id], max_cases)
+        ratio = load / max_cases if max_cases else 1.0
+        bands[next((label for limit, label in UTILISATION_BANDS if ratio < limit), "full")] += 1
+    yield active
+    yield capacity
+    by_band = GaugeMetricFamily("support_caseworkers_by_utilisation", "Active caseworkers by caseload against capacity",
+                                labels=["band"])
+    for band, n in bands.items():
+        by_band.add_metric([band], n)
+    yield by_band
+
+    appointments = GaugeMetricFamily("support_appointments", "Appointments by status", labels=["status"])
+    counts = dict(session.execute(select(Appointment.status, func.count()).group_by(Appointment.status)).all())
+    for status in ("scheduled", "completed", "missed", "cancelled"):
+        appointments.add_metric([status], counts.get(status, 0))
+    yield appointments
+
+    crises = GaugeMetricFamily("support_crisis_deadlines", "Crisis response deadlines by outcome", labels=["status"])
+    counts = dict(session.execute(select(Crisis.status, func.count()).group_by(Crisis.status)).all())
+    for status in ("pending", "met", "breached", "closed"):
+        crises.add_metric([status], counts.get(status, 0))
+    yield crises
