@@ -1,0 +1,180 @@
+"""Contracts over HTTP: creation from matching's event, signatures, termination, PDF, lists."""
+
+import io
+import uuid
+from datetime import datetime, timezone
+
+import pypdf
+from sqlalchemy import func, select
+
+from servicekit.db import audit_log, outbox
+
+from contracts import services
+from contracts.config import ProgramConfig
+from contracts.models import Contract
+from conftest import tenancy_event
+
+
+def _count(db, table):
+    with db.session() as s:
+        return s.scalar(select(func.count()).select_from(table))
+
+
+def test_tenancy_agreed_creates_a_numbered_draft_with_the_caps_in_force(client, tokens, worker, bus, db, clock,
+                                                                       wait_until):
+    clock.freeze(datetime(2026, 2, 20, 9, 0, tzinfo=timezone.utc))
+    capture = bus.capture("contracts.contract.#")
+    company = str(uuid.uuid4())
+    data = tenancy_event(company, lease_start="2028-02-29")
+    bus.publish("matching.tenancy.agreed", data, source="matching")
+    event = capture.wait_for("contracts.contract.created")
+    assert event["data"]["contract_no"] == "GV-2026-00001"
+    assert event["data"]["term_start"] == "2028-02-29"
+    assert event["data"]["term_end"] == "2033-02-28"
+    assert event["data"]["company_id"] == company
+    assert event["data"]["household_id"] == data["household_id"]
+    contract = client.get(f"/api/v1/contracts/{event['data']['contract_id']}", headers=tokens.company(company)).json
+    assert contract["state"] == "draft"
+    assert contract["monthly_covered_rent_cents"] == 61_800 + 18_200
+    caps = {c["name"]: c for c in contract["coverage"]}
+    assert caps["repairs_subsidy"]["cap_cents"] == 1_000_000
+    assert caps["repairs_subsidy"]["remaining_cents"] == 1_000_000
+    assert contract["tenancy"]["address"]["district"] == "Süd"
+
+
+def test_later_configuration_changes_do_not_alter_existing_contracts(world, monkeypatch):
+    company = world.company()
+    before = world.contract(company, active=False)
+    config = services.program_config()
+    raised = ProgramConfig(version="2099-01", term_years=config.term_years,
+                           claim_grace_period_days=config.claim_grace_period_days,
+                           expiry_notice_days=config.expiry_notice_days,
+                           coverage=type(config.coverage).of([
+                               {"name": "rent_arrears", "kinds": ["rent_arrears"], "cap_cents": 5},
+                           ]))
+    monkeypatch.setattr(services, "program_config", lambda: raised)
+    after = world.contract(company, active=False)
+    old = world.client.get(f"/api/v1/contracts/{before['id']}", headers=world.tokens.staff()).json
+    assert [c["cap_cents"] for c in old["coverage"]] == [1_200_000, 1_000_000, 500_000]
+    assert [c["cap_cents"] for c in after["coverage"]] == [5]
+    assert after["config_version"] == "2099-01" and old["config_version"] != "2099-01"
+
+
+def test_numbers_count_per_year_without_gaps(world):
+    company = world.company()
+    first = world.contract(company, active=False)
+    second = world.contract(company, active=False)
+    world.clock.freeze(datetime(2027, 12, 31, 23, 30, tzinfo=timezone.utc))  # 00:30 on 1 Jan 2028 in Stuttgart
+    third = world.contract(company, active=False)
+    assert [first["contract_no"], second["contract_no"], third["contract_no"]] == [
+        "GV-2027-00001", "GV-2027-00002", "GV-2028-00001"]
+
+
+def test_both_sides_sign_then_active_and_announced(world, worker, bus):
+    capture = bus.capture("contracts.contract.activated")
+    company = world.company()
+    contract = world.contract(company, active=False)
+    after_city = world.sign(contract["id"], "city", world.tokens.staff())
+    assert after_city["state"] == "draft" and after_city["city_signature"]["signed_by"] == "test-staff"
+    after_both = world.sign(contract["id"], "company", world.tokens.company(company))
+    assert after_both["state"] == "active" and after_both["activated_at"]
+    event = capture.wait_for("contracts.contract.activated")
+    assert event["data"]["contract_id"] == contract["id"]
+
+
+def test_signing_twice_is_409_and_writes_nothing(world, db):
+    company = world.company()
+    contract = world.contract(company, active=False)
+    world.sign(contract["id"], "city", world.tokens.staff())
+    events, audits = _count(db, outbox), _count(db, audit_log)
+    response = world.client.post(f"/api/v1/contracts/{contract['id']}/sign", json={"party": "city"},
+                                 headers=world.tokens.staff())
+    assert response.status_code == 409
+    assert response.headers["Content-Type"] == "application/problem+json"
+    assert response.json["code"] == "contract.already_signed"
+    assert (_count(db, outbox), _count(db, audit_log)) == (events, audits)
+
+
+def test_each_side_signs_only_for_itself(world):
+    company = world.company()
+    contract = world.contract(company, active=False)
+    url = f"/api/v1/contracts/{contract['id']}/sign"
+    assert world.client.post(url, json={"party": "city"}, headers=world.tokens.company(company)).status_code == 403
+    assert world.client.post(url, json={"party": "company"}, headers=world.tokens.staff()).status_code == 403
+    assert world.client.post(url, json={"party": "finance"}, headers=world.tokens.staff()).status_code == 422
+    assert world.client.post(url, json={"party": "city"}, headers=world.tokens.finance()).status_code == 403
+
+
+def test_terminate_early_and_the_rules_for_it(world, worker, bus):
+    capture = bus.capture("contracts.contract.terminated")
+    company = world.company()
+    contract = world.contract(company)
+    url = f"/api/v1/contracts/{contract['id']}/terminate"
+    body = {"reason": "move_out", "effective_on": "2027-05-31"}
+    assert world.client.post(url, json=body, headers=world.tokens.company(company)).status_code == 403
+    outside = world.client.post(url, json={**body, "effective_on": "2031-03-01"}, headers=world.tokens.staff())
+    assert outside.status_code == 422 and "effective_on" in outside.json["errors"]["json"]
+    done = world.client.post(url, json=body, headers=world.tokens.staff())
+    assert done.status_code == 200
+    assert done.json["state"] == "terminated" and done.json["covered_until"] == "2027-05-31"
+    event = capture.wait_for("contracts.contract.terminated")
+    assert event["data"]["reason"] == "move_out"
+    again = world.client.post(url, json=body, headers=world.tokens.staff())
+    assert again.status_code == 409 and again.json["code"] == "contract.already_ended"
+
+
+def test_pdf_opens_and_names_the_contract(world):
+    company = world.company(name="Stuttgarter Wohnungs- und Städtebau")
+    contract = world.contract(company, active=False)
+    world.sign(contract["id"], "city", world.tokens.staff())
+    response = world.client.get(f"/api/v1/contracts/{contract['id']}/document", headers=world.tokens.company(company))
+    assert response.status_code == 200
+    assert response.mimetype == "application/pdf"
+    text = "\n".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(response.data)).pages)
+    assert contract["contract_no"] in text
+    assert "Stuttgarter Wohnungs- und Städtebau" in text
+    assert "Böblinger Straße 12" in text
+    assert "28.02.2031" in text
+    assert "noch nicht unterzeichnet" in text  # the company has not signed yet
+
+
+def test_list_filters_pagination_and_company_scope(world):
+    mine, other = world.company(), world.company()
+    a = world.contract(mine, household_reference="HH-A")
+    b = world.contract(mine, active=False, lease_start="2022-01-01")  # term ends 2026-12-31
+    world.contract(other)
+    headers = world.tokens.company(mine)
+    listed = world.client.get("/api/v1/contracts", headers=headers)
+    assert {c["id"] for c in listed.json} == {a["id"], b["id"]}
+    assert '"total": 2' in listed.headers["X-Pagination"]
+    assert [c["id"] for c in world.client.get("/api/v1/contracts?state=draft", headers=headers).json] == [b["id"]]
+    ending = world.client.get("/api/v1/contracts?term_end_before=2027-01-01", headers=headers).json
+    assert [c["id"] for c in ending] == [b["id"]]
+    by_ref = world.client.get("/api/v1/contracts?household_reference=HH-A", headers=headers).json
+    assert [c["id"] for c in by_ref] == [a["id"]]
+    # a company asking for another company's contracts still sees only its own (here: none of them)
+    assert world.client.get(f"/api/v1/contracts?company_id={other}", headers=headers).json == []
+    assert len(world.client.get(f"/api/v1/contracts?company_id={other}", headers=world.tokens.staff()).json) == 1
+    page = world.client.get("/api/v1/contracts?page=2&page_size=1", headers=headers)
+    assert page.status_code == 200 and len(page.json) == 1
+    assert world.client.get("/api/v1/contracts?state=dreaming", headers=headers).status_code == 422
+    assert world.client.get("/api/v1/contracts?page_size=0", headers=headers).status_code == 422
+
+
+def test_history_shows_every_state_change(world):
+    company = world.company()
+    contract = world.contract(company)
+    history = world.client.get(f"/api/v1/contracts/{contract['id']}/history", headers=world.tokens.company(company))
+    assert history.status_code == 200
+    assert [(h["action"], h["to_state"]) for h in history.json] == [
+        ("created", "draft"), ("signed_by_city", "draft"), ("signed_by_company", "active")]
+
+
+def test_reads_need_a_token_and_a_known_role(world):
+    company = world.company()
+    contract = world.contract(company)
+    url = f"/api/v1/contracts/{contract['id']}"
+    assert world.client.get(url).status_code == 401
+    assert world.client.get(url, headers=world.tokens.caseworker("cw-1")).status_code == 403
+    assert world.client.get(f"/api/v1/contracts/{uuid.uuid4()}", headers=world.tokens.staff()).status_code == 404
+    assert world.client.get("/api/v1/contracts/not-a-uuid", headers=world.tokens.staff()).status_code == 404
