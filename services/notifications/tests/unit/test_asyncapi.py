@@ -1,0 +1,43 @@
+"""The AsyncAPI document matches what the service really consumes, and the samples fit it."""
+
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+
+from sample_events import SAMPLE_DATA
+
+DOC = yaml.safe_load((Path(__file__).parents[2] / "asyncapi.yaml").read_text(encoding="utf-8"))
+
+
+def _resolve(node):
+    if isinstance(node, dict):
+        if "$ref" in node:
+            target = DOC
+            for part in node["$ref"].lstrip("#/").split("/"):
+                target = target[part]
+            return _resolve(target)
+        return {k: _resolve(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_resolve(v) for v in node]
+    return node
+
+
+CHANNELS = {c["address"]: c for c in DOC["channels"].values()}
+
+
+def test_every_consumed_event_is_documented():
+    from notifications.runtime import runtime
+
+    received = {
+        DOC["channels"][op["channel"]["$ref"].rsplit("/", 1)[1]]["address"]
+        for op in DOC["operations"].values() if op["action"] == "receive"
+    }
+    assert received == set(runtime().consumed_event_types)
+
+
+@pytest.mark.parametrize("event_type", sorted(set(SAMPLE_DATA) & set(CHANNELS)))
+def test_samples_fit_the_documented_payloads(event_type):
+    [message] = CHANNELS[event_type]["messages"].values()
+    jsonschema.validate(SAMPLE_DATA[event_type], _resolve(message)["payload"])
