@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 import structlog
-from sqlalchemy import select
+from sqlalchemy import and_, select
 
 from servicekit.bus import Event as BusEvent
 from servicekit.bus.consumer import PermanentFailure
@@ -27,6 +27,7 @@ from notifications.domain.delivery import (
     DeliveryState,
     DeliveryStatus,
     after_attempt,
+    destination_unreachable,
     failure_event_data,
     publishes_failure,
 )
@@ -211,7 +212,9 @@ def _rendered(note: Notification):
     return RenderedMessage(subject=note.subject, text=note.body, html=note.html or "")
 
 
-def deliver_one(uow: UnitOfWork, note: Notification, mailer: Mailer, poster: Poster) -> DeliveryStatus:
+def deliver_one(
+    uow: UnitOfWork, note: Notification, mailer: Mailer, poster: Poster
+) -> tuple[DeliveryStatus, AttemptOutcome]:
     """One attempt for one due notification, recorded with its outcome in this unit of work."""
     runtime = rt.runtime()
     channel = Channel(note.channel)
@@ -248,7 +251,7 @@ def deliver_one(uow: UnitOfWork, note: Notification, mailer: Mailer, poster: Pos
         log.warning("notification.failed", notification_id=note.id, channel=channel.value, reason=state.last_error)
     else:
         metrics.ATTEMPTS.labels(channel.value, "retry").inc()
-    return state.status
+    return state.status, outcome
 
 
 def deliver_due(
@@ -263,20 +266,29 @@ def deliver_due(
     mailer = mailer or SmtpMailer(rt.smtp_settings())
     poster = poster or WebhookSender(timeout=rt.webhook_timeout())
     done = 0
+    smtp_down = False
+    unreachable_companies: set[str] = set()
     for _ in range(batch or rt.delivery_batch()):
+        stmt = select(Notification).where(Notification.state == PENDING, Notification.next_attempt_at <= now)
+        if smtp_down:
+            stmt = stmt.where(Notification.channel != Channel.EMAIL.value)
+        if unreachable_companies:
+            stmt = stmt.where(~and_(Notification.channel == Channel.WEBHOOK.value,
+                                    Notification.recipient.in_(unreachable_companies)))
         with uow_factory() as uow:
             note = uow.session.scalars(
-                select(Notification)
-                .where(Notification.state == PENDING, Notification.next_attempt_at <= now)
-                .order_by(Notification.next_attempt_at)
-                .limit(1)
-                .with_for_update(skip_locked=True)
+                stmt.order_by(Notification.next_attempt_at).limit(1).with_for_update(skip_locked=True)
             ).first()
             if note is None:
                 break
-            deliver_one(uow, note, mailer, poster)
+            _, outcome = deliver_one(uow, note, mailer, poster)
             uow.commit()
             done += 1
+        if destination_unreachable(outcome):
+            if note.channel == Channel.EMAIL.value:
+                smtp_down = True
+            else:
+                unreachable_companies.add(note.recipient)
     return done
 
 

@@ -109,6 +109,20 @@ def failure_event_data(
     }
 
 
+_UNREACHABLE = frozenset(
+    {"connection refused", "timeout", "server disconnected", "tls error", "smtp unreachable",
+     "webhook unreachable", "smtp 421"}
+)
+
+
+def destination_unreachable(outcome: AttemptOutcome) -> bool:
+    """The failure is about the server, not this one message: the other messages due for it
+    would fail the same way, so they wait for the next run instead of using up attempts."""
+    if outcome.ok or outcome.permanent or not outcome.error:
+        return False
+    return outcome.error in _UNREACHABLE or outcome.error.startswith(("smtp auth", "smtp sender", "smtp starttls"))
+
+
 # --- classifying what a channel answered ---------------------------------------------------
 
 

@@ -133,3 +133,37 @@ def test_household_without_email_still_gets_an_inbox_message(db, record):
     household = [n for n in notes(db) if n.recipient.startswith("household:")]
     assert [(n.channel, n.state) for n in household] == [("inbox", "delivered")]
     assert household[0].body.startswith("Guten Tag Familie Öztürk,")
+
+
+def test_while_smtp_is_down_one_probe_per_run_and_no_attempts_wasted(db, record, deliver, monkeypatch):
+    import uuid
+
+    monkeypatch.setenv("NOTIFICATIONS_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("NOTIFICATIONS_SMTP_PORT", str(free_port()))
+    for _ in range(5):
+        record("support.caseworker.registered",
+               dict(SAMPLE_DATA["support.caseworker.registered"], caseworker_id=str(uuid.uuid4())))
+    assert deliver() == 1
+    assert sorted(n.attempts for n in notes(db, channel="email")) == [0, 0, 0, 0, 1]
+
+
+def test_competing_workers_send_each_mail_once(db, record, job_context, clock, mail_server):
+    import threading
+    import uuid
+
+    from notifications import services
+
+    for _ in range(30):
+        record("support.caseworker.registered",
+               dict(SAMPLE_DATA["support.caseworker.registered"], caseworker_id=str(uuid.uuid4())))
+    counts = []
+    threads = [threading.Thread(target=lambda: counts.append(services.deliver_due(job_context.uow, clock.now())))
+               for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    ids = [m["Message-ID"] for m in mail_server.messages]
+    assert len(ids) == 30 and len(set(ids)) == 30
+    assert sum(counts) == 30
+    assert {n.state for n in notes(db, channel="email")} == {"delivered"}

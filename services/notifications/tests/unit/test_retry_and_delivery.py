@@ -124,3 +124,23 @@ def test_a_failed_failure_notice_is_not_announced_again():
 def test_failure_event_names_the_recipient_by_reference_not_address():
     data = failure_event_data("n-1", "company:abc", Channel.EMAIL, "smtp 550")
     assert data == {"notification_id": "n-1", "recipient": "company:abc", "channel": "email", "reason": "smtp 550"}
+
+
+@pytest.mark.parametrize(
+    "outcome, unreachable",
+    [
+        (smtp_outcome(None, "connection refused"), True),
+        (AttemptOutcome.transient("timeout"), True),
+        (AttemptOutcome.transient("smtp auth failed 535"), True),
+        (smtp_outcome(421), True),
+        (smtp_outcome(451), False),  # greylisting one recipient says nothing about the others
+        (smtp_outcome(550), False),
+        (http_outcome(503), False),
+        (http_outcome(None, "connection refused"), True),
+        (AttemptOutcome.success(), False),
+    ],
+)
+def test_which_failures_hold_back_the_other_messages(outcome, unreachable):
+    from notifications.domain.delivery import destination_unreachable
+
+    assert destination_unreachable(outcome) is unreachable
