@@ -1,0 +1,88 @@
+"""The worker side: matching's events (redelivery has no second effect), the end-of-term job with a
+travelling clock, and the business metrics."""
+
+import uuid
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import func, select
+
+from contracts import jobs, metrics
+from contracts.models import Contract, Tenancy
+from conftest import at_berlin_noon, tenancy_event
+
+
+def _count(db, model):
+    with db.session() as s:
+        return s.scalar(select(func.count()).select_from(model))
+
+
+def test_tenancy_agreed_redelivered_or_republished_creates_one_contract(worker, bus, db, wait_until):
+    capture = bus.capture("contracts.contract.created")
+    data = tenancy_event(str(uuid.uuid4()))
+    first = bus.publish("matching.tenancy.agreed", data, source="matching")
+    bus.publish("matching.tenancy.agreed", data, event_id=first.id, source="matching")  # redelivery
+    bus.publish("matching.tenancy.agreed", data, source="matching")  # same lease, new event id
+    marker = bus.publish("matching.tenancy.agreed", tenancy_event(str(uuid.uuid4())), source="matching")
+    wait_until(lambda: _count(db, Contract) == 2)
+    capture.wait_for("contracts.contract.created", lambda e: e["data"]["household_id"] == marker.data["household_id"])
+    assert _count(db, Tenancy) == 2
+    created = capture.of_type("contracts.contract.created")
+    assert sorted(e["data"]["household_id"] for e in created) == sorted(
+        [data["household_id"], marker.data["household_id"]])
+
+
+def test_tenancy_event_without_lease_start_is_dead_lettered(worker, bus, settings, db, wait_until):
+    data = tenancy_event(str(uuid.uuid4()))
+    del data["lease_start"]
+    bus.publish("matching.tenancy.agreed", data, source="matching")
+    wait_until(lambda: bus.queue_depth(settings.dead_letter_queue) == 1)
+    assert _count(db, Contract) == 0
+
+
+def test_end_of_term_notices_once_each_then_expiry(world, worker, bus, job_context, clock):
+    capture = bus.capture("contracts.contract.expiring", "contracts.contract.expired")
+    company = world.company()
+    contract = world.contract(company, lease_start="2022-12-01")  # term ends 2027-11-30
+    other = world.contract(company, lease_start="2023-06-01")  # far from its end: untouched
+    end = datetime(2027, 11, 30).date()
+
+    clock.freeze(at_berlin_noon(end - timedelta(days=91)))
+    assert jobs.end_of_term(job_context) == 0
+    clock.freeze(at_berlin_noon(end - timedelta(days=90)))
+    assert jobs.end_of_term(job_context) == 1
+    assert jobs.end_of_term(job_context) == 0  # once only
+    clock.freeze(at_berlin_noon(end - timedelta(days=30)))
+    assert jobs.end_of_term(job_context) == 1
+    clock.freeze(at_berlin_noon(end))  # the last day is still covered
+    assert jobs.end_of_term(job_context) == 0
+    clock.freeze(at_berlin_noon(end + timedelta(days=1)))
+    assert jobs.end_of_term(job_context) == 1
+    assert jobs.end_of_term(job_context) == 0
+
+    expired = capture.wait_for("contracts.contract.expired")
+    assert expired["data"]["contract_id"] == contract["id"] and expired["data"]["term_end"] == "2027-11-30"
+    notices = [e["data"] for e in capture.of_type("contracts.contract.expiring")]
+    assert [(n["contract_id"], n["days_left"]) for n in notices] == [(contract["id"], 90), (contract["id"], 30)]
+    body = world.client.get(f"/api/v1/contracts/{contract['id']}", headers=world.tokens.staff()).json
+    assert body["state"] == "expired" and body["expiry_notices_sent"] == [90, 30]
+    assert world.client.get(f"/api/v1/contracts/{other['id']}", headers=world.tokens.staff()).json["state"] == "active"
+
+
+def test_business_metrics(world, db):
+    company = world.company()
+    contract = world.contract(company)
+    world.contract(company, active=False)
+    claim = world.claim(contract, kind="damage_repairs", amount=100_000)
+    world.client.post(f"/api/v1/claims/{claim['id']}/decision", json={"decision": "approve"},
+                      headers=world.tokens.finance())
+    world.client.post(f"/api/v1/claims/{claim['id']}/payout", json={"reference": "Z"}, headers=world.tokens.finance())
+    with db.session() as session:
+        families = {f.name: f for f in metrics.collect(session)}
+    samples = {(f.name, tuple(s.labels.values())): s.value for f in families.values() for s in f.samples}
+    assert samples[("contracts_contracts", ("active",))] == 1
+    assert samples[("contracts_contracts", ("draft",))] == 1
+    assert samples[("contracts_guarantee_exposure_cents", ())] == 1_200_000 + 1_000_000 + 500_000 - 100_000
+    assert samples[("contracts_claims", ("paid",))] == 1
+    assert samples[("contracts_payouts_cents", ())] == 100_000
+    scrape = world.client.get("/metrics").data.decode()
+    assert "contracts_claim_decision_days_bucket" in scrape
