@@ -31,7 +31,7 @@ def _settings(name: str) -> Settings:
 
 
 def _names(services: tuple[str, ...]) -> list[str]:
-    return list(services) or list(registry.discover())
+    return list(services) or registry.names()
 
 
 @click.group()
@@ -53,7 +53,7 @@ def migrate(services: tuple[str, ...]) -> None:
 @main.command()
 def keys() -> None:
     """Create the development JWT key pair under var/jwt if it is missing."""
-    settings = _settings(next(iter(registry.discover())))
+    settings = Settings.from_env("cli", 0, 0)
     private, public = ensure_dev_keys(settings.var_dir)
     click.echo(f"dev keys: {public}")
 
@@ -91,7 +91,7 @@ def worker(service: str) -> None:
 @click.option("--ttl", default=8 * 3600, show_default=True, help="Lifetime in seconds.")
 def token(roles: tuple[str, ...], company_id: str | None, sub: str | None, name: str | None, ttl: int) -> None:
     """Mint a development bearer token signed with the dev key."""
-    settings = _settings(next(iter(registry.discover())))
+    settings = Settings.from_env("cli", 0, 0)
     click.echo(mint_token(settings, sub=sub or f"dev-{roles[0]}", roles=list(roles), company_id=company_id,
                           name=name, ttl_seconds=ttl))
 

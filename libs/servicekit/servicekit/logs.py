@@ -23,4 +23,5 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     )
     structlog.contextvars.bind_contextvars(service=service)
     logging.basicConfig(stream=sys.stdout, level=level.upper(), format="%(message)s")
-    logging.getLogger("pika").setLevel(logging.WARNING)
+    # pika logs every refused connection with a traceback; the kit reports outages itself, once.
+    logging.getLogger("pika").setLevel(logging.CRITICAL)

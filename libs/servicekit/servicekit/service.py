@@ -67,8 +67,15 @@ def discover() -> dict[str, Service]:
     return dict(sorted(found.items(), key=lambda kv: kv[1].web_port))
 
 
+def names() -> list[str]:
+    """The installed services' names, without importing them."""
+    return sorted(ep.name for ep in entry_points(group="wohnenplus.services"))
+
+
 def load(name: str) -> Service:
-    services = discover()
-    if name not in services:
-        raise KeyError(f"unknown service {name!r}; installed: {', '.join(services) or 'none'}")
-    return services[name]
+    """One service, importing only its own package (a web process needs no other service's code)."""
+    found = entry_points(group="wohnenplus.services", name=name)
+    if not found:
+        installed = ", ".join(ep.name for ep in entry_points(group="wohnenplus.services"))
+        raise KeyError(f"unknown service {name!r}; installed: {installed or 'none'}")
+    return next(iter(found)).load()

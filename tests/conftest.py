@@ -1,0 +1,18 @@
+import pytest
+
+from servicekit.testing.helpers import BusProbe
+from system import System
+
+
+@pytest.fixture(scope="session")
+def system(tmp_path_factory):
+    running = System(tmp_path_factory.mktemp("system")).start()
+    yield running
+    running.shutdown()
+
+
+@pytest.fixture
+def bus(system):
+    probe = BusProbe(system.settings)
+    yield probe
+    probe.close()

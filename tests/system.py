@@ -1,0 +1,120 @@
+"""The whole system as real processes — gunicorn web and worker of each service, exactly as
+`make run` starts them — on its own databases and broker prefix, for end-to-end tests."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import requests
+
+from servicekit.auth import ensure_dev_keys, mint_token
+from servicekit.service import discover
+from servicekit.settings import Settings
+from servicekit.testing.helpers import (
+    create_postgres_database,
+    delete_broker_names,
+    drop_postgres_database,
+    postgres_available,
+)
+
+BIN = Path(sys.executable).parent
+PORT_OFFSET = 10_000  # 8001 → 18001, so a running `make run` is left alone
+
+
+class System:
+    def __init__(self, workdir: Path, *, web_workers: int = 2, extra_env: dict[str, str] | None = None) -> None:
+        self.run_id = uuid.uuid4().hex[:8]
+        self.workdir = workdir
+        self.services = discover()
+        self.var_dir = workdir / "var"
+        self.prefix = f"e2e.{self.run_id}."
+        self.databases: list[str] = []
+        self.processes: dict[str, subprocess.Popen] = {}
+        self.env = dict(os.environ)
+        self.env.update(
+            WOHNENPLUS_VAR=str(self.var_dir),
+            BUS_PREFIX=self.prefix,
+            BUS_RETRY_DELAYS_MS="200,500",
+            WEB_CONCURRENCY=str(web_workers),
+            PYTHONUNBUFFERED="1",
+            LOG_LEVEL="WARNING",
+        )
+        self.env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+        self.env.update(extra_env or {})
+        use_postgres = postgres_available()
+        for name, svc in self.services.items():
+            key = name.upper()
+            if use_postgres:
+                db_name = f"wp_e2e_{name}_{self.run_id}"
+                self.env[f"{key}_DATABASE_URL"] = create_postgres_database(db_name)
+                self.databases.append(db_name)
+            else:
+                self.env[f"{key}_DATABASE_URL"] = f"sqlite:///{self.var_dir / name}.db"
+            self.env[f"{key}_PORT"] = str(svc.web_port + PORT_OFFSET)
+            self.env[f"{key}_WORKER_METRICS_PORT"] = str(svc.worker_metrics_port + PORT_OFFSET)
+        ensure_dev_keys(self.var_dir)
+        self.settings = dataclasses.replace(
+            Settings.from_env("e2e", 0, 0), var_dir=self.var_dir, bus_prefix=self.prefix,
+            jwt_private_key_file=self.var_dir / "jwt" / "dev-private.pem",
+        )
+
+    def url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.services[service].web_port + PORT_OFFSET}"
+
+    def worker_metrics_url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.services[service].worker_metrics_port + PORT_OFFSET}/metrics"
+
+    def token(self, *roles: str, company_id: str | None = None, sub: str | None = None) -> dict[str, str]:
+        token = mint_token(self.settings, sub=sub or f"e2e-{roles[0]}", roles=list(roles), company_id=company_id)
+        return {"Authorization": f"Bearer {token}"}
+
+    def spawn(self, name: str, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen:
+        log = open(self.workdir / f"{name}.log", "ab")
+        process = subprocess.Popen([str(BIN / "wohnenplus"), *args], env=env or self.env, stdout=log,
+                                   stderr=subprocess.STDOUT, start_new_session=True)
+        self.processes[name] = process
+        return process
+
+    def start(self, timeout: float = 60.0) -> "System":
+        subprocess.run([str(BIN / "wohnenplus"), "migrate"], env=self.env, check=True, capture_output=True)
+        for name in self.services:
+            self.spawn(f"{name}-web", "web", name)
+            self.spawn(f"{name}-worker", "worker", name)
+        deadline = time.monotonic() + timeout
+        for name in self.services:
+            while True:
+                try:
+                    if requests.get(f"{self.url(name)}/readyz", timeout=2).status_code == 200:
+                        break
+                except requests.RequestException:
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{name} not ready within {timeout}s; see {self.workdir}/{name}-web.log")
+                time.sleep(0.2)
+        return self
+
+    def stop(self, name: str) -> None:
+        process = self.processes.pop(name)
+        try:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(15)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+    def shutdown(self) -> None:
+        for name in list(self.processes):
+            self.stop(name)
+        for db_name in self.databases:
+            drop_postgres_database(db_name)
+        for name, svc in self.services.items():
+            delete_broker_names(dataclasses.replace(self.settings, service=name))
