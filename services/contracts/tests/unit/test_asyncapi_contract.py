@@ -1,0 +1,91 @@
+"""The events the domain produces match the service's published contract (asyncapi.yaml)."""
+
+from datetime import date
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+
+from contracts.config import load_program_config
+from contracts.domain import (
+    Decision,
+    GuaranteeContract,
+    Party,
+    EvidenceInfo,
+    EvidenceKind,
+    IncidentKind,
+    LossKind,
+    Month,
+    MonthPeriod,
+    Severity,
+    TerminationReason,
+    report_incident,
+)
+from contracts_unit_helpers import at, make_contract
+
+SPEC = yaml.safe_load((Path(__file__).parents[2] / "asyncapi.yaml").read_text())
+
+
+def validate(event_type: str, data: dict) -> None:
+    channel = next(c for c in SPEC["channels"].values() if c["address"] == event_type)
+    message_ref = next(iter(channel["messages"].values()))["$ref"].split("/")[-1]
+    schema = {"$ref": f"#/components/messages/{message_ref}/payload", "components": SPEC["components"]}
+    jsonschema.validate(data, schema, format_checker=jsonschema.FormatChecker())
+
+
+def all_events():
+    """One of every event type the domain publishes, produced by the real domain operations."""
+    events = []
+    fresh = GuaranteeContract.create(id="00000000-0000-4000-8000-000000000001", contract_no="GV-2026-00001",
+                                     company_id="co", household_id="hh", lease_start=date(2026, 3, 1),
+                                     coverage=load_program_config().coverage, monthly_covered_rent_cents=80_000,
+                                     term_years=5)
+    fresh.sign(Party.CITY, by="s", at=at(date(2026, 3, 1)))
+    fresh.sign(Party.COMPANY, by="c", at=at(date(2026, 3, 1)))
+    ids = iter(f"00000000-0000-4000-8000-00000000001{i}" for i in range(10))
+    ledger = [EvidenceInfo(EvidenceKind.RENT_LEDGER, "m.pdf", "application/pdf", 10)]
+    invoice = [EvidenceInfo(EvidenceKind.INVOICE, "r.pdf", "application/pdf", 10)]
+    a = fresh.file_claim(claim_id=next(ids), kind=LossKind.RENT_ARREARS, amount_cents=1000,
+                         period=MonthPeriod(Month(2027, 1), Month(2027, 2)), description="d", evidence=ledger,
+                         at=at(date(2027, 6, 1)), grace_days=180)
+    b = fresh.file_claim(claim_id=next(ids), kind=LossKind.DAMAGE_REPAIRS, amount_cents=1000, period=None,
+                         description="d", evidence=invoice, at=at(date(2027, 6, 1)), grace_days=180)
+    fresh.decide_claim(a.id, Decision.APPROVE, by="f", at=at(date(2027, 6, 2)))
+    fresh.decide_claim(b.id, Decision.RETURN, by="f", at=at(date(2027, 6, 2)), reason="?")
+    fresh.record_payout(a.id, by="f", at=at(date(2027, 6, 3)), reference="Z")
+    fresh.send_expiry_notice(90, today=date(2030, 12, 1), thresholds=(90, 30))
+    _, incident = report_incident(fresh, incident_id=next(ids), kind=IncidentKind.DAMAGE, severity=Severity.LOW,
+                                  description="x", by="c", at=at(date(2027, 6, 1)))
+    events.extend(fresh.events)
+    events.append(incident)
+    ended = make_contract()
+    ended.id = "00000000-0000-4000-8000-000000000002"
+    ended.terminate(TerminationReason.NOTICE, effective_on=date(2027, 1, 31), at=at(date(2027, 1, 1)))
+    events.extend(ended.events)
+    expired = make_contract(date(2020, 1, 1))
+    expired.id = "00000000-0000-4000-8000-000000000003"
+    expired.expire(today=date(2025, 1, 1), at=at(date(2025, 1, 1)))
+    events.extend(expired.events)
+    return events
+
+
+EVENTS = all_events()
+
+
+def test_every_published_event_type_is_exercised():
+    published = {c["address"] for c in SPEC["channels"].values() if c["address"].startswith("contracts.")}
+    assert {e.type for e in EVENTS} == published - {"contracts.company.registered"}
+
+
+@pytest.mark.parametrize("event", EVENTS, ids=[e.type for e in EVENTS])
+def test_event_data_matches_asyncapi(event):
+    validate(event.type, event.data)
+
+
+def test_the_spec_refuses_what_it_should():
+    good = next(e for e in EVENTS if e.type == "contracts.contract.created")
+    with pytest.raises(jsonschema.ValidationError):
+        validate(good.type, {**good.data, "contract_no": "GV-26-1"})
+    with pytest.raises(jsonschema.ValidationError):
+        validate(good.type, {k: v for k, v in good.data.items() if k != "term_end"})
