@@ -10,7 +10,7 @@ import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 import structlog
 from sqlalchemy import func, or_, select, update
@@ -333,9 +333,13 @@ def reassign(uow: UnitOfWork, case: SupportCase, role: Role, new_id: str, reason
         slot = Interval(appointment.starts_at, appointment.ends_at)
         busy = busy_calendar(session, new_id, local_date(slot.start), local_date(slot.end))
         if not check_slot(domain_new, slot, busy, settings().office_hours, now):
+            plan_key, crisis_id = appointment.plan_key, appointment.crisis_id
             _cancel(uow, appointment, "Zuständigkeit gewechselt", keep_plan_key=False)
-            _add_appointment(uow, case, new_id, appointment.kind, slot, plan_key=appointment.plan_key,
-                             crisis_id=appointment.crisis_id)
+            replacement = _add_appointment(uow, case, new_id, appointment.kind, slot, plan_key=plan_key,
+                                           crisis_id=crisis_id)
+            crisis = session.get(Crisis, crisis_id) if crisis_id else None
+            if crisis is not None and crisis.appointment_id is None:
+                _attach_crisis_appointment(uow, crisis, replacement)
             moved += 1
         else:
             _cancel(uow, appointment, "Zuständigkeit gewechselt", keep_plan_key=False)
@@ -435,6 +439,7 @@ def _checked_slot(uow: UnitOfWork, caseworker_id: str, starts_at: datetime, minu
     if caseworker is None:
         raise Unprocessable("No caseworker with this id.", field="caseworker_id")
     caseworker = lock_caseworker(uow.session, caseworker_id)
+    starts_at = starts_at.astimezone(timezone.utc)
     slot = Interval(starts_at, starts_at + timedelta(minutes=minutes))
     busy = busy_calendar(uow.session, caseworker_id, local_date(slot.start), local_date(slot.end), exclude=exclude)
     violations = check_slot(to_domain(caseworker), slot, busy, settings().office_hours, uow.now())

@@ -104,15 +104,18 @@ def choose_team(
     """Contact person and social worker for a new case; two different people where possible."""
     caseworkers = list(caseworkers)
     contact = choose_caseworker(caseworkers, Role.CONTACT_PERSON, loads, today, district=district, policy=policy)
-    # the contact person's new case counts towards their load before the second choice
+    # the new case counts towards the contact person's load before the second choice
     loads_after = {**loads, contact.id: loads.get(contact.id, 0) + 1}
-    social = choose_caseworker(
-        caseworkers,
-        Role.SOCIAL_WORKER,
-        loads_after,
-        today,
-        district=district,
-        policy=policy,
-        avoid=frozenset({contact.id}),
+    others = rank_candidates(
+        caseworkers, Role.SOCIAL_WORKER, loads_after, today,
+        district=district, policy=policy, exclude=frozenset({contact.id}),
     )
+    if others:
+        social = others[0]
+    elif contact.has_role(Role.SOCIAL_WORKER):
+        social = contact  # one person in both roles: still one case on their desk, capacity already checked
+    else:
+        raise NoCaseworkerAvailable(
+            f"no social_worker with free capacity and present for the next {policy.lookahead_days} days"
+        )
     return Team(contact_person=contact, social_worker=social)

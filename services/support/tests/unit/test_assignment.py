@@ -80,3 +80,13 @@ def test_choice_is_deterministic_and_ignores_input_order(loads, caps, data):
     assert all(load_map[p.id] < p.max_cases for p in ranked)
     ratios = [load_map[p.id] / p.max_cases for p in ranked]
     assert ratios == sorted(ratios)
+
+
+def test_one_person_in_both_roles_is_not_counted_twice_against_capacity():
+    solo = worker("cw-a", max_cases=2)
+    team = choose_team([solo], {"cw-a": 1}, TODAY)
+    assert team.contact_person.id == team.social_worker.id == "cw-a"
+    with pytest.raises(NoCaseworkerAvailable):
+        choose_team([solo], {"cw-a": 2}, TODAY)
+    with pytest.raises(NoCaseworkerAvailable):
+        choose_team([worker("cw-c", roles=[CP])], {}, TODAY)
