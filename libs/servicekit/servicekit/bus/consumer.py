@@ -2,7 +2,7 @@
 through fixed-TTL queues, then the dead-letter queue.
 
 Per message: parse the envelope, insert (consumer, message_id) into the inbox and run the handler in
-ONE transaction, commit, then ack. A duplicate trips the inbox's primary key and is acked without a
+one savepoint of the batch's transaction; commit the batch, then ack. A duplicate trips the inbox's primary key and is acked without a
 second effect. A failing handler is retried after each delay of `settings.retry_delays_ms`, then
 rejected, which dead-letters it. A message that can never succeed (malformed envelope, no handler,
 invalid data) is dead-lettered at once.
@@ -48,102 +48,98 @@ class Consumer:
         settings: Settings,
         handlers: dict[str, Handler],
         *,
-        prefetch: int = 100,
+        prefetch: int = 200,
+        batch_size: int = 100,
         clock: Clock | None = None,
     ) -> None:
         self.db = db
         self.settings = settings
         self.handlers = handlers
         self.prefetch = prefetch
+        self.batch_size = batch_size
         self.clock = clock or SystemClock()
         self.consumer_name = settings.queue.removeprefix(settings.bus_prefix)
 
-    # -- one message -------------------------------------------------------------------------
+    # -- a batch of messages -----------------------------------------------------------------
 
-    def process(self, body: bytes) -> str:
-        """Handle one message body; returns the outcome. Raises when the handler failed."""
-        event = Event.from_json(body)
+    def process_batch(self, bodies: list[bytes]) -> list[tuple[str, str]]:
+        """Handle messages in ONE transaction, each in its own savepoint (inbox row + handler), and
+        commit once: one disk flush per batch instead of per message. Returns (outcome, event type)
+        per message: handled, duplicate, dead_letter or retry. Nothing may be acked before this
+        returns; if the commit fails it raises and every message of the batch comes back."""
+        outcomes: list[tuple[str, str]] = []
+        with UnitOfWork(self.db, self.settings.service, actor_role="system", clock=self.clock) as uow:
+            for body in bodies:
+                outcomes.append(self._process_one(uow, body))
+            uow.commit()
+        return outcomes
+
+    def _process_one(self, uow: UnitOfWork, body: bytes) -> tuple[str, str]:
+        try:
+            event = Event.from_json(body)
+        except MalformedEvent as exc:
+            log.error("consumer.malformed", detail=str(exc)[:200])
+            return "dead_letter", "unknown"
         handler = self.handlers.get(event.type)
         if handler is None:
-            raise PermanentFailure(f"no handler for {event.type}")
-        started = time.perf_counter()
-        with UnitOfWork(
-            self.db,
-            self.settings.service,
-            correlation_id=event.correlation_id,
-            actor=f"event:{event.source}",
-            actor_role="system",
-            clock=self.clock,
-        ) as uow:
-            try:
-                uow.session.execute(
-                    insert(inbox).values(
-                        consumer=self.consumer_name,
-                        message_id=event.id,
-                        event_type=event.type,
-                        handled_at=datetime.now(timezone.utc),
-                    )
-                )
-                uow.session.flush()
-            except IntegrityError:
-                return "duplicate"
-            structlog.contextvars.bind_contextvars(correlation_id=event.correlation_id, event_type=event.type)
-            try:
-                handler(uow, event)
-                uow.commit()
-            except IntegrityError:
-                # A concurrent consumer may have committed the same message between our insert and
-                # commit (PostgreSQL reports it at commit): that is a duplicate, not a failure.
-                uow.rollback()
-                if self._already_handled(event.id):
-                    return "duplicate"
-                raise
-            finally:
-                structlog.contextvars.unbind_contextvars("correlation_id", "event_type")
-        metrics.HANDLER_LATENCY.labels(self.settings.service, event.type).observe(time.perf_counter() - started)
-        return "handled"
-
-    def _already_handled(self, message_id: str) -> bool:
-        with self.db.session() as session:
-            return (
-                session.execute(
-                    inbox.select().where(inbox.c.consumer == self.consumer_name, inbox.c.message_id == message_id)
-                ).first()
-                is not None
-            )
-
-    def _on_message(self, channel, retry_channel, method, properties: pika.BasicProperties, body: bytes) -> None:
-        event_type = properties.type or "unknown"
-        if event_type not in self.handlers:
-            event_type = "unknown"  # keep label values to the known set
+            log.error("consumer.no_handler", event_type=event.type[:120])
+            return "dead_letter", "unknown"
+        savepoint = uow.session.begin_nested()
         try:
-            outcome = self.process(body)
-            channel.basic_ack(method.delivery_tag)
-            metrics.EVENTS_CONSUMED.labels(self.settings.service, event_type, outcome).inc()
-            return
-        except (MalformedEvent, PermanentFailure, ValidationError) as exc:
-            log.error("consumer.dead_lettered", reason=type(exc).__name__, detail=str(exc)[:200])
-            channel.basic_reject(method.delivery_tag, requeue=False)
-            metrics.EVENTS_CONSUMED.labels(self.settings.service, event_type, "dead_lettered").inc()
-            return
-        except RECOVERABLE:
-            raise
-        except Exception as exc:
-            log.exception("consumer.handler_failed", error=type(exc).__name__)
-        headers = dict(properties.headers or {})
-        attempt = int(headers.get(RETRY_HEADER, 0))
-        delays = self.settings.retry_delays_ms
-        if attempt < len(delays):
-            headers[RETRY_HEADER] = attempt + 1
-            properties.headers = headers
-            retry_channel.basic_publish(
-                "", topology.retry_queue(self.settings, delays[attempt]), body, properties=properties, mandatory=True
+            uow.session.execute(
+                insert(inbox).values(
+                    consumer=self.consumer_name,
+                    message_id=event.id,
+                    event_type=event.type,
+                    handled_at=datetime.now(timezone.utc),
+                )
             )
-            channel.basic_ack(method.delivery_tag)
-            metrics.EVENTS_CONSUMED.labels(self.settings.service, event_type, "retried").inc()
-        else:
-            channel.basic_reject(method.delivery_tag, requeue=False)
-            metrics.EVENTS_CONSUMED.labels(self.settings.service, event_type, "dead_lettered").inc()
+            uow.session.flush()
+        except IntegrityError:
+            savepoint.rollback()
+            return "duplicate", event.type
+        uow.correlation_id = event.correlation_id  # events the handler publishes carry the cause's id
+        uow.actor = f"event:{event.source}"
+        started = time.perf_counter()
+        structlog.contextvars.bind_contextvars(correlation_id=event.correlation_id, event_type=event.type)
+        try:
+            handler(uow, event)
+            uow.session.flush()
+            savepoint.commit()
+        except (PermanentFailure, ValidationError) as exc:
+            savepoint.rollback()
+            log.error("consumer.rejected", reason=type(exc).__name__, detail=str(exc)[:200])
+            return "dead_letter", event.type
+        except Exception as exc:
+            savepoint.rollback()
+            log.exception("consumer.handler_failed", error=type(exc).__name__)
+            return "retry", event.type
+        finally:
+            structlog.contextvars.unbind_contextvars("correlation_id", "event_type")
+        metrics.HANDLER_LATENCY.labels(self.settings.service, event.type).observe(time.perf_counter() - started)
+        return "handled", event.type
+
+    def _settle(self, channel, retry_channel, deliveries, outcomes) -> None:
+        """Ack, retry or dead-letter each message after its batch committed."""
+        delays = self.settings.retry_delays_ms
+        for (method, properties, body), (outcome, event_type) in zip(deliveries, outcomes):
+            label = event_type if event_type in self.handlers else "unknown"
+            if outcome in ("handled", "duplicate"):
+                channel.basic_ack(method.delivery_tag)
+                metrics.EVENTS_CONSUMED.labels(self.settings.service, label, outcome).inc()
+                continue
+            attempt = int((properties.headers or {}).get(RETRY_HEADER, 0))
+            if outcome == "retry" and attempt < len(delays):
+                properties.headers = {**(properties.headers or {}), RETRY_HEADER: attempt + 1}
+                retry_channel.basic_publish(
+                    "", topology.retry_queue(self.settings, delays[attempt]), body, properties=properties,
+                    mandatory=True,
+                )
+                channel.basic_ack(method.delivery_tag)
+                metrics.EVENTS_CONSUMED.labels(self.settings.service, label, "retried").inc()
+            else:
+                channel.basic_reject(method.delivery_tag, requeue=False)  # → wohnenplus.dlx → DLQ
+                metrics.EVENTS_CONSUMED.labels(self.settings.service, label, "dead_lettered").inc()
 
     # -- the loop ----------------------------------------------------------------------------
 
@@ -164,13 +160,15 @@ class Consumer:
                 metrics.BUS_CONNECTED.labels(self.settings.service).set(1)
                 backoff = 0.5
                 log.info("consumer.started", queue=self.settings.queue)
-                for method, properties, body in channel.consume(self.settings.queue, inactivity_timeout=0.5):
-                    if stop.is_set():
-                        break
-                    if method is None:
-                        continue
-                    self._on_message(channel, retry_channel, method, properties, body)
-                channel.cancel()
+                deliveries: list = []
+                channel.basic_consume(self.settings.queue, lambda _ch, *delivery: deliveries.append(delivery))
+                while not stop.is_set():
+                    # Block briefly only when idle; otherwise take whatever has already arrived.
+                    connection.process_data_events(time_limit=0 if deliveries else 0.5)
+                    while deliveries:
+                        batch, deliveries[:] = deliveries[: self.batch_size], deliveries[self.batch_size :]
+                        outcomes = self.process_batch([body for _, _, body in batch])
+                        self._settle(channel, retry_channel, batch, outcomes)
             except RECOVERABLE as exc:
                 metrics.BUS_CONNECTED.labels(self.settings.service).set(0)
                 log.warning("consumer.broker_unavailable", error=type(exc).__name__, retry_in=backoff)
