@@ -7,6 +7,7 @@ channel adapters.
 from __future__ import annotations
 
 import time
+from contextlib import nullcontext
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -265,10 +266,16 @@ def deliver_due(
     """
     mailer = mailer or SmtpMailer(rt.smtp_settings())
     poster = poster or WebhookSender(timeout=rt.webhook_timeout())
+    # One SMTP connection for the whole run instead of one per message.
+    with mailer if isinstance(mailer, SmtpMailer) else nullcontext():
+        return _deliver_due(uow_factory, now, mailer, poster, batch or rt.delivery_batch())
+
+
+def _deliver_due(uow_factory, now: datetime, mailer: Mailer, poster: Poster, batch: int) -> int:
     done = 0
     smtp_down = False
     unreachable_companies: set[str] = set()
-    for _ in range(batch or rt.delivery_batch()):
+    for _ in range(batch):
         stmt = select(Notification).where(Notification.state == PENDING, Notification.next_attempt_at <= now)
         if smtp_down:
             stmt = stmt.where(Notification.channel != Channel.EMAIL.value)

@@ -30,30 +30,69 @@ class SmtpSettings:
 
 
 class SmtpMailer:
+    """Sends over one SMTP connection per ``with`` block (a delivery run), or one per message
+    when used without it."""
+
     def __init__(self, settings: SmtpSettings) -> None:
         self.settings = settings
+        self._client: smtplib.SMTP | None = None
+        self._keep_open = False
+        self._recipient_refused = False
+
+    def __enter__(self) -> "SmtpMailer":
+        self._keep_open = True
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._keep_open = False
+        self._close()
 
     def _tls_context(self) -> ssl.SSLContext:
         return ssl.create_default_context(cafile=self.settings.cafile)
 
-    def _connect(self) -> smtplib.SMTP:
+    def _open(self) -> smtplib.SMTP:
+        if self._client is not None:
+            return self._client
         s = self.settings
         if s.tls:
-            return smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=self._tls_context())
-        return smtplib.SMTP(s.host, s.port, timeout=s.timeout)
+            client = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=self._tls_context())
+        else:
+            client = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
+        try:
+            client.ehlo()
+            if s.starttls:
+                client.starttls(context=self._tls_context())
+                client.ehlo()
+            if s.username:
+                client.login(s.username, s.password or "")
+        except BaseException:
+            _quietly_close(client)
+            raise
+        self._client = client
+        return client
+
+    def _close(self) -> None:
+        if self._client is not None:
+            try:
+                self._client.quit()
+            except (smtplib.SMTPException, OSError):
+                _quietly_close(self._client)
+            self._client = None
 
     def send(self, message: EmailMessage) -> AttemptOutcome:
-        s = self.settings
+        self._recipient_refused = False
+        outcome = self._send(message)
+        if not self._keep_open or (not outcome.ok and not self._recipient_refused):
+            # After anything but a clean answer the connection's state is unknown: start afresh.
+            self._close()
+        return outcome
+
+    def _send(self, message: EmailMessage) -> AttemptOutcome:
         try:
-            with self._connect() as client:
-                client.ehlo()
-                if s.starttls:
-                    client.starttls(context=self._tls_context())
-                    client.ehlo()
-                if s.username:
-                    client.login(s.username, s.password or "")
-                refused = client.send_message(message)
+            client = self._open()
+            refused = client.send_message(message)
         except smtplib.SMTPRecipientsRefused as error:
+            self._recipient_refused = True  # smtplib reset the transaction; the session is fine
             codes = [code for code, _ in error.recipients.values()]
             return smtp_outcome(max(codes) if codes else None, "recipient refused")
         except smtplib.SMTPAuthenticationError as error:
@@ -79,3 +118,10 @@ class SmtpMailer:
             codes = [code for code, _ in refused.values()]
             return smtp_outcome(max(codes))
         return AttemptOutcome.success()
+
+
+def _quietly_close(client: smtplib.SMTP) -> None:
+    try:
+        client.close()
+    except OSError:
+        pass

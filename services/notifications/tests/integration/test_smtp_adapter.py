@@ -71,3 +71,14 @@ def test_a_refused_mailbox_is_permanent():
         assert server.messages == []
     finally:
         server.stop()
+
+
+def test_one_connection_carries_many_mails_and_survives_a_refused_recipient():
+    server = MailServer(refuse={"weg@stuttgart.example": 550}).start()
+    try:
+        with SmtpMailer(SmtpSettings(host="127.0.0.1", port=server.port)) as mailer:
+            outcomes = [mailer.send(message()), mailer.send(message("weg@stuttgart.example")), mailer.send(message())]
+        assert [(o.ok, o.error) for o in outcomes] == [(True, None), (False, "smtp 550"), (True, None)]
+        assert len(server.messages) == 2
+    finally:
+        server.stop()

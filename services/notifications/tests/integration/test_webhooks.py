@@ -154,3 +154,17 @@ def test_removed_endpoint_fails_pending_webhooks(client, tokens, record, deliver
         note = session.scalars(select(Notification).where(Notification.channel == "webhook")).one()
     assert (note.state, note.last_error) == ("failed", "webhook endpoint removed")
     assert receiver.requests == []
+
+
+def test_old_secret_stops_signing_after_the_grace_period(client, tokens, record, deliver, receiver, clock):
+    old = register(client, tokens, receiver.url).json["secret"]
+    new = client.post(f"/api/v1/companies/{COMPANY_ID}/webhook/rotate-secret",
+                      headers=tokens.company(COMPANY_ID)).json["secret"]
+    clock.advance(hours=25)
+    record("contracts.claim.paid")
+    deliver()
+    [(headers, body)] = receiver.requests
+    now = int(clock.now().timestamp())
+    assert verify_signature(new, body, headers["X-WohnenPlus-Timestamp"], headers["X-WohnenPlus-Signature"], now=now)
+    assert not verify_signature(old, body, headers["X-WohnenPlus-Timestamp"], headers["X-WohnenPlus-Signature"],
+                                now=now)
