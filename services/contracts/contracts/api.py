@@ -65,6 +65,25 @@ PDF_RESPONSE = {"200": {"description": "The document", "content": {"application/
     "schema": {"type": "string", "format": "binary"}}}}}
 
 
+ERROR_DESCRIPTIONS = {
+    401: ("UNAUTHORIZED", "No bearer token, or an invalid or expired one"),
+    403: ("FORBIDDEN", "The token's roles do not allow this operation"),
+    404: ("NOT_FOUND", "No such object — or it belongs to another company (the two are indistinguishable)"),
+}
+
+
+def documented_errors(blueprint: Blueprint, *codes: int):
+    """Document the standard problem responses of an operation in the OpenAPI spec."""
+
+    def decorator(view):
+        for code in codes:
+            name, description = ERROR_DESCRIPTIONS[code]
+            view = blueprint.alt_response(code, response=name, description=description)(view)
+        return view
+
+    return decorator
+
+
 def company_filter() -> str | None:
     """The caller's company id when the caller is a company (scopes every lookup), else None."""
     principal = current_principal()
@@ -77,11 +96,16 @@ def company_filter() -> str | None:
 @companies.route("")
 class Companies(MethodView):
     @requires("admin")
+    @documented_errors(companies, 401, 403)
     @companies.arguments(CompanyIn)
     @companies.response(201, CompanyOut)
     @companies.alt_response(409, description="Name or id already registered")
     def post(self, data):
-        """Register a housing company (admin). Its id is the `company_id` of its tokens."""
+        """Register a housing company (admin).
+
+        Its id is the `company_id` the company's tokens carry; pass `id` when the identity
+        provider already issued one. Emits `contracts.company.registered`. 409 when the name or id is taken.
+        """
         with uow() as unit:
             if unit.session.scalar(select(Company.id).where(Company.name == data["name"])):
                 raise Conflict("A company with this name is already registered.")
@@ -100,6 +124,7 @@ class Companies(MethodView):
             return company
 
     @requires("admin", "staff", "finance")
+    @documented_errors(companies, 401, 403)
     @companies.response(200, CompanyOut(many=True))
     @companies.paginate()
     def get(self, pagination_parameters):
@@ -111,9 +136,13 @@ class Companies(MethodView):
 @companies.route("/<uuid:company_id>")
 class CompanyById(MethodView):
     @requires(*READERS)
+    @documented_errors(companies, 401, 403, 404)
     @companies.response(200, CompanyOut)
     def get(self, company_id):
-        """One company; a company token reads only its own."""
+        """One company.
+
+        A company token reads only its own.
+        """
         with uow() as unit:
             return ensure_visible(unit.session.get(Company, str(company_id)), what="company", company_attr="id")
 
@@ -121,11 +150,15 @@ class CompanyById(MethodView):
 @companies.route("/<uuid:company_id>/track-record")
 class TrackRecord(MethodView):
     @requires("staff", "admin", "finance")
+    @documented_errors(companies, 401, 403, 404)
     @companies.arguments(TrackRecordQuery, location="query")
     @companies.response(200, TrackRecordOut)
     def get(self, args, company_id):
-        """Quota and track record of one company for a calendar year: flats offered against its
-        quota, proposals and how they ended, tenancies, guarantees, claims, payouts, incidents."""
+        """Quota and track record of one company for a calendar year.
+
+        Flats offered against its quota, proposals and how they ended, tenancies, guarantees, claims,
+        payouts, incidents.
+        """
         with uow() as unit:
             company = unit.session.get(Company, str(company_id))
             if company is None:
@@ -140,10 +173,14 @@ class TrackRecord(MethodView):
 @tenancies.route("")
 class Tenancies(MethodView):
     @requires(*READERS)
+    @documented_errors(tenancies, 401, 403)
     @tenancies.response(200, TenancyOut(many=True))
     @tenancies.paginate()
     def get(self, pagination_parameters):
-        """Tenancies, newest first; a company sees only its own."""
+        """Tenancies, newest first.
+
+        A company sees only its own.
+        """
         with uow() as unit:
             stmt = company_scope(select(Tenancy).order_by(Tenancy.recorded_at.desc(), Tenancy.id), Tenancy.company_id)
             return page_of(unit.session, stmt, pagination_parameters)
@@ -155,12 +192,16 @@ class Tenancies(MethodView):
 @contracts_blp.route("")
 class Contracts(MethodView):
     @requires(*READERS)
+    @documented_errors(contracts_blp, 401, 403)
     @contracts_blp.arguments(ContractQuery, location="query")
     @contracts_blp.response(200, ContractOut(many=True))
     @contracts_blp.paginate()
     def get(self, args, pagination_parameters):
-        """Guarantee contracts, newest first; filter by state, term ending before a date, household
-        reference. A company sees only its own."""
+        """Guarantee contracts, newest first.
+
+        Filters: `state`, `term_end_before` (renewals due), `household_reference`, `company_id` (staff).
+        A company sees only its own contracts.
+        """
         with uow() as unit:
             stmt = select(Contract).options(selectinload(Contract.tenancy)).order_by(
                 Contract.created_at.desc(), Contract.id)
@@ -183,6 +224,7 @@ def _present(unit, row: Contract) -> dict:
 @contracts_blp.route("/<uuid:contract_id>")
 class ContractById(MethodView):
     @requires(*READERS)
+    @documented_errors(contracts_blp, 401, 403, 404)
     @contracts_blp.response(200, ContractOut)
     def get(self, contract_id):
         """One contract with its caps and what remains of them."""
@@ -193,12 +235,15 @@ class ContractById(MethodView):
 @contracts_blp.route("/<uuid:contract_id>/sign")
 class SignContract(MethodView):
     @requires("staff", "company")
+    @documented_errors(contracts_blp, 401, 403, 404)
     @contracts_blp.arguments(SignIn)
     @contracts_blp.response(200, ContractOut)
     @contracts_blp.alt_response(409, description="This side has already signed, or the contract is no draft")
     def post(self, data, contract_id):
-        """Sign for the city (staff) or for the company (the owning company). The contract becomes
-        active when both have signed (`contracts.contract.activated`)."""
+        """Sign for the city (staff) or for the company (the owning company).
+
+        The contract becomes active when both have signed (`contracts.contract.activated`).
+        """
         party = domain.Party(data["party"])
         principal = current_principal()
         company_id = company_filter()
@@ -215,12 +260,17 @@ class SignContract(MethodView):
 @contracts_blp.route("/<uuid:contract_id>/terminate")
 class TerminateContract(MethodView):
     @requires("staff")
+    @documented_errors(contracts_blp, 401, 403, 404)
     @contracts_blp.arguments(TerminateIn)
     @contracts_blp.response(200, ContractOut)
     @contracts_blp.alt_response(409, description="The contract has already ended")
     def post(self, data, contract_id):
-        """End a contract early (move-out, notice, eviction, other) with its effective date, the
-        last covered day. Claims for periods up to that day stay possible within the grace period."""
+        """End a contract early (staff).
+
+        Reasons: move_out, notice, eviction, other (with a note). `effective_on` is the last covered
+        day and must lie inside the term. Claims for periods up to that day stay possible within the
+        grace period. Emits `contracts.contract.terminated`.
+        """
         with uow() as unit:
             row = services.terminate(unit, str(contract_id), domain.TerminationReason(data["reason"]),
                                      data["effective_on"], data["note"])
@@ -231,9 +281,13 @@ class TerminateContract(MethodView):
 @contracts_blp.route("/<uuid:contract_id>/document")
 class ContractDocumentView(MethodView):
     @requires(*READERS)
+    @documented_errors(contracts_blp, 401, 403, 404)
     @contracts_blp.doc(responses=PDF_RESPONSE)
     def get(self, contract_id):
-        """The contract as a German PDF: parties, flat, term, coverage and caps, signatures."""
+        """The contract as a German PDF.
+
+        Parties, flat, term, coverage with caps and what remains of them, signature status.
+        """
         with uow() as unit:
             row = services.get_contract(unit, str(contract_id), company_filter())
             presented = _present(unit, row)
@@ -274,6 +328,7 @@ class ContractDocumentView(MethodView):
 @contracts_blp.route("/<uuid:contract_id>/history")
 class ContractHistory(MethodView):
     @requires(*READERS)
+    @documented_errors(contracts_blp, 401, 403, 404)
     @contracts_blp.response(200, AuditEntryOut(many=True))
     def get(self, contract_id):
         """The audit trail of the contract and its claims and incidents, oldest first."""
@@ -292,15 +347,28 @@ class ContractHistory(MethodView):
 @contracts_blp.route("/<uuid:contract_id>/claims")
 class ContractClaims(MethodView):
     @requires("company")
+    @documented_errors(contracts_blp, 401, 403, 404)
     @contracts_blp.arguments(ClaimIn)
     @contracts_blp.response(201, ClaimOut)
     @contracts_blp.alt_response(409, description="The contract takes no claims (draft, or ended beyond the grace period)")
     def post(self, data, contract_id):
-        """File a claim. Rules (422 naming the field unless said otherwise): the contract is active,
-        or ended within the grace period (409 otherwise); rent arrears give a `period` of months
-        inside the covered term, not yet claimed by another open, approved or paid claim, already
-        begun, and at most months × (cold rent + service charges); the amount fits into what
-        remains of the kind's cap; evidence includes a rent ledger (arrears) or an invoice (other kinds)."""
+        """File a claim (the owning company).
+
+        The claim commits its amount against the kind's cap at once, so it can always be approved in
+        full. Rules, each answered with 422 naming the field and a `code`:
+
+        - `amount_cents` fits into what remains of the cap (`claim.cap_exceeded`); damage and move-out
+          renovation share one cap;
+        - rent arrears need a `period` (`claim.period_required`) whose months lie in the covered term
+          (`claim.period_outside_term`), have begun (`claim.period_in_future`) and are not covered by
+          another open, approved or paid arrears claim (`claim.period_overlap`); the amount is at most
+          months × (cold rent + service charges) (`claim.amount_exceeds_rent`); other kinds take no period;
+        - `evidence` holds a rent ledger (arrears) or an invoice (other kinds) (`claim.evidence_missing`),
+          PDF, PNG or JPEG, at most 5 MB each, content matching its type.
+
+        409 when the contract takes no claims: a draft (`contract.not_active`), or ended longer ago than
+        the grace period (`contract.grace_period_over`). Emits `contracts.claim.submitted`.
+        """
         company_id = company_filter()
         with uow() as unit:
             claim = services.file_claim(
@@ -312,6 +380,7 @@ class ContractClaims(MethodView):
             return claim
 
     @requires(*READERS)
+    @documented_errors(contracts_blp, 401, 403, 404)
     @contracts_blp.response(200, ClaimOut(many=True))
     @contracts_blp.paginate()
     def get(self, contract_id, pagination_parameters):
@@ -325,12 +394,15 @@ class ContractClaims(MethodView):
 @contracts_blp.route("/<uuid:contract_id>/incidents")
 class ContractIncidents(MethodView):
     @requires("company")
+    @documented_errors(contracts_blp, 401, 403, 404)
     @contracts_blp.arguments(IncidentIn)
     @contracts_blp.response(201, IncidentOut)
     @contracts_blp.alt_response(409, description="The contract has ended")
     def post(self, data, contract_id):
-        """Report a problem early (payment delay, neighbour conflict, damage, other); support
-        answers with a crisis appointment (`contracts.incident.reported`)."""
+        """Report a problem early (payment delay, neighbour conflict, damage, other).
+
+        Support answers with a crisis appointment (`contracts.incident.reported`).
+        """
         company_id = company_filter()
         with uow() as unit:
             incident = services.report_incident(
@@ -340,6 +412,7 @@ class ContractIncidents(MethodView):
             return incident
 
     @requires(*READERS)
+    @documented_errors(contracts_blp, 401, 403, 404)
     @contracts_blp.response(200, IncidentOut(many=True))
     @contracts_blp.paginate()
     def get(self, contract_id, pagination_parameters):
@@ -357,11 +430,15 @@ class ContractIncidents(MethodView):
 @claims_blp.route("")
 class Claims(MethodView):
     @requires(*READERS)
+    @documented_errors(claims_blp, 401, 403)
     @claims_blp.arguments(ClaimQuery, location="query")
     @claims_blp.response(200, ClaimOut(many=True))
     @claims_blp.paginate()
     def get(self, args, pagination_parameters):
-        """Claims, oldest first (finance's work queue: `?status=submitted`); a company sees its own."""
+        """Claims, oldest first.
+
+        Finance's work queue is `?status=submitted`. A company sees only its own claims.
+        """
         with uow() as unit:
             stmt = select(Claim).order_by(Claim.first_submitted_at, Claim.id)
             for field in ("status", "kind", "contract_id"):
@@ -373,6 +450,7 @@ class Claims(MethodView):
 @claims_blp.route("/<uuid:claim_id>")
 class ClaimById(MethodView):
     @requires(*READERS)
+    @documented_errors(claims_blp, 401, 403, 404)
     @claims_blp.response(200, ClaimOut)
     def get(self, claim_id):
         """One claim with its decision, payout and the list of its documents."""
@@ -383,13 +461,17 @@ class ClaimById(MethodView):
 @claims_blp.route("/<uuid:claim_id>/decision")
 class DecideClaim(MethodView):
     @requires("finance")
+    @documented_errors(claims_blp, 401, 403, 404)
     @claims_blp.arguments(DecisionIn)
     @claims_blp.response(200, ClaimOut)
     @claims_blp.alt_response(409, description="The claim is not waiting for a decision")
     def post(self, data, claim_id):
-        """Decide a submitted claim: approve in full, approve in part (`approved_cents` below the
-        amount, with `reason`), reject (`reason`), or return it to the company asking for more
-        information (`reason` holds the question). Emits `contracts.claim.decided`."""
+        """Decide a submitted claim.
+
+        Approve in full, approve in part (`approved_cents` below the amount, with `reason`), reject
+        (`reason`), or return it to the company asking for more information (`reason` holds the question).
+        Emits `contracts.claim.decided`.
+        """
         with uow() as unit:
             claim = services.decide_claim(unit, str(claim_id), domain.Decision(data["decision"]),
                                           approved_cents=data["approved_cents"], reason=data["reason"])
@@ -400,11 +482,15 @@ class DecideClaim(MethodView):
 @claims_blp.route("/<uuid:claim_id>/payout")
 class PayClaim(MethodView):
     @requires("finance")
+    @documented_errors(claims_blp, 401, 403, 404)
     @claims_blp.arguments(PayoutIn)
     @claims_blp.response(200, ClaimOut)
     @claims_blp.alt_response(409, description="Not approved, or already paid")
     def post(self, data, claim_id):
-        """Record the payout of an approved claim (once). Emits `contracts.claim.paid`."""
+        """Record the payout of an approved claim (once).
+
+        Emits `contracts.claim.paid`.
+        """
         with uow() as unit:
             claim = services.record_payout(unit, str(claim_id), data["reference"])
             unit.commit()
@@ -414,12 +500,16 @@ class PayClaim(MethodView):
 @claims_blp.route("/<uuid:claim_id>/resubmit")
 class ResubmitClaim(MethodView):
     @requires("company")
+    @documented_errors(claims_blp, 401, 403, 404)
     @claims_blp.arguments(ResubmitIn)
     @claims_blp.response(200, ClaimOut)
     @claims_blp.alt_response(409, description="The claim was not returned for more information")
     def post(self, data, claim_id):
-        """Answer a claim finance returned: a new description, more documents, optionally a new
-        amount (checked against the cap again). The claim is submitted again."""
+        """Answer a claim finance returned.
+
+        A new description, more documents, optionally a new amount (checked against the cap again). The
+        claim is submitted again.
+        """
         company_id = company_filter()
         with uow() as unit:
             claim = services.resubmit_claim(unit, str(claim_id), company_id, amount_cents=data["amount_cents"],
@@ -431,10 +521,14 @@ class ResubmitClaim(MethodView):
 @claims_blp.route("/<uuid:claim_id>/withdraw")
 class WithdrawClaim(MethodView):
     @requires("company")
+    @documented_errors(claims_blp, 401, 403, 404)
     @claims_blp.response(200, ClaimOut)
     @claims_blp.alt_response(409, description="The claim is already decided")
     def post(self, claim_id):
-        """Withdraw an open claim; its amount and period are free again."""
+        """Withdraw an open claim.
+
+        Its amount and period are free again.
+        """
         company_id = company_filter()
         with uow() as unit:
             claim = services.withdraw_claim(unit, str(claim_id), company_id)
@@ -445,6 +539,7 @@ class WithdrawClaim(MethodView):
 @claims_blp.route("/<uuid:claim_id>/documents/<uuid:document_id>")
 class ClaimDocumentView(MethodView):
     @requires(*READERS)
+    @documented_errors(claims_blp, 401, 403, 404)
     @claims_blp.doc(responses={"200": {"description": "The stored file", "content": {
         "application/pdf": {}, "image/png": {}, "image/jpeg": {}}}})
     def get(self, claim_id, document_id):
@@ -468,11 +563,15 @@ class ClaimDocumentView(MethodView):
 @incidents_blp.route("")
 class Incidents(MethodView):
     @requires(*READERS)
+    @documented_errors(incidents_blp, 401, 403)
     @incidents_blp.arguments(IncidentQuery, location="query")
     @incidents_blp.response(200, IncidentOut(many=True))
     @incidents_blp.paginate()
     def get(self, args, pagination_parameters):
-        """Incident reports, newest first; a company sees its own."""
+        """Incident reports, newest first.
+
+        A company sees its own.
+        """
         with uow() as unit:
             stmt = select(Incident).order_by(Incident.reported_at.desc(), Incident.id)
             for field in ("kind", "severity", "contract_id"):
@@ -484,6 +583,7 @@ class Incidents(MethodView):
 @incidents_blp.route("/<uuid:incident_id>")
 class IncidentById(MethodView):
     @requires(*READERS)
+    @documented_errors(incidents_blp, 401, 403, 404)
     @incidents_blp.response(200, IncidentOut)
     def get(self, incident_id):
         """One incident report."""

@@ -178,3 +178,19 @@ def test_reads_need_a_token_and_a_known_role(world):
     assert world.client.get(url, headers=world.tokens.caseworker("cw-1")).status_code == 403
     assert world.client.get(f"/api/v1/contracts/{uuid.uuid4()}", headers=world.tokens.staff()).status_code == 404
     assert world.client.get("/api/v1/contracts/not-a-uuid", headers=world.tokens.staff()).status_code == 404
+
+
+def test_openapi_documents_every_operation_with_its_errors(client):
+    spec = client.get("/openapi.json").json
+    operations = [(path, method, op) for path, ops in spec["paths"].items() for method, op in ops.items()
+                  if method in ("get", "post")]
+    assert len(operations) >= 24
+    for path, method, op in operations:
+        assert op.get("summary"), (method, path)
+        responses = set(op["responses"])
+        assert {"401", "403"} <= responses, (method, path)
+        if "{" in path:
+            assert "404" in responses, (method, path)
+        if method == "post":
+            assert "422" in responses or path.endswith("/withdraw"), (method, path)
+    assert client.get("/docs").status_code == 200
