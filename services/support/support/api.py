@@ -271,7 +271,7 @@ class CalendarToken(MethodView):
 
 @caseworkers.route("/<string:caseworker_id>/calendar.ics", endpoint="calendar")
 @caseworkers.arguments(CalendarQuery, location="query")
-@caseworkers.response(200, content_type="text/calendar",
+@caseworkers.response(200, {"type": "string", "format": "binary"}, content_type="text/calendar",
                       description="iCalendar (RFC 5545) feed: the caseworker's appointments")
 def calendar(query, caseworker_id):
     """The caseworker's appointments as an iCalendar feed, for calendar clients: authenticate with
