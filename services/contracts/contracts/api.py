@@ -23,7 +23,7 @@ from servicekit.web import company_scope, current_principal, ensure_visible, req
 from servicekit.web.pagination import page_of
 
 from contracts import domain, queries, services
-from contracts.documents import CapLine, ContractDocument, render_contract_pdf
+from contracts.documents import render_contract_pdf
 from contracts.models import Claim, ClaimDocument, Company, Contract, Incident, Tenancy
 from contracts.schemas import (
     AuditEntryOut,
@@ -290,36 +290,8 @@ class ContractDocumentView(MethodView):
         """
         with uow() as unit:
             row = services.get_contract(unit, str(contract_id), company_filter())
-            presented = _present(unit, row)
             company = unit.session.get(Company, row.company_id)
-            tenancy = row.tenancy
-            doc = ContractDocument(
-                contract_no=row.contract_no,
-                state=row.state,
-                company_name=company.name if company else "(Wohnungsunternehmen nicht registriert)",
-                company_address=", ".join(p for p in (
-                    company and company.street, company and f"{company.postal_code or ''} {company.city or ''}".strip()
-                ) if p) if company else "",
-                household_name=tenancy.household_name or "(nicht übermittelt)",
-                household_reference=tenancy.household_reference,
-                flat_street=tenancy.street or "(nicht übermittelt)",
-                flat_postal_code=tenancy.postal_code or "",
-                flat_city=tenancy.city or "Stuttgart",
-                flat_district=tenancy.district,
-                lease_start=tenancy.lease_start,
-                cold_rent_cents=tenancy.cold_rent_cents,
-                service_charges_cents=tenancy.service_charges_cents,
-                heating_cents=tenancy.heating_cents,
-                term_start=row.term_start,
-                term_end=row.term_end,
-                caps=tuple(CapLine(c["name"], tuple(c["kinds"]), c["cap_cents"], c["remaining_cents"])
-                           for c in presented["coverage"]),
-                city_signed_at=row.city_signed_at,
-                company_signed_at=row.company_signed_at,
-                generated_at=unit.now(),
-                ended_on=row.ended_on,
-                termination_reason=row.termination_reason,
-            )
+            doc = queries.contract_document(row, company, _present(unit, row)["coverage"], unit.now())
         body = render_contract_pdf(doc)
         return Response(body, mimetype="application/pdf", headers={
             "Content-Disposition": f'inline; filename="{row.contract_no}.pdf"'})

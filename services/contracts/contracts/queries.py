@@ -10,6 +10,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from contracts import domain
+from contracts.documents import CapLine, ContractDocument
 from contracts.domain.claims import DECIDED_FOR_PAYOUT, OPEN
 from contracts.models import Claim, Company, Contract, FlatOffer, Incident, ProposalRecord, Tenancy
 
@@ -126,3 +127,40 @@ def track_record(session: Session, company: Company, year: int) -> dict[str, Any
         "incidents_reported": count(select(func.count()).select_from(Incident).where(
             Incident.company_id == cid, Incident.reported_at >= start, Incident.reported_at < end)),
     }
+
+
+def contract_document(row: Contract, company: Company | None, coverage: list[dict[str, Any]],
+                      generated_at: datetime) -> ContractDocument:
+    """What the PDF shows, from the contract, its tenancy and the company (missing data is named
+    as missing rather than left blank, so a reader sees what the city was not told)."""
+    tenancy = row.tenancy
+    missing = "(nicht übermittelt)"
+    if company is not None:
+        place = " ".join(p for p in (company.postal_code, company.city) if p)
+        company_name, company_address = company.name, ", ".join(p for p in (company.street, place) if p)
+    else:
+        company_name, company_address = "(Wohnungsunternehmen nicht registriert)", ""
+    return ContractDocument(
+        contract_no=row.contract_no,
+        state=row.state,
+        company_name=company_name,
+        company_address=company_address,
+        household_name=tenancy.household_name or missing,
+        household_reference=tenancy.household_reference,
+        flat_street=tenancy.street or missing,
+        flat_postal_code=tenancy.postal_code or "",
+        flat_city=tenancy.city or "Stuttgart",
+        flat_district=tenancy.district,
+        lease_start=tenancy.lease_start,
+        cold_rent_cents=tenancy.cold_rent_cents,
+        service_charges_cents=tenancy.service_charges_cents,
+        heating_cents=tenancy.heating_cents,
+        term_start=row.term_start,
+        term_end=row.term_end,
+        caps=tuple(CapLine(c["name"], tuple(c["kinds"]), c["cap_cents"], c["remaining_cents"]) for c in coverage),
+        city_signed_at=row.city_signed_at,
+        company_signed_at=row.company_signed_at,
+        generated_at=generated_at,
+        ended_on=row.ended_on,
+        termination_reason=row.termination_reason,
+    )

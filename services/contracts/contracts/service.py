@@ -3,7 +3,7 @@
 from servicekit import Job, Service
 
 from contracts import api, handlers, jobs, metrics
-from contracts.errors import install_error_handlers
+from contracts.errors import configure_app
 
 service = Service(
     name="contracts",
@@ -34,5 +34,5 @@ service = Service(
     },
     jobs=[Job("end-of-term", 3600, jobs.end_of_term)],
     collectors=[metrics.collect],
-    configure_app=install_error_handlers,
+    configure_app=configure_app,
 )

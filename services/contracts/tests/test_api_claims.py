@@ -222,13 +222,22 @@ def test_claim_lists_filter_and_scope(setup):
     assert world.client.get("/api/v1/claims?status=maybe", headers=headers).status_code == 422
 
 
-def test_base64_padding_and_size_limits(setup):
+def test_a_document_over_5_mb_is_refused_one_at_5_mb_accepted(setup):
     world, company, contract = setup
-    big = base64.b64encode(b"%PDF-" + b"0" * (5 * 1024 * 1024)).decode()
+    limit = 5 * 1024 * 1024
+    exact = base64.b64encode(b"%PDF-" + b"0" * (limit - 5)).decode()
+    body = {"kind": "damage_repairs", "amount_cents": 1_000, "description": "x",
+            "evidence": [{"kind": "invoice", "filename": "r.pdf", "content_type": "application/pdf",
+                          "content_base64": exact}]}
+    response = world.client.post(f"/api/v1/contracts/{contract['id']}/claims", json=body,
+                                 headers=world.tokens.company(company))
+    assert response.status_code == 201, response.json
+    assert response.json["documents"][0]["size"] == limit
+    big = base64.b64encode(b"%PDF-" + b"0" * limit).decode()
     body = {"kind": "damage_repairs", "amount_cents": 1_000, "description": "x",
             "evidence": [{"kind": "invoice", "filename": "r.pdf", "content_type": "application/pdf",
                           "content_base64": big}]}
     response = world.client.post(f"/api/v1/contracts/{contract['id']}/claims", json=body,
                                  headers=world.tokens.company(company))
-    assert response.status_code in (413, 422)
-    assert response.headers["Content-Type"] == "application/problem+json"
+    assert response.status_code == 422
+    assert "evidence" in response.json["errors"]["json"]
