@@ -22,7 +22,7 @@ from servicekit.errors import Conflict, Forbidden, NotFound
 from servicekit.web import company_scope, current_principal, ensure_visible, requires, uow
 from servicekit.web.pagination import page_of
 
-from contracts import domain, queries, services
+from contracts import domain, idempotency, queries, services
 from contracts.documents import render_contract_pdf
 from contracts.models import Claim, ClaimDocument, Company, Contract, Incident, Tenancy
 from contracts.schemas import (
@@ -321,6 +321,7 @@ class ContractClaims(MethodView):
     @requires("company")
     @documented_errors(contracts_blp, 401, 403, 404)
     @contracts_blp.arguments(ClaimIn)
+    @contracts_blp.doc(parameters=[idempotency.HEADER_DOC])
     @contracts_blp.response(201, ClaimOut)
     @contracts_blp.alt_response(409, description="The contract takes no claims (draft, or ended beyond the grace period)")
     def post(self, data, contract_id):
@@ -342,14 +343,11 @@ class ContractClaims(MethodView):
         the grace period (`contract.grace_period_over`). Emits `contracts.claim.submitted`.
         """
         company_id = company_filter()
-        with uow() as unit:
-            claim = services.file_claim(
-                unit, str(contract_id), company_id, kind=domain.LossKind(data["kind"]),
-                amount_cents=data["amount_cents"], period=data["period"], description=data["description"],
-                uploads=data["evidence"],
-            )
-            unit.commit()
-            return claim
+        return idempotency.run(201, lambda unit: services.file_claim(
+            unit, str(contract_id), company_id, kind=domain.LossKind(data["kind"]),
+            amount_cents=data["amount_cents"], period=data["period"], description=data["description"],
+            uploads=data["evidence"],
+        ), ClaimOut().dump)
 
     @requires(*READERS)
     @documented_errors(contracts_blp, 401, 403, 404)
@@ -368,6 +366,7 @@ class ContractIncidents(MethodView):
     @requires("company")
     @documented_errors(contracts_blp, 401, 403, 404)
     @contracts_blp.arguments(IncidentIn)
+    @contracts_blp.doc(parameters=[idempotency.HEADER_DOC])
     @contracts_blp.response(201, IncidentOut)
     @contracts_blp.alt_response(409, description="The contract has ended")
     def post(self, data, contract_id):
@@ -376,12 +375,10 @@ class ContractIncidents(MethodView):
         Support answers with a crisis appointment (`contracts.incident.reported`).
         """
         company_id = company_filter()
-        with uow() as unit:
-            incident = services.report_incident(
-                unit, str(contract_id), company_id, kind=domain.IncidentKind(data["kind"]),
-                severity=domain.Severity(data["severity"]), description=data["description"])
-            unit.commit()
-            return incident
+        return idempotency.run(201, lambda unit: services.report_incident(
+            unit, str(contract_id), company_id, kind=domain.IncidentKind(data["kind"]),
+            severity=domain.Severity(data["severity"]), description=data["description"],
+        ), IncidentOut().dump)
 
     @requires(*READERS)
     @documented_errors(contracts_blp, 401, 403, 404)

@@ -191,3 +191,16 @@ class ProposalRecord(Base):
     company_response: Mapped[str | None] = mapped_column(String(20))  # accepted / declined
     household_response: Mapped[str | None] = mapped_column(String(20))  # accepted / declined
     expired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class IdempotencyKey(Base):
+    """A POST answered under an `Idempotency-Key`: the same key and request replay this response."""
+
+    __tablename__ = "idempotency_keys"
+
+    scope: Mapped[str] = mapped_column(String(120), primary_key=True)  # the caller's company or subject
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status: Mapped[int] = mapped_column(Integer)
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

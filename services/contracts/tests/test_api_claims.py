@@ -241,3 +241,25 @@ def test_a_document_over_5_mb_is_refused_one_at_5_mb_accepted(setup):
                                  headers=world.tokens.company(company))
     assert response.status_code == 422
     assert "evidence" in response.json["errors"]["json"]
+
+
+def test_a_retried_claim_with_the_same_idempotency_key_is_filed_once(setup, db):
+    world, company, contract = setup
+    body = {"kind": "damage_repairs", "amount_cents": 5_000, "description": "Tür", "evidence": [document("invoice")]}
+    headers = {**world.tokens.company(company), "Idempotency-Key": "retry-0001-abc"}
+    url = f"/api/v1/contracts/{contract['id']}/claims"
+    first = world.client.post(url, json=body, headers=headers)
+    again = world.client.post(url, json=body, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert again.json["id"] == first.json["id"] and again.headers["Idempotent-Replayed"] == "true"
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(Claim)) == 1
+    other = world.client.post(url, json={**body, "amount_cents": 6_000}, headers=headers)
+    assert other.status_code == 422 and "Idempotency-Key" in other.json["errors"]["headers"]
+    bad = world.client.post(url, json=body, headers={**headers, "Idempotency-Key": "x"})
+    assert bad.status_code == 422
+    # without a key, the same request is a second claim
+    assert world.client.post(url, json=body, headers=world.tokens.company(company)).json["id"] != first.json["id"]
+    # keys are per company: another company's identical key is its own
+    assert world.client.post(url, json=body, headers={**world.tokens.company(world.company()),
+                                                      "Idempotency-Key": "retry-0001-abc"}).status_code == 404

@@ -116,3 +116,26 @@ def test_two_decisions_at_the_same_moment_decide_once(db, clock, world):
 
     results = run_concurrently(2, decide)
     assert sorted(type(r).__name__ for r in results) == ["StateConflict", "str"], results
+
+
+def test_the_same_idempotency_key_sent_twice_at_once_files_one_claim(world, db):
+    from sqlalchemy import func, select
+
+    from conftest import document
+    from contracts.models import Claim
+
+    company = world.company()
+    contract = world.contract(company)
+    body = {"kind": "damage_repairs", "amount_cents": 5_000, "description": "Tür", "evidence": [document("invoice")]}
+    headers = {**world.tokens.company(company), "Idempotency-Key": "same-moment-0001"}
+    app = world.client.application
+
+    def post(_):
+        with app.test_client() as client:
+            response = client.post(f"/api/v1/contracts/{contract['id']}/claims", json=body, headers=headers)
+            return response.status_code, response.json["id"]
+
+    results = run_concurrently(2, post)
+    assert [r[0] for r in results] == [201, 201] and results[0][1] == results[1][1], results
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(Claim)) == 1
