@@ -120,7 +120,12 @@ def record_event(uow: UnitOfWork, bus_event: BusEvent) -> list[Notification]:
             row = uow.session.get(ContactPerson, household_id)
             return row.caseworker_id if row else None
 
-        planned = plan_messages(event, runtime.table, contact_person_of)
+        def household_of_case(case_id: str) -> str | None:
+            return uow.session.scalars(
+                select(ContactPerson.household_id).where(ContactPerson.case_id == case_id)
+            ).first()
+
+        planned = plan_messages(event, runtime.table, contact_person_of, household_of_case)
     except InvalidEvent as error:
         raise PermanentFailure(str(error)) from None
 

@@ -39,6 +39,7 @@ APPOINTMENT = {
     "kind": "home_visit",
     # 09:00 UTC is 10:00 in Berlin in March (CET)
     "starts_at": "2026-03-02T09:00:00Z",
+    "ends_at": "2026-03-02T10:00:00Z",
 }
 
 SAMPLE_DATA: dict[str, dict[str, Any]] = {
@@ -126,7 +127,8 @@ SAMPLE_DATA: dict[str, dict[str, Any]] = {
         "outcome": "independent",
     },
     "support.appointment.scheduled": dict(APPOINTMENT),
-    "support.appointment.cancelled": dict(APPOINTMENT),
+    "support.appointment.rescheduled": dict(APPOINTMENT, starts_at="2026-03-04T13:30:00Z", ends_at="2026-03-04T14:30:00Z"),
+    "support.appointment.cancelled": dict(APPOINTMENT, reason="Krankheit"),
     "notifications.delivery.failed": {
         "notification_id": "4e5f6a7b-8c9d-4e0f-9a1b-c2d3e4f5a6b7",
         "recipient": f"company:{COMPANY_ID}",

@@ -38,6 +38,7 @@ EVENT_CATALOGUE: frozenset[str] = frozenset(
         "notifications.delivery.failed",
         # Published by support beyond DESIGN.md's table (see services/support/asyncapi.yaml).
         "support.case.reassigned",
+        "support.appointment.rescheduled",
     }
 )
 

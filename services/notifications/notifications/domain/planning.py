@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
-from .catalogue import Event
+from .catalogue import Event, InvalidEvent
 from .recipients import ContactPersonLookup, RecipientRef, resolve_recipient
 from .rendering import RenderedMessage, Renderer
 from .routing import Route, RoutingTable
@@ -20,12 +20,25 @@ class PlannedMessage:
 
 
 def plan_messages(
-    event: Event, table: RoutingTable, contact_person_of: ContactPersonLookup
+    event: Event,
+    table: RoutingTable,
+    contact_person_of: ContactPersonLookup,
+    household_of_case: Callable[[str], "str | None"] | None = None,
 ) -> list[PlannedMessage]:
+    """The messages an event causes. A route marked ``optional`` whose recipient the event does
+    not name is left out (the other recipients still hear); any other missing recipient makes
+    the event invalid."""
     planned: list[PlannedMessage] = []
     seen: set[RecipientRef] = set()
     for route in table.for_event(event.type):
-        resolution = resolve_recipient(route.role, event.type, event.data, contact_person_of)
+        try:
+            resolution = resolve_recipient(
+                route.role, event.type, event.data, contact_person_of, household_of_case
+            )
+        except InvalidEvent:
+            if route.optional:
+                continue
+            raise
         # A fallback to the staff mailbox must not duplicate a message staff already get.
         if resolution.ref in seen:
             continue

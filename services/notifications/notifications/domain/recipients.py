@@ -47,7 +47,11 @@ def _required(data: Mapping[str, Any], key: str, event_type: str) -> str:
 
 
 def resolve_recipient(
-    role: Role, event_type: str, data: Mapping[str, Any], contact_person_of: ContactPersonLookup
+    role: Role,
+    event_type: str,
+    data: Mapping[str, Any],
+    contact_person_of: ContactPersonLookup,
+    household_of_case: Callable[[str], "str | None"] | None = None,
 ) -> Resolution:
     """The recipient a route means for this event.
 
@@ -60,6 +64,11 @@ def resolve_recipient(
     if role is Role.COMPANY:
         return Resolution(RecipientRef("company", _required(data, "company_id", event_type)))
     if role is Role.HOUSEHOLD:
+        # Appointment events may name only the case; the directory knows the case's household.
+        if not data.get("household_id") and data.get("case_id") and household_of_case:
+            household_id = household_of_case(str(data["case_id"]))
+            if household_id:
+                return Resolution(RecipientRef("household", household_id))
         return Resolution(RecipientRef("household", _required(data, "household_id", event_type)))
     if role is Role.CASEWORKER:
         return Resolution(RecipientRef("caseworker", _required(data, "caseworker_id", event_type)))

@@ -26,6 +26,8 @@ class Route:
     webhook: bool = False
     #: Restricts the channels (e.g. inbox only for a route that would flood a mailbox).
     only_channels: tuple[str, ...] | None = None
+    #: Skip the route (not the event) when the event does not name this recipient.
+    optional: bool = False
 
     def visible_data(self, data: Mapping[str, Any]) -> dict[str, Any]:
         """The part of the event data this recipient may see: whitelisted keys only."""
@@ -86,6 +88,7 @@ class RoutingTable:
                         fields=tuple(fields),
                         webhook=webhook,
                         only_channels=tuple(only) if only is not None else None,
+                        optional=bool(spec.get("optional", False)),
                     )
                 )
         return cls(tuple(routes))

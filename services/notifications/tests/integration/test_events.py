@@ -33,6 +33,7 @@ EXPECTED = {
     "support.case.opened": {C, H},
     "support.case.closed": set(),
     "support.appointment.scheduled": {H, W},
+    "support.appointment.rescheduled": {H, W},
     "support.appointment.cancelled": {H, W},
     "notifications.delivery.failed": {"mailbox:operators"},
 }
@@ -127,3 +128,12 @@ def test_referral_over_the_bus_is_handled_once(bus, worker, db, wait_until):
     wait_until(lambda: bus.queue_depth(worker.settings.queue) == 0)
     with db.session() as session:
         assert len(session.scalars(select(Notification).where(Notification.event_id == event.id)).all()) == 1
+
+
+def test_appointment_naming_only_the_case_reaches_the_household_through_the_case(db, record):
+    data = {k: v for k, v in SAMPLE_DATA["support.appointment.scheduled"].items() if k != "household_id"}
+    unknown = record("support.appointment.scheduled", dict(data, case_id="5a4b3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d"))
+    assert inbox_recipients(db, unknown.id) == {W}  # household unknown: the caseworker still hears
+    record("support.case.opened")
+    known = record("support.appointment.scheduled", data)
+    assert inbox_recipients(db, known.id) == {H, W}

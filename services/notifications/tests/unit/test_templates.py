@@ -86,7 +86,7 @@ def test_appointment_time_is_berlin_time():
     event = Event.from_envelope(envelope("support.appointment.scheduled"))
     message = render_message(RENDERER, TABLE.route(event.type, Role.HOUSEHOLD), event)
     assert message.subject == "Ihr Termin am 02.03.2026 um 10:00 Uhr"
-    assert "Hausbesuch" in message.text
+    assert "Hausbesuch\nam Montag, 02.03.2026, 10:00 Uhr bis 11:00 Uhr\n\n" in message.text
 
 
 def test_optional_fields_may_be_absent():
