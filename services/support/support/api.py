@@ -446,7 +446,10 @@ class CaseAppointments(MethodView):
         no overlap, not absent, weekly hours)."""
         with uow() as unit:
             case = visible_case(unit.session, case_id, lock=True)
-            caseworker_id = data["caseworker_id"] or case.contact_person_id
+            mine = None if is_staff() else me(unit.session)
+            caseworker_id = data["caseworker_id"] or (mine.id if mine else case.contact_person_id)
+            if mine is not None and caseworker_id != mine.id:
+                raise Forbidden("A caseworker books only into their own calendar.")
             if caseworker_id is None:
                 raise Unprocessable("The case has no contact person yet; name a caseworker.", field="caseworker_id")
             appointment = services.book_by_hand(unit, case, caseworker_id, data["kind"], data["starts_at"],

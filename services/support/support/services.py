@@ -414,7 +414,10 @@ def book_horizon(uow: UnitOfWork, case: SupportCase) -> list[Appointment]:
             if placement.slot is None:
                 log.info("plan.visit_unplaced", case_id=case.id, visit=visit.key)
                 continue
-            booked.append(_add_appointment(uow, case, caseworker_id, visit.kind, placement.slot, plan_key=visit.key))
+            try:
+                booked.append(_add_appointment(uow, case, caseworker_id, visit.kind, placement.slot, plan_key=visit.key))
+            except Conflict:  # the database saw a clash we could not (lock bypassed): next run retries
+                log.warning("plan.visit_conflict", case_id=case.id, visit=visit.key)
     return booked
 
 

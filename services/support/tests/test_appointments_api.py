@@ -191,3 +191,22 @@ def test_calendar_feed_parses_and_carries_no_household_data(client, tokens, db, 
     assert by_secret.status_code == 200 and by_secret.data == response.data
     assert client.get(f"/api/v1/caseworkers/{ben['id']}/calendar.ics?token=wrong").status_code == 404
     assert client.get(f"/api/v1/caseworkers/{anna['id']}/calendar.ics?token={issued.json['calendar_token']}").status_code == 404
+
+
+def test_caseworker_books_only_for_themself_and_clears_risk_on_own_case(client, tokens, db, clock):
+    from support_testing import deliver
+
+    anna, ben, case = _setup(client, tokens, db, clock)
+    foreign = client.post(BOOK.format(case["id"]), json={"kind": "phone_call", "starts_at": "2026-06-09T10:00:00+02:00",
+                                                         "caseworker_id": anna["id"]}, headers=tokens.caseworker(ben["id"]))
+    assert foreign.status_code == 403
+    own = client.post(BOOK.format(case["id"]), json={"kind": "phone_call", "starts_at": "2026-06-09T10:00:00+02:00"},
+                      headers=tokens.caseworker(ben["id"]))
+    assert own.status_code == 201 and own.json["caseworker_id"] == ben["id"]
+
+    assert client.post(f"/api/v1/cases/{case['id']}/risk/clear", headers=tokens.staff()).status_code == 409
+    deliver(db, clock, "contracts.incident.reported", {"incident_id": "i-7", "household_id": case["household_id"]})
+    assert client.get("/api/v1/cases?at_risk=true", headers=tokens.staff()).json[0]["id"] == case["id"]
+    cleared = client.post(f"/api/v1/cases/{case['id']}/risk/clear", headers=tokens.caseworker(anna["id"]))
+    assert cleared.status_code == 200 and cleared.json["at_risk"] is False
+    assert client.get("/api/v1/cases?at_risk=true", headers=tokens.staff()).json == []
