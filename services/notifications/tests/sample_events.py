@@ -89,12 +89,12 @@ SAMPLE_DATA: dict[str, dict[str, Any]] = {
     "contracts.contract.activated": dict(CONTRACT),
     "contracts.contract.expiring": dict(CONTRACT, days_left=90),
     "contracts.contract.expired": dict(CONTRACT),
-    "contracts.contract.terminated": dict(CONTRACT, reason="Auszug des Haushalts"),
+    "contracts.contract.terminated": dict(CONTRACT, reason="move_out", effective_on="2027-06-30"),
     "contracts.claim.submitted": dict(CLAIM),
     "contracts.claim.decided": dict(
         CLAIM, approved_cents=100000, status="partially_approved", reason="Teilbetrag belegt"
     ),
-    "contracts.claim.paid": dict(CLAIM, approved_cents=100000),
+    "contracts.claim.paid": dict(CLAIM, approved_cents=100000, status="paid"),
     "contracts.incident.reported": {
         "incident_id": "3d4e5f6a-7b8c-4d9e-8f0a-b1c2d3e4f5a6",
         "contract_id": CONTRACT_ID,

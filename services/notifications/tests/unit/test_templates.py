@@ -129,3 +129,19 @@ def test_unknown_code_values_print_as_they_are():
     event = Event.from_envelope(envelope("contracts.claim.submitted", data))
     message = render_message(RENDERER, TABLE.route(event.type, Role.FINANCE), event)
     assert "Art: flood" in message.text
+
+
+def test_termination_names_the_reason_and_date_in_german():
+    event = Event.from_envelope(envelope("contracts.contract.terminated"))
+    message = render_message(RENDERER, TABLE.route(event.type, Role.COMPANY), event)
+    assert "vorzeitig beendet, wirksam zum 30.06.2027." in message.text
+    assert "Grund: Auszug des Haushalts" in message.text
+
+
+def test_a_returned_claim_is_explained_without_an_amount():
+    data = dict(SAMPLE_DATA["contracts.claim.decided"], status="returned", approved_cents=None,
+                reason="Bitte Mietkonto beifügen")
+    event = Event.from_envelope(envelope("contracts.claim.decided", data))
+    message = render_message(RENDERER, TABLE.route(event.type, Role.COMPANY), event)
+    assert message.subject == "Entscheidung zu Ihrer Forderung: zur Ergänzung zurückgegeben"
+    assert "Bewilligter Betrag" not in message.text and "Begründung: Bitte Mietkonto beifügen" in message.text
