@@ -13,8 +13,11 @@ from typing import Iterator
 import structlog
 from prometheus_client import REGISTRY, start_http_server
 from prometheus_client.registry import Collector
+from pika.exceptions import ChannelClosedByBroker
 
 from servicekit import metrics
+from servicekit.bus import topology
+from servicekit.bus.connection import RECOVERABLE, close_quietly, connect
 from servicekit.bus.consumer import Consumer
 from servicekit.bus.relay import OutboxRelay
 from servicekit.clock import Clock, SystemClock
@@ -67,6 +70,41 @@ def run_jobs(jobs: list[Job], ctx: JobContext, stop: threading.Event) -> None:
                 run_job(job, ctx)
                 next_run[job.name] = time.monotonic() + job.every_seconds
         stop.wait(min([max(0.05, t - time.monotonic()) for t in next_run.values()], default=1.0))
+
+
+def watch_queues(settings: Settings, stop: threading.Event, every: float = 15.0) -> None:
+    """Poll the depth of the service's own queues on a connection of its own (passive declares) into
+    `bus_queue_messages{queue="events"|"retry"|"dlq"}`: what the "DLQ not empty" and "consumer
+    queue growing" alerts read. A queue not declared yet is skipped and looked at again soon."""
+    queues = {
+        "events": [settings.queue],
+        "retry": [topology.retry_queue(settings, ms) for ms in settings.retry_delays_ms],
+        "dlq": [settings.dead_letter_queue],
+    }
+    connection = None
+    while not stop.is_set():
+        missing = False
+        try:
+            if connection is None or not connection.is_open:
+                connection = connect(settings.bus_url, f"{settings.service}-queue-watch")
+            for label, names in queues.items():
+                total = 0
+                for name in names:
+                    channel = connection.channel()
+                    try:
+                        total += channel.queue_declare(name, passive=True).method.message_count
+                        channel.close()
+                    except ChannelClosedByBroker:  # 404: the consumer has not declared it yet
+                        missing = True
+                        break
+                else:
+                    metrics.QUEUE_MESSAGES.labels(settings.service, label).set(total)
+        except RECOVERABLE as exc:
+            log.warning("queue_watch.broker_unavailable", error=type(exc).__name__)
+            close_quietly(connection)
+            connection = None
+        stop.wait(1.0 if missing or connection is None else every)
+    close_quietly(connection)
 
 
 class _ServiceCollector(Collector):
@@ -133,6 +171,9 @@ def main(service: Service, settings: Settings) -> None:
     signal.signal(signal.SIGTERM, _terminate)
     signal.signal(signal.SIGINT, _terminate)
     worker.start()
+    if service.handlers:
+        threading.Thread(target=watch_queues, args=(settings, worker.stop), name=f"{service.name}-queues",
+                         daemon=True).start()
     log.info("worker.started", service=service.name, metrics_port=settings.worker_metrics_port)
     while not worker.stop.is_set():
         worker.stop.wait(1.0)
