@@ -41,7 +41,7 @@ from notifications.domain.recipients import (
     RecipientRef,
     directory_facts,
 )
-from notifications.domain.rendering import RenderError
+from notifications.domain.rendering import RenderedMessage, RenderError
 from notifications.domain.signing import new_secret, signature_headers
 from notifications.domain.webhooks import encode_body, webhook_payload
 from notifications.models import (
@@ -87,7 +87,7 @@ def _apply_fact(uow: UnitOfWork, fact, now: datetime) -> None:
     session.flush()
 
 
-def _contact(uow: UnitOfWork, ref: RecipientRef, role: Role) -> tuple[str | None, str | None]:
+def _contact(uow: UnitOfWork, ref: RecipientRef) -> tuple[str | None, str | None]:
     """(name for the greeting, email address) of a recipient."""
     if ref.kind == "mailbox":
         entry = uow.session.get(DirectoryEntry, str(ref))
@@ -131,7 +131,7 @@ def record_event(uow: UnitOfWork, bus_event: BusEvent) -> list[Notification]:
 
     written: list[Notification] = []
     for plan in planned:
-        name, email = _contact(uow, plan.recipient, plan.route.role)
+        name, email = _contact(uow, plan.recipient)
         try:
             message = render_message(runtime.renderer, plan.route, event, name)
         except RenderError as error:
@@ -212,9 +212,7 @@ def _attempt(uow: UnitOfWork, note: Notification, now: datetime, mailer: Mailer,
     return poster.post(endpoint.url, body, headers)
 
 
-def _rendered(note: Notification):
-    from notifications.domain.rendering import RenderedMessage
-
+def _rendered(note: Notification) -> RenderedMessage:
     return RenderedMessage(subject=note.subject, text=note.body, html=note.html or "")
 
 

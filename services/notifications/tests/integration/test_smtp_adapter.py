@@ -2,8 +2,6 @@
 
 from datetime import datetime, timezone
 
-import pytest
-
 from notifications.adapters.smtp import SmtpMailer, SmtpSettings
 from notifications.domain.email_message import Sender, build_email
 from notifications.domain.rendering import RenderedMessage
@@ -11,7 +9,6 @@ from notifications.domain.rendering import RenderedMessage
 from mailserver import MailServer, free_port, self_signed
 
 SENDER = Sender("WohnenPlus Stuttgart", "wohnenplus@stuttgart.example", "stuttgart.example")
-
 
 def message(to="doerte.weiss@stuttgart.example"):
     rendered = RenderedMessage(
@@ -22,7 +19,6 @@ def message(to="doerte.weiss@stuttgart.example"):
     return build_email(rendered, sender=SENDER, to_email=to, to_name="Dörte Weiß",
                        notification_id="n-1", sent_at=datetime(2026, 3, 2, tzinfo=timezone.utc),
                        event_type="support.appointment.scheduled")
-
 
 def test_plain_smtp_delivers_and_the_mail_reads_back():
     server = MailServer().start()
@@ -35,7 +31,6 @@ def test_plain_smtp_delivers_and_the_mail_reads_back():
         assert server.mailbox.envelopes == [("wohnenplus@stuttgart.example", ["doerte.weiss@stuttgart.example"])]
     finally:
         server.stop()
-
 
 def test_starttls_with_login(tmp_path):
     cert, key = self_signed(tmp_path)
@@ -57,11 +52,9 @@ def test_starttls_with_login(tmp_path):
     finally:
         server.stop()
 
-
 def test_server_down_is_a_transient_failure():
     outcome = SmtpMailer(SmtpSettings(host="127.0.0.1", port=free_port(), timeout=2)).send(message())
     assert (outcome.ok, outcome.permanent, outcome.error) == (False, False, "connection refused")
-
 
 def test_a_refused_mailbox_is_permanent():
     server = MailServer(refuse={"weg@stuttgart.example": 550}).start()
@@ -71,7 +64,6 @@ def test_a_refused_mailbox_is_permanent():
         assert server.messages == []
     finally:
         server.stop()
-
 
 def test_one_connection_carries_many_mails_and_survives_a_refused_recipient():
     server = MailServer(refuse={"weg@stuttgart.example": 550}).start()
