@@ -1,8 +1,8 @@
 """The consumer: one durable quorum queue per service, an inbox for idempotency, retry with back-off
 through fixed-TTL queues, then the dead-letter queue.
 
-Per message: parse the envelope, insert (consumer, message_id) into the inbox and run the handler in
-one savepoint of the batch's transaction; commit the batch, then ack. A duplicate trips the inbox's primary key and is acked without a
+Per batch of deliveries: parse the envelopes, claim (consumer, message_id) in the inbox and run the
+handlers in one transaction; commit, then ack. A message already in the inbox is acked without a
 second effect. A failing handler is retried after each delay of `settings.retry_delays_ms`, then
 rejected, which dead-letters it. A message that can never succeed (malformed envelope, no handler,
 invalid data) is dead-lettered at once.
@@ -17,8 +17,8 @@ from datetime import datetime, timezone
 import pika
 import structlog
 from marshmallow import ValidationError
-from sqlalchemy import insert
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from servicekit import metrics
 from servicekit.bus import topology
@@ -34,6 +34,12 @@ from servicekit.settings import Settings
 log = structlog.get_logger("servicekit.consumer")
 
 RETRY_HEADER = "x-retry-count"
+
+
+class _HandlerFailed(Exception):
+    def __init__(self, outcome: tuple[str, str]) -> None:
+        super().__init__(outcome[0])
+        self.outcome = outcome
 
 
 class PermanentFailure(Exception):
@@ -63,61 +69,83 @@ class Consumer:
     # -- a batch of messages -----------------------------------------------------------------
 
     def process_batch(self, bodies: list[bytes]) -> list[tuple[str, str]]:
-        """Handle messages in ONE transaction, each in its own savepoint (inbox row + handler), and
-        commit once: one disk flush per batch instead of per message. Returns (outcome, event type)
-        per message: handled, duplicate, dead_letter or retry. Nothing may be acked before this
-        returns; if the commit fails it raises and every message of the batch comes back."""
+        """Handle a batch in ONE transaction — inbox rows claimed with one statement, one commit —
+        so the disk is synced once per batch, not once per event. If any handler fails, the batch
+        is rolled back and its messages are handled one transaction each, so that only the failing
+        one is retried. Returns (outcome, event type) per message: handled, duplicate, dead_letter
+        or retry. Nothing may be acked before this returns."""
+        try:
+            return self._process_together(bodies)
+        except _HandlerFailed as failed:
+            if len(bodies) == 1:
+                return [failed.outcome]
+            return [self._process_alone(body) for body in bodies]
+
+    def _process_alone(self, body: bytes) -> tuple[str, str]:
+        try:
+            return self._process_together([body])[0]
+        except _HandlerFailed as failed:
+            return failed.outcome
+
+    def _process_together(self, bodies: list[bytes]) -> list[tuple[str, str]]:
+        parsed = [self._parse(body) for body in bodies]
+        events = [item for item in parsed if isinstance(item, Event)]
         outcomes: list[tuple[str, str]] = []
         with UnitOfWork(self.db, self.settings.service, actor_role="system", clock=self.clock) as uow:
-            for body in bodies:
-                outcomes.append(self._process_one(uow, body))
+            fresh = self._claim(uow, events)
+            for item in parsed:
+                if not isinstance(item, Event):
+                    outcomes.append(item)
+                elif item.id not in fresh:
+                    outcomes.append(("duplicate", item.type))
+                else:
+                    fresh.discard(item.id)  # the same message twice in one batch: the second is a duplicate
+                    self._run_handler(uow, item, alone=len(bodies) == 1)
+                    outcomes.append(("handled", item.type))
             uow.commit()
         return outcomes
 
-    def _process_one(self, uow: UnitOfWork, body: bytes) -> tuple[str, str]:
+    def _parse(self, body: bytes) -> Event | tuple[str, str]:
         try:
             event = Event.from_json(body)
         except MalformedEvent as exc:
             log.error("consumer.malformed", detail=str(exc)[:200])
             return "dead_letter", "unknown"
-        handler = self.handlers.get(event.type)
-        if handler is None:
+        if event.type not in self.handlers:
             log.error("consumer.no_handler", event_type=event.type[:120])
             return "dead_letter", "unknown"
-        savepoint = uow.session.begin_nested()
-        try:
-            uow.session.execute(
-                insert(inbox).values(
-                    consumer=self.consumer_name,
-                    message_id=event.id,
-                    event_type=event.type,
-                    handled_at=datetime.now(timezone.utc),
-                )
-            )
-            uow.session.flush()
-        except IntegrityError:
-            savepoint.rollback()
-            return "duplicate", event.type
+        return event
+
+    def _claim(self, uow: UnitOfWork, events: list[Event]) -> set[str]:
+        """Insert the inbox rows; the ids that were not there yet are the ones to handle."""
+        if not events:
+            return set()
+        now = datetime.now(timezone.utc)
+        rows = [{"consumer": self.consumer_name, "message_id": e.id, "event_type": e.type, "handled_at": now}
+                for e in events]
+        dialect_insert = pg_insert if self.db.is_postgres else sqlite_insert
+        stmt = dialect_insert(inbox).values(rows).on_conflict_do_nothing().returning(inbox.c.message_id)
+        return set(uow.session.scalars(stmt))
+
+    def _run_handler(self, uow: UnitOfWork, event: Event, *, alone: bool) -> None:
         uow.correlation_id = event.correlation_id  # events the handler publishes carry the cause's id
         uow.actor = f"event:{event.source}"
         started = time.perf_counter()
         structlog.contextvars.bind_contextvars(correlation_id=event.correlation_id, event_type=event.type)
         try:
-            handler(uow, event)
+            self.handlers[event.type](uow, event)
             uow.session.flush()
-            savepoint.commit()
         except (PermanentFailure, ValidationError) as exc:
-            savepoint.rollback()
-            log.error("consumer.rejected", reason=type(exc).__name__, detail=str(exc)[:200])
-            return "dead_letter", event.type
+            if alone:
+                log.error("consumer.rejected", reason=type(exc).__name__, detail=str(exc)[:200])
+            raise _HandlerFailed(("dead_letter", event.type)) from exc
         except Exception as exc:
-            savepoint.rollback()
-            log.exception("consumer.handler_failed", error=type(exc).__name__)
-            return "retry", event.type
+            if alone:
+                log.exception("consumer.handler_failed", error=type(exc).__name__)
+            raise _HandlerFailed(("retry", event.type)) from exc
         finally:
             structlog.contextvars.unbind_contextvars("correlation_id", "event_type")
         metrics.HANDLER_LATENCY.labels(self.settings.service, event.type).observe(time.perf_counter() - started)
-        return "handled", event.type
 
     def _settle(self, channel, retry_channel, deliveries, outcomes) -> None:
         """Ack, retry or dead-letter each message after its batch committed."""

@@ -1,6 +1,7 @@
 """The outbox relay: publishes committed outbox rows with publisher confirms, then marks them sent.
 
-A row is marked only after the broker confirmed it; a crash in between re-publishes the same
+A batch is published with all its confirms outstanding at once (see `confirms.py`) and a row is
+marked only after the broker confirmed it; a crash in between re-publishes the same
 message (same message_id) later, which the consumers' inboxes absorb. On PostgreSQL the batch is
 claimed with FOR UPDATE SKIP LOCKED, so several relays never publish the same row at the same time.
 SQLite has no row locks: run one relay per SQLite database.
@@ -15,11 +16,11 @@ from datetime import datetime, timezone
 
 import pika
 import structlog
-from pika.exceptions import NackError, UnroutableError
 from sqlalchemy import func, select, update
 
 from servicekit import metrics
 from servicekit.bus import topology
+from servicekit.bus.confirms import ConfirmTimeout, StreamingConfirmChannel
 from servicekit.bus.connection import RECOVERABLE, close_quietly, connect
 from servicekit.bus.envelope import Event
 from servicekit.db.database import Database
@@ -47,9 +48,8 @@ class OutboxRelay:
         if self._channel is None or not self._channel.is_open:
             close_quietly(self._connection)
             self._connection = connect(self.settings.bus_url, f"{self.settings.service}-relay")
-            channel = self._connection.channel()
-            topology.declare_exchanges(channel, self.settings)
-            channel.confirm_delivery()
+            channel = StreamingConfirmChannel(self._connection)
+            topology.declare_exchanges(channel.blocking, self.settings)
             self._channel = channel
         return self._channel
 
@@ -71,24 +71,13 @@ class OutboxRelay:
             ).all()
             if not rows:
                 return 0
-            confirmed: list[str] = []
-            refused: list[str] = []
+            messages = [(row.type, row.body.encode("utf-8"), Event.from_json(row.body).properties()) for row in rows]
+            confirmed, refused = channel.publish_all(self.settings.exchange, messages)
             for row in rows:
-                event = Event.from_json(row.body)
-                try:
-                    channel.basic_publish(
-                        self.settings.exchange,
-                        routing_key=row.type,
-                        body=row.body.encode("utf-8"),
-                        properties=event.properties(),
-                        mandatory=True,
-                    )
-                except (UnroutableError, NackError) as exc:
-                    metrics.PUBLISH_FAILURES.labels(self.settings.service, type(exc).__name__).inc()
-                    refused.append(row.id)
-                    continue
-                confirmed.append(row.id)
-                metrics.EVENTS_PUBLISHED.labels(self.settings.service, row.type).inc()
+                if row.id in refused:
+                    metrics.PUBLISH_FAILURES.labels(self.settings.service, "refused").inc()
+                else:
+                    metrics.EVENTS_PUBLISHED.labels(self.settings.service, row.type).inc()
             if self._fault_after_publish and confirmed:
                 raise RelayFault("fault injected between publish and marking sent")
             now = datetime.now(timezone.utc)
@@ -130,7 +119,7 @@ class OutboxRelay:
                     last_observed = time.monotonic()
                 if published < self.batch_size:
                     stop.wait(idle_wait)
-            except RECOVERABLE as exc:
+            except (*RECOVERABLE, ConfirmTimeout) as exc:
                 log.warning("relay.broker_unavailable", error=type(exc).__name__, retry_in=backoff)
                 self.close()
                 stop.wait(backoff)
