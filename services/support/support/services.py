@@ -554,9 +554,20 @@ def raise_crisis(uow: UnitOfWork, case: SupportCase, trigger: str, source_id: st
     session.flush()
     uow.publish("support.case.at_risk", {"case_id": case.id, "contact_person_id": case.contact_person_id,
                                          "trigger": trigger, "deadline": deadline})
-    if case.contact_person_id is None:
+    if not place_crisis_appointment(uow, case, crisis):
+        uow.audit("crisis", crisis.id, "no_slot_before_deadline", detail={"deadline": deadline.isoformat()})
         refresh_crisis(uow, crisis)
-        return crisis
+    return crisis
+
+
+def place_crisis_appointment(uow: UnitOfWork, case: SupportCase, crisis: Crisis) -> bool:
+    """Book the crisis appointment (contact person first, else a substitute); False if nobody
+    can be seen before the deadline."""
+    if case.contact_person_id is None:
+        return False
+    session = uow.session
+    cfg = settings()
+    now = uow.now()
     people = {p.id: p for p in all_caseworkers(session)}
     contact = to_domain(people[case.contact_person_id])
     substitutes = assign_rules.rank_candidates(
@@ -564,21 +575,22 @@ def raise_crisis(uow: UnitOfWork, case: SupportCase, trigger: str, source_id: st
         district=case.district, policy=AssignmentPolicy(lookahead_days=0), respect_capacity=False,
         exclude=frozenset({contact.id}),
     )
-    window_end = local_date(deadline) + timedelta(days=1)
+    window_end = local_date(crisis.deadline) + timedelta(days=1)
 
     def busy_for(caseworker_id: str) -> BusyCalendar:
         lock_caseworker(session, caseworker_id)
         return busy_calendar(session, caseworker_id, local_date(now), window_end)
 
-    placed = place_crisis(contact, substitutes, busy_for, reported_at, now, cfg.crisis, cfg.office_hours)
-    if placed is not None:
+    placed = place_crisis(contact, substitutes, busy_for, crisis.reported_at, now, cfg.crisis, cfg.office_hours)
+    if placed is None:
+        return False
+    try:
         appointment = _add_appointment(uow, case, placed.caseworker_id, "crisis", placed.slot, crisis_id=crisis.id)
-        crisis.caseworker_id, crisis.substitute = placed.caseworker_id, placed.substitute
-        _attach_crisis_appointment(uow, crisis, appointment)
-    else:
-        uow.audit("crisis", crisis.id, "no_slot_before_deadline", detail={"deadline": deadline.isoformat()})
-        refresh_crisis(uow, crisis)
-    return crisis
+    except Conflict:
+        return False
+    crisis.substitute = placed.substitute
+    _attach_crisis_appointment(uow, crisis, appointment)
+    return True
 
 
 def _attach_crisis_appointment(uow: UnitOfWork, crisis: Crisis, appointment: Appointment) -> None:
@@ -622,11 +634,17 @@ def clear_absence(uow: UnitOfWork, caseworker: Caseworker, first: date, last: da
         select(Appointment).where(Appointment.caseworker_id == caseworker.id, Appointment.status == "scheduled",
                                   Appointment.starts_at >= max(start, now), Appointment.starts_at < stop)
     ).all()
-    case_ids = set()
+    case_ids, crisis_ids = set(), []
     for appointment in affected:
         _cancel(uow, appointment, "Abwesenheit der Fachkraft", keep_plan_key=False)
         case_ids.add(appointment.case_id)
+        if appointment.crisis_id:
+            crisis_ids.append(appointment.crisis_id)
     uow.session.expire(caseworker, ["absences"])
+    for crisis_id in crisis_ids:  # a stand-in takes the crisis appointment at once
+        crisis = uow.session.get(Crisis, crisis_id)
+        if crisis.status == "pending" and crisis.appointment_id is None and crisis.deadline > now:
+            place_crisis_appointment(uow, load_case(uow.session, crisis.case_id), crisis)
     for case_id in sorted(case_ids):
         book_horizon(uow, load_case(uow.session, case_id))
 
@@ -660,7 +678,12 @@ def decide_crises(uow_factory) -> int:
     """Mark pending crisis deadlines met or breached; breaches are announced once."""
     decided = 0
     with uow_factory() as unit:
-        for crisis in unit.session.scalars(select(Crisis).where(Crisis.status == "pending").with_for_update(skip_locked=True)):
+        pending = unit.session.scalars(select(Crisis).where(Crisis.status == "pending")
+                                       .with_for_update(skip_locked=True)).all()
+        for crisis in pending:
+            if crisis.appointment_id is None and crisis.deadline > unit.now():
+                # e.g. its appointment fell into a new absence, or the case had no contact person yet
+                place_crisis_appointment(unit, load_case(unit.session, crisis.case_id), crisis)
             refresh_crisis(unit, crisis)
             decided += crisis.status != "pending"
         unit.commit()

@@ -210,3 +210,38 @@ def test_caseworker_books_only_for_themself_and_clears_risk_on_own_case(client, 
     cleared = client.post(f"/api/v1/cases/{case['id']}/risk/clear", headers=tokens.caseworker(anna["id"]))
     assert cleared.status_code == 200 and cleared.json["at_risk"] is False
     assert client.get("/api/v1/cases?at_risk=true", headers=tokens.staff()).json == []
+
+
+def test_booking_across_the_spring_dst_change_judges_the_instant_on_the_berlin_clock(client, tokens, db, clock):
+    from datetime import datetime, timezone
+
+    clock.freeze(datetime(2026, 3, 23, 8, tzinfo=timezone.utc))
+    anna = register(client, tokens, roles=["contact_person"])
+    register(client, tokens, roles=["social_worker"])
+    case = open_case(client, db, clock, tokens, lease_start="2026-06-01")
+
+    def book(starts_at):
+        return client.post(BOOK.format(case["id"]), json={"kind": "office_meeting", "starts_at": starts_at,
+                                                          "duration_minutes": 30}, headers=tokens.caseworker(anna["id"]))
+
+    # Monday after the change: 08:00 CEST is 06:00 UTC, the first slot of the day
+    ok = book("2026-03-30T06:00:00Z")
+    assert ok.status_code == 201 and ok.json["starts_at"].startswith("2026-03-30T06:00:00")
+    # 07:30 CEST is before opening, even though 07:30 would be 08:30 in winter time
+    assert "outside_office_hours" in book("2026-03-30T07:30:00+02:00").json["violations"]
+    # the same instant written with the winter offset is the same (taken) slot
+    assert book("2026-03-30T07:00:00+01:00").status_code == 409
+    # Friday before the change: the office closes 13:00 CET = 12:00 UTC
+    assert book("2026-03-27T11:30:00Z").status_code == 201
+    assert "outside_office_hours" in book("2026-03-27T12:00:00Z").json["violations"]
+
+
+def test_absence_can_be_removed_again(client, tokens):
+    anna = register(client, tokens)
+    added = client.post(f"/api/v1/caseworkers/{anna['id']}/absences", json={"first_day": "2027-01-04", "last_day": "2027-01-08"},
+                        headers=tokens.caseworker(anna["id"]))
+    assert added.status_code == 201
+    url = f"/api/v1/caseworkers/{anna['id']}/absences/{added.json['id']}"
+    assert client.delete(url, headers=tokens.staff()).status_code == 204
+    assert client.delete(url, headers=tokens.staff()).status_code == 404
+    assert client.get(f"/api/v1/caseworkers/{anna['id']}", headers=tokens.staff()).json["absences"] == []

@@ -124,3 +124,26 @@ def test_metrics_show_cases_risk_caseload_appointments_and_crises(client, tokens
     assert value("support_caseworkers_by_utilisation", {"band": "full"}) == 1
     assert value("support_appointments", {"status": "scheduled"}) == 2 * 7 + 1
     assert value("support_crisis_deadlines", {"status": "met"}) == 1
+
+
+def test_crisis_appointment_moves_to_a_stand_in_when_the_contact_person_falls_ill(client, tokens, db, clock, job_context):
+    clock.freeze(MONDAY)
+    people = [register(client, tokens, name=n, roles=["contact_person", "social_worker"]) for n in ("Anna", "Ben")]
+    deliver(db, clock, "matching.tenancy.agreed", tenancy(lease_start="2026-09-01"))
+    with db.session() as s:
+        case = s.scalar(select(SupportCase))
+    deliver(db, clock, "contracts.incident.reported", {"incident_id": "i-2", "household_id": case.household_id})
+    with db.session() as s:
+        crisis = s.scalar(select(Crisis))
+        first = s.get(Appointment, crisis.appointment_id)
+    assert first.caseworker_id == case.contact_person_id and crisis.status == "met"
+    day = first.starts_at.astimezone(BERLIN).date().isoformat()
+    client.post(f"/api/v1/caseworkers/{case.contact_person_id}/absences",
+                json={"first_day": day, "last_day": "2026-06-19", "kind": "sick_leave"}, headers=tokens.staff())
+    with db.session() as s:
+        crisis = s.scalar(select(Crisis))
+        again = s.get(Appointment, crisis.appointment_id)
+        assert s.get(Appointment, first.id).status == "cancelled"
+    stand_in = next(p["id"] for p in people if p["id"] != case.contact_person_id)
+    assert again.caseworker_id == stand_in and crisis.substitute and crisis.status == "met"
+    assert again.ends_at <= crisis.deadline
