@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask.views import MethodView
 from flask_smorest import Api, Blueprint
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from servicekit.errors import Conflict, NotFound
 from servicekit.web import current_principal, requires, uow
@@ -59,7 +60,7 @@ class Notifications(MethodView):
 
 
 def _notification(unit, notification_id: str) -> Notification:
-    note = unit.session.get(Notification, notification_id)
+    note = unit.session.get(Notification, notification_id, options=[selectinload(Notification.history)])
     if note is None:
         raise NotFound("No notification with this id.")
     return note

@@ -58,7 +58,7 @@ class Notification(Base):
     fallback: Mapped[bool] = mapped_column(Boolean, default=False)
 
     history: Mapped[list["DeliveryAttempt"]] = relationship(
-        back_populates="notification", order_by="DeliveryAttempt.number", lazy="selectin"
+        back_populates="notification", order_by="DeliveryAttempt.number", lazy="raise_on_sql"
     )
 
 

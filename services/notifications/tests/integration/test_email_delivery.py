@@ -3,6 +3,7 @@
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from notifications.metrics import collect
 from notifications.models import Notification
@@ -62,7 +63,7 @@ def test_smtp_down_then_up_delivers_once(db, record, deliver, clock):
             assert mail["To"].addresses[0].addr_spec == "doerte.weiss@stuttgart.example"
             assert mail["Message-ID"] == f"<{note.id}@stuttgart.example>"
             with db.session() as session:
-                note = session.get(Notification, note.id)
+                note = session.get(Notification, note.id, options=[selectinload(Notification.history)])
                 assert (note.state, note.attempts) == ("delivered", 3)
                 assert [(a.number, a.ok, a.error) for a in note.history] == [
                     (1, False, "connection refused"), (2, False, "connection refused"), (3, True, None)

@@ -4,6 +4,7 @@ import json
 import uuid
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from notifications.domain.signing import verify_signature
 from notifications.models import Notification
@@ -72,7 +73,8 @@ def test_receiver_errors_are_retried_until_accepted(client, tokens, record, deli
     deliver()
     assert len(receiver.requests) == 3
     with db.session() as session:
-        note = session.scalars(select(Notification).where(Notification.channel == "webhook")).one()
+        note = session.scalars(select(Notification).options(selectinload(Notification.history))
+                               .where(Notification.channel == "webhook")).one()
         assert [(a.ok, a.error) for a in note.history] == [(False, "http 500"), (False, "http 503"), (True, None)]
 
 
