@@ -57,7 +57,7 @@ class System:
                 self.databases.append(db_name)
             else:
                 self.env[f"{key}_DATABASE_URL"] = f"sqlite:///{self.var_dir / name}.db"
-            self.env[f"{key}_PORT"] = str(svc.web_port + PORT_OFFSET)
+            self.env[f"{key}_WEB_PORT"] = str(svc.web_port + PORT_OFFSET)
             self.env[f"{key}_WORKER_METRICS_PORT"] = str(svc.worker_metrics_port + PORT_OFFSET)
         ensure_dev_keys(self.var_dir)
         self.settings = dataclasses.replace(

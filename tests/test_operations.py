@@ -56,9 +56,9 @@ def test_worker_exposes_its_own_metrics(system, service):
 @pytest.mark.parametrize("service", SERVICES)
 def test_readyz_is_503_when_the_broker_is_down(system, service):
     env = dict(system.env, BUS_URL="amqp://guest:guest@127.0.0.1:1/%2F", WEB_CONCURRENCY="1")
-    env[f"{service.upper()}_PORT"] = str(system.services[service].web_port + 10_010)
+    env[f"{service.upper()}_WEB_PORT"] = str(system.services[service].web_port + 10_010)
     system.spawn(f"{service}-web-nobroker", "web", service, env=env)
-    url = f"http://127.0.0.1:{env[f'{service.upper()}_PORT']}/readyz"
+    url = f"http://127.0.0.1:{env[f'{service.upper()}_WEB_PORT']}/readyz"
     try:
         def answered():
             try:

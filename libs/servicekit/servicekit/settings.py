@@ -80,7 +80,8 @@ class Settings:
             jwt_public_key_file=Path(public_key) if public_key else None,
             jwt_jwks_url=_env("JWT_JWKS_URL", service),
             jwt_private_key_file=Path(_env("JWT_PRIVATE_KEY_FILE", service) or var_dir / "jwt" / "dev-private.pem"),
-            web_port=int(_env("PORT", service, str(web_port))),
+            # Not PORT: process managers (honcho, foreman) set PORT for every process they start.
+            web_port=int(_env("WEB_PORT", service, str(web_port))),
             worker_metrics_port=int(_env("WORKER_METRICS_PORT", service, str(worker_metrics_port))),
             retry_delays_ms=tuple(
                 int(ms) for ms in (_env("BUS_RETRY_DELAYS_MS", service, "1000,10000,60000") or "").split(",") if ms

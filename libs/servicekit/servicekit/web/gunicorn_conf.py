@@ -11,6 +11,7 @@ worker_class = "sync"
 timeout = 30
 graceful_timeout = 20
 keepalive = 5
+control_socket_disable = True  # several services run side by side; none needs gunicorn's control socket
 accesslog = None  # servicekit logs each request as JSON, without query strings
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "0"))
 max_requests_jitter = 50
