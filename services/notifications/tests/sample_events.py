@@ -129,6 +129,18 @@ SAMPLE_DATA: dict[str, dict[str, Any]] = {
     "support.appointment.scheduled": dict(APPOINTMENT),
     "support.appointment.rescheduled": dict(APPOINTMENT, starts_at="2026-03-04T13:30:00Z", ends_at="2026-03-04T14:30:00Z"),
     "support.appointment.cancelled": dict(APPOINTMENT, reason="Krankheit"),
+    "support.case.at_risk": {
+        "case_id": CASE_ID,
+        "contact_person_id": CASEWORKER_ID,
+        "trigger": "rent_arrears",
+        "deadline": "2026-03-04T16:00:00Z",
+    },
+    "support.crisis.breached": {
+        "crisis_id": "5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b",
+        "case_id": CASE_ID,
+        "contact_person_id": CASEWORKER_ID,
+        "deadline": "2026-03-04T16:00:00Z",
+    },
     "notifications.delivery.failed": {
         "notification_id": "4e5f6a7b-8c9d-4e0f-9a1b-c2d3e4f5a6b7",
         "recipient": f"company:{COMPANY_ID}",

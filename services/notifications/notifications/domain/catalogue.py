@@ -39,6 +39,8 @@ EVENT_CATALOGUE: frozenset[str] = frozenset(
         # Published by support beyond DESIGN.md's table (see services/support/asyncapi.yaml).
         "support.case.reassigned",
         "support.appointment.rescheduled",
+        "support.case.at_risk",
+        "support.crisis.breached",
     }
 )
 

@@ -36,6 +36,8 @@ EXPECTED = {
     "support.appointment.rescheduled": {H, W},
     "support.appointment.cancelled": {H, W},
     "notifications.delivery.failed": {"mailbox:operators"},
+    "support.case.at_risk": {W},
+    "support.crisis.breached": {"mailbox:staff"},
 }
 
 
