@@ -441,6 +441,8 @@ def _checked_slot(uow: UnitOfWork, caseworker_id: str, starts_at: datetime, minu
     caseworker = uow.session.get(Caseworker, caseworker_id)
     if caseworker is None:
         raise Unprocessable("No caseworker with this id.", field="caseworker_id")
+    if not caseworker.active:
+        raise Unprocessable("This caseworker is no longer active.", field="caseworker_id")
     caseworker = lock_caseworker(uow.session, caseworker_id)
     starts_at = starts_at.astimezone(timezone.utc)
     slot = Interval(starts_at, starts_at + timedelta(minutes=minutes))
