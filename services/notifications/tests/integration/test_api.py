@@ -118,3 +118,19 @@ def test_openapi_documents_the_endpoints(client):
                  "/api/v1/companies/{company_id}/webhook", "/api/v1/companies/{company_id}/webhook/rotate-secret",
                  "/api/v1/mailboxes/{role}"):
         assert path in paths
+
+
+def test_more_bad_input_and_roles(client, tokens, record):
+    record("contracts.company.registered")
+    company = tokens.company(COMPANY_ID)
+    response = client.get("/api/v1/inbox?unread=maybe", headers=company)
+    assert response.status_code == 422 and "unread" in response.json["errors"]["query"]
+    assert client.get("/api/v1/inbox?page_size=0", headers=company).status_code == 422
+    assert client.get("/api/v1/mailboxes", headers=company).status_code == 403
+    assert client.post(f"{LIST}/{uuid.uuid4()}/redeliver", headers=tokens.staff()).status_code == 404
+    message = client.get("/api/v1/inbox", headers=company).json[0]
+    # staff read their own mailbox, not a company's inbox
+    assert client.post(f"/api/v1/inbox/{message['id']}/read", headers=tokens.staff()).status_code == 404
+    bad = client.put("/api/v1/mailboxes/staff", data="{not json", content_type="application/json",
+                     headers=tokens.admin())
+    assert bad.status_code == 400 and bad.content_type == "application/problem+json"
