@@ -42,7 +42,7 @@ from notifications.domain.recipients import (
     directory_facts,
 )
 from notifications.domain.rendering import RenderedMessage, RenderError
-from notifications.domain.signing import new_secret, signature_headers
+from notifications.domain.signing import new_secret, signature_headers, unix_time
 from notifications.domain.webhooks import encode_body, webhook_payload
 from notifications.models import (
     ContactPerson,
@@ -206,7 +206,9 @@ def _attempt(uow: UnitOfWork, note: Notification, now: datetime, mailer: Mailer,
     if endpoint.previous_secret and endpoint.previous_secret_expires_at and endpoint.previous_secret_expires_at > now:
         secrets.append(endpoint.previous_secret)
     body = (note.payload or "{}").encode("utf-8")
-    headers = signature_headers(secrets, int(now.timestamp()), body)
+    # Wall-clock time, not the business clock: the receiver checks the timestamp against its own
+    # clock, and a demo running with WOHNENPLUS_CLOCK_OFFSET_DAYS must still verify.
+    headers = signature_headers(secrets, unix_time(), body)
     headers["X-WohnenPlus-Delivery"] = note.id
     headers["X-WohnenPlus-Event"] = note.event_type
     return poster.post(endpoint.url, body, headers)
