@@ -12,7 +12,7 @@ from servicekit.db import audit_log, outbox
 from contracts import services
 from contracts.config import ProgramConfig
 from contracts.models import Contract
-from conftest import tenancy_event
+from contracts_testkit import tenancy_event
 
 
 def _count(db, table):

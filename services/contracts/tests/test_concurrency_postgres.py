@@ -11,7 +11,7 @@ from servicekit.testing.helpers import postgres_available
 
 from contracts import domain, services
 from contracts.schemas import TenancyEvent
-from conftest import tenancy_event
+from contracts_testkit import tenancy_event
 
 pytestmark = pytest.mark.skipif(not postgres_available(), reason="concurrency is only meaningful on PostgreSQL")
 
@@ -121,7 +121,7 @@ def test_two_decisions_at_the_same_moment_decide_once(db, clock, world):
 def test_the_same_idempotency_key_sent_twice_at_once_files_one_claim(world, db):
     from sqlalchemy import func, select
 
-    from conftest import document
+    from contracts_testkit import document
     from contracts.models import Claim
 
     company = world.company()

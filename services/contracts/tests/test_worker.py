@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from contracts import jobs, metrics
 from contracts.models import Contract, Tenancy
-from conftest import at_berlin_noon, tenancy_event
+from contracts_testkit import at_berlin_noon, tenancy_event
 
 
 def _count(db, model):
