@@ -17,7 +17,8 @@ from typing import Any, Callable, Mapping
 
 import jinja2
 
-from .config import TEMPLATE_DIR, labels
+from . import config
+from .config import labels
 from .formatting import FILTERS
 
 HTML_LAYOUT = "_layout.html.j2"
@@ -53,9 +54,9 @@ def _strict(function: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def make_environment(template_dir: Path | str = TEMPLATE_DIR) -> jinja2.Environment:
+def make_environment(template_dir: Path | str | None = None) -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(template_dir), encoding="utf-8"),
+        loader=jinja2.FileSystemLoader(str(template_dir or config.TEMPLATE_DIR), encoding="utf-8"),
         undefined=jinja2.StrictUndefined,
         autoescape=jinja2.select_autoescape(
             enabled_extensions=("html", "htm", "xml", "html.j2"),
