@@ -408,17 +408,45 @@ def book_horizon(uow: UnitOfWork, case: SupportCase) -> list[Appointment]:
             continue
         caseworker = lock_caseworker(session, caseworker_id)
         busy = busy_calendar(session, caseworker_id, today, max(v.window_end for v in visits))
+        by_key = {v.key: v for v in visits}
+        items = []
         for placement in place_visits(to_domain(caseworker), busy, visits, cfg.office_hours, now=now,
                                       notice=cfg.planned_notice):
-            visit = next(v for v in visits if v.key == placement.key)
             if placement.slot is None:
-                log.info("plan.visit_unplaced", case_id=case.id, visit=visit.key)
-                continue
-            try:
-                booked.append(_add_appointment(uow, case, caseworker_id, visit.kind, placement.slot, plan_key=visit.key))
-            except Conflict:  # the database saw a clash we could not (lock bypassed): next run retries
-                log.warning("plan.visit_conflict", case_id=case.id, visit=visit.key)
+                log.info("plan.visit_unplaced", case_id=case.id, visit=placement.key)
+            else:
+                items.append((by_key[placement.key], placement.slot))
+        booked += _add_planned(uow, case, caseworker_id, items)
     return booked
+
+
+def _add_planned(uow: UnitOfWork, case: SupportCase, caseworker_id: str, items) -> list[Appointment]:
+    """Insert a batch of planned visits in one statement; if the database refuses the batch (a
+    clash we could not see, e.g. the lock was bypassed), book them one by one and skip only the
+    clashing ones — the next planner run retries those."""
+    now = uow.now()
+    rows = [
+        Appointment(id=str(uuid.uuid4()), case_id=case.id, caseworker_id=caseworker_id, kind=visit.kind,
+                    starts_at=slot.start, ends_at=slot.end, status="scheduled", plan_key=visit.key,
+                    sequence=0, created_at=now, updated_at=now)
+        for visit, slot in items
+    ]
+    try:
+        with uow.session.begin_nested():
+            uow.session.add_all(rows)
+    except IntegrityError:
+        booked = []
+        for visit, slot in items:
+            try:
+                booked.append(_add_appointment(uow, case, caseworker_id, visit.kind, slot, plan_key=visit.key))
+            except Conflict:
+                log.warning("plan.visit_conflict", case_id=case.id, visit=visit.key)
+        return booked
+    for row in rows:
+        uow.audit("appointment", row.id, "scheduled", to_state="scheduled",
+                  detail={"case_id": case.id, "kind": row.kind, "plan_key": row.plan_key})
+        uow.publish("support.appointment.scheduled", appointment_data(row, case))
+    return rows
 
 
 def book_by_hand(uow: UnitOfWork, case: SupportCase, caseworker_id: str, kind: str, starts_at: datetime,
