@@ -32,6 +32,7 @@ from notifications.domain.delivery import (
     failure_event_data,
     publishes_failure,
 )
+from notifications.domain.addresses import InvalidEmailAddress
 from notifications.domain.email_message import build_email
 from notifications.domain.planning import plan_messages, render_message
 from notifications.domain.recipients import (
@@ -69,9 +70,9 @@ def _apply_fact(uow: UnitOfWork, fact, now: datetime) -> None:
             entry = DirectoryEntry(ref=str(fact.ref), kind=fact.kind, updated_at=now)
             session.add(entry)
         # An event without a detail does not erase what an earlier event told.
-        entry.name = fact.name or entry.name
+        entry.name = (fact.name or entry.name or "")[:200] or None
         entry.email = fact.email or entry.email
-        entry.phone = fact.phone or entry.phone
+        entry.phone = (fact.phone or entry.phone or "")[:60] or None
         entry.updated_at = now
     elif isinstance(fact, ContactPersonAssigned):
         row = session.get(ContactPerson, fact.household_id)
@@ -147,7 +148,7 @@ def record_event(uow: UnitOfWork, bus_event: BusEvent) -> list[Notification]:
                 event_id=event.id,
                 event_type=event.type,
                 recipient=str(plan.recipient),
-                recipient_name=name,
+                recipient_name=name[:200] if name else None,
                 role=plan.route.role.value,
                 channel=channel.value,
                 subject=message.subject,
@@ -225,7 +226,13 @@ def deliver_one(
     runtime = rt.runtime()
     channel = Channel(note.channel)
     started = time.perf_counter()
-    outcome = _attempt(uow, note, uow.now(), mailer, poster)
+    try:
+        outcome = _attempt(uow, note, uow.now(), mailer, poster)
+    except InvalidEmailAddress:
+        outcome = AttemptOutcome.permanent_failure("invalid email address")
+    except Exception as error:  # noqa: BLE001 — one broken row must not stall the rows behind it
+        log.exception("notification.attempt_crashed", notification_id=note.id, error=type(error).__name__)
+        outcome = AttemptOutcome.transient(f"internal error {type(error).__name__}")
     finished = uow.now()
     state = after_attempt(
         DeliveryState(DeliveryStatus(note.state), note.attempts, note.next_attempt_at, note.last_error),

@@ -168,3 +168,13 @@ def test_competing_workers_send_each_mail_once(db, record, job_context, clock, m
     assert len(ids) == 30 and len(set(ids)) == 30
     assert sum(counts) == 30
     assert {n.state for n in notes(db, channel="email")} == {"delivered"}
+
+
+def test_a_misconfigured_mailbox_address_fails_that_mail_without_stalling_the_others(db, record, deliver, mail_server,
+                                                                                    monkeypatch):
+    monkeypatch.setenv("NOTIFICATIONS_MAILBOX_FINANCE", "finanzen-at-stuttgart")
+    record("contracts.claim.submitted")  # finance mailbox (bad address) and staff standing in for the contact person
+    assert deliver() == 2
+    states = {n.recipient: (n.state, n.last_error) for n in notes(db, channel="email")}
+    assert states == {"mailbox:finance": ("failed", "invalid email address"), "mailbox:staff": ("delivered", None)}
+    assert len(mail_server.messages) == 1
