@@ -303,7 +303,10 @@ class ContractHistory(MethodView):
     @documented_errors(contracts_blp, 401, 403, 404)
     @contracts_blp.response(200, AuditEntryOut(many=True))
     def get(self, contract_id):
-        """The audit trail of the contract and its claims and incidents, oldest first."""
+        """The audit trail of the contract and its claims and incidents, oldest first.
+
+        Company callers see the role of city-side actors (staff, finance, system), not their identity.
+        """
         with uow() as unit:
             row = services.get_contract(unit, str(contract_id), company_filter())
             claim_ids = list(unit.session.scalars(select(Claim.id).where(Claim.contract_id == row.id)))
@@ -313,7 +316,13 @@ class ContractHistory(MethodView):
                 | ((audit_log.c.entity == "claim") & audit_log.c.entity_id.in_(claim_ids or [""]))
                 | ((audit_log.c.entity == "incident") & audit_log.c.entity_id.in_(incident_ids or [""]))
             ).order_by(audit_log.c.id)
-            return [dict(r._mapping) for r in unit.session.execute(stmt)]
+            entries = [dict(r._mapping) for r in unit.session.execute(stmt)]
+        if company_filter() is not None:
+            # a company learns what happened and in which role, not which city employee did it
+            for entry in entries:
+                if entry["actor_role"] != "company":
+                    entry["actor"] = entry["actor_role"]
+        return entries
 
 
 @contracts_blp.route("/<uuid:contract_id>/claims")

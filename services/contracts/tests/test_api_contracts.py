@@ -168,6 +168,10 @@ def test_history_shows_every_state_change(world):
     assert history.status_code == 200
     assert [(h["action"], h["to_state"]) for h in history.json] == [
         ("created", "draft"), ("signed_by_city", "draft"), ("signed_by_company", "active")]
+    # the company sees roles on the city side, staff see who it was
+    assert [h["actor"] for h in history.json][1:] == ["staff", f"company-user-{company}"]
+    staff_view = world.client.get(f"/api/v1/contracts/{contract['id']}/history", headers=world.tokens.staff()).json
+    assert staff_view[1]["actor"] == "test-staff"
 
 
 def test_reads_need_a_token_and_a_known_role(world):

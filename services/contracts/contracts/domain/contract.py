@@ -250,7 +250,7 @@ class GuaranteeContract:
             evidence=list(evidence),
         )
         self.claims.append(claim)
-        self._emit_claim("contracts.claim.submitted", claim)
+        self._emit_claim("contracts.claim.submitted", claim, resubmission=False)
         return claim
 
     def resubmit_claim(
@@ -277,7 +277,8 @@ class GuaranteeContract:
         if description is not None:
             claim.description = description.strip()
         claim.status = ClaimStatus.SUBMITTED
-        self._emit_claim("contracts.claim.submitted", claim)
+        # consumers that act once per claim (support's crisis appointment) can skip resubmissions
+        self._emit_claim("contracts.claim.submitted", claim, resubmission=True)
         return claim
 
     def decide_claim(

@@ -49,6 +49,7 @@ def test_filed_claim_is_submitted_and_announced():
     assert event.data["amount_cents"] == 50_000
     assert event.data["company_id"] == "company-a"
     assert event.data["period"] == {"first": "2027-01", "last": "2027-01"}
+    assert event.data["resubmission"] is False
 
 
 def test_no_claim_on_a_draft():
@@ -213,6 +214,7 @@ def test_returned_claim_resubmitted_with_new_amount_is_checked_against_the_cap(s
     contract.resubmit_claim(claim.id, amount_cents=60_000, description="Rechnung anbei", at=at(date(2027, 7, 2)), grace_days=GRACE)
     assert claim.status is ClaimStatus.SUBMITTED
     assert claim.amount_cents == 60_000
+    assert contract.events[-1].type == "contracts.claim.submitted" and contract.events[-1].data["resubmission"]
     assert contract.remaining_by_cap()["repairs"] == 0
 
 
