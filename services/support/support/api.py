@@ -12,11 +12,10 @@ from __future__ import annotations
 import hmac
 from datetime import timedelta
 
-from flask import Response, request, url_for
+from flask import Response, url_for
 from flask.views import MethodView
 from flask_smorest import Api, Blueprint
-from sqlalchemy import func, or_, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from servicekit.errors import Conflict, Forbidden, NotFound, Unprocessable

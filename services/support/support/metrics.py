@@ -29,6 +29,13 @@ def collect(session: Session):
                             value=session.scalar(select(func.count()).where(
                                 SupportCase.status == "open", SupportCase.contact_person_id.is_(None))) or 0)
 
+    inactive = select(Caseworker.id).where(Caseworker.active.is_(False))
+    yield GaugeMetricFamily(
+        "support_cases_needing_reassignment", "Open cases whose contact person or social worker is no longer active",
+        value=session.scalar(select(func.count()).where(
+            SupportCase.status == "open",
+            SupportCase.contact_person_id.in_(inactive) | SupportCase.social_worker_id.in_(inactive))) or 0)
+
     loads = active_loads(session)
     active = GaugeMetricFamily("support_caseworker_active_cases", "Open cases per caseworker", labels=["caseworker_id"])
     capacity = GaugeMetricFamily("support_caseworker_max_cases", "Case capacity per caseworker", labels=["caseworker_id"])

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
 import structlog
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -33,7 +33,7 @@ from support.domain.model import Interval, Role
 from support.domain.office_hours import OfficeHours, local_date
 from support.domain.plan import SupportPlan
 from support.domain.scheduler import BusyCalendar, check_slot, place_visits
-from support.models import Absence, Appointment, Caseworker, Crisis, KnownContract, SupportCase
+from support.models import Appointment, Caseworker, Crisis, KnownContract, SupportCase
 
 log = structlog.get_logger("support")
 

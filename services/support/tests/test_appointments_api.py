@@ -1,7 +1,5 @@
 """Appointments, cases and the calendar over HTTP: rules, roles, company isolation, bad input."""
 
-from datetime import timedelta
-
 import icalendar
 from sqlalchemy import func, select
 

@@ -3,7 +3,6 @@ of every event it consumes match asyncapi.yaml, the contract other services rely
 
 import json
 import uuid
-from datetime import timedelta
 from pathlib import Path
 
 import jsonschema

@@ -124,6 +124,9 @@ def test_metrics_show_cases_risk_caseload_appointments_and_crises(client, tokens
     assert value("support_caseworkers_by_utilisation", {"band": "full"}) == 1
     assert value("support_appointments", {"status": "scheduled"}) == 2 * 7 + 1
     assert value("support_crisis_deadlines", {"status": "met"}) == 1
+    assert value("support_cases_needing_reassignment") == 0
+    client.patch(f"/api/v1/caseworkers/{anna['id']}", json={"active": False}, headers=tokens.admin())
+    assert value("support_cases_needing_reassignment") == 2
 
 
 def test_crisis_appointment_moves_to_a_stand_in_when_the_contact_person_falls_ill(client, tokens, db, clock, job_context):

@@ -9,9 +9,6 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from servicekit.db import UnitOfWork
-
-from support import handlers
 from support.models import Appointment, SupportCase
 from support_testing import MONDAY, deliver, register, tenancy
 

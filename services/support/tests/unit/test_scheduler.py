@@ -1,4 +1,4 @@
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import datetime, time, timedelta, timezone
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
@@ -7,7 +7,7 @@ from support.config import load_plan
 from support.domain.model import Interval
 from support.domain.plan import DueVisit
 from support.domain.model import Role
-from support.domain.scheduler import BusyCalendar, ViolationCode, check_slot, find_slot, place_visits
+from support.domain.scheduler import BusyCalendar, ViolationCode, check_slot, place_visits
 
 from .helpers import OFFICE, berlin, d, local, utc, worker
 
