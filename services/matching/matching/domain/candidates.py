@@ -1,0 +1,165 @@
+"""Eligible pairs of a run, generated without ever forming the households × flats matrix.
+
+Households are grouped into *segments* that share every rule except the district exclusion:
+size, needs, pets and rent limit. For a segment, the flat-level rules (rooms, area, accessibility,
+pets, availability, rent) are evaluated once per flat with the rule functions of `rules.py`. Within
+a segment, a household's score for a flat is `t(household, district) + fit(segment, flat)`: the
+household part (urgency, waiting) plus the district preference depends on the household and the
+flat's district only, the fit on the segment and the flat only. So for each (segment, district)
+one list of households sorted by `t` serves every flat of that district: the flat's best
+candidates from the segment are a prefix of that list.
+
+`full_candidates` enumerates every eligible pair (tests, baseline); `ListIndex.candidates` takes
+the first `depth` entries of each list (the engine widens lists until optimality is proven).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+
+from matching.domain import rules, scoring
+from matching.domain.policy import Policy
+from matching.domain.tables import FlatTable, HouseholdTable
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """Pairs as parallel arrays."""
+
+    household: np.ndarray  # int64 index into the HouseholdTable
+    flat: np.ndarray  # int64 index into the FlatTable
+    score: np.ndarray  # float64 total score
+
+    def __len__(self) -> int:
+        return len(self.household)
+
+    def take(self, index) -> "Candidates":
+        return Candidates(self.household[index], self.flat[index], self.score[index])
+
+    @staticmethod
+    def empty() -> "Candidates":
+        return Candidates(np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.float64))
+
+
+@dataclass(frozen=True)
+class ListIndex:
+    """Sorted (segment, district) candidate lists and which lists each flat draws from."""
+
+    n_districts: int
+    entry_household: np.ndarray  # households, grouped by list, best t first
+    entry_t: np.ndarray  # household part + district preference of each entry
+    list_start: np.ndarray  # start of each list in the entry arrays
+    list_len: np.ndarray
+    link_flat: np.ndarray  # one link per (flat, segment) where the flat passes the segment's rules
+    link_list: np.ndarray  # the list (segment * n_districts + district of the flat)
+    link_fit: np.ndarray  # weighted fit of the segment for the flat
+
+    @property
+    def eligible_pairs(self) -> int:
+        return int(self.list_len[self.link_list].sum())
+
+    def candidates(self, depth: np.ndarray) -> Candidates:
+        """Pairs from the first `depth[list]` entries of every list a flat links to."""
+        count = np.minimum(depth[self.link_list], self.list_len[self.link_list])
+        total = int(count.sum())
+        if total == 0:
+            return Candidates.empty()
+        link = np.repeat(np.arange(len(self.link_flat)), count)
+        offsets = np.cumsum(count) - count
+        entry = np.arange(total) - np.repeat(offsets, count) + self.list_start[self.link_list[link]]
+        return Candidates(
+            self.entry_household[entry].astype(np.int64),
+            self.link_flat[link].astype(np.int64),
+            self.entry_t[entry] + self.link_fit[link],
+        )
+
+    def tail_max(self, depth: np.ndarray, reduced: np.ndarray) -> np.ndarray:
+        """Per list: the largest `t - reduced[household]` among entries beyond `depth` (-inf if none)."""
+        n_lists = len(self.list_start)
+        rank = np.arange(len(self.entry_household)) - np.repeat(self.list_start, self.list_len)
+        list_of = np.repeat(np.arange(n_lists), self.list_len)
+        beyond = rank >= depth[list_of]
+        out = np.full(n_lists, -np.inf)
+        if beyond.any():
+            vals = self.entry_t[beyond] - reduced[self.entry_household[beyond]]
+            np.maximum.at(out, list_of[beyond], vals)
+        return out
+
+
+def _segments(H: HouseholdTable) -> tuple[np.ndarray, list[np.ndarray]]:
+    key = np.stack(
+        [
+            H.size.astype(np.int64),
+            H.needs_barrier_free.astype(np.int64),
+            H.needs_wheelchair.astype(np.int64),
+            H.needs_ground_floor_or_lift.astype(np.int64),
+            H.has_pets.astype(np.int64),
+            H.rent_limit_cents.astype(np.int64),
+        ],
+        axis=1,
+    )
+    _, seg_of = np.unique(key, axis=0, return_inverse=True)
+    seg_of = seg_of.ravel()
+    order = np.argsort(seg_of, kind="stable")
+    bounds = np.flatnonzero(np.diff(seg_of[order])) + 1
+    return seg_of, np.split(order, bounds)
+
+
+def build_lists(H: HouseholdTable, F: FlatTable, policy: Policy, today: date) -> ListIndex:
+    n_d = len(policy.districts)
+    base = scoring.household_part(H, policy, today)
+    seg_of, segments = _segments(H) if len(H) else (np.empty(0, np.int64), [])
+    n_seg = len(segments)
+
+    # List entries: every (household, district) it does not exclude, with t = base + district part.
+    hh = np.repeat(np.arange(len(H)), n_d)
+    dd = np.tile(np.arange(n_d), len(H))
+    excluded = ((H.excluded_mask[hh] >> dd) & 1) == 1
+    hh, dd = hh[~excluded], dd[~excluded]
+    prefs = H.preferred_mask[hh]
+    s = policy.scoring
+    dval = np.where(prefs == 0, s.district_no_preference, np.where((prefs >> dd) & 1 == 1, s.district_preferred, s.district_not_preferred))
+    t = base[hh] + policy.weights.district_preference * dval
+    list_id = seg_of[hh].astype(np.int64) * n_d + dd
+    order = np.lexsort((hh, -t, list_id))
+    list_len = np.bincount(list_id, minlength=n_seg * n_d)
+    list_start = np.cumsum(list_len) - list_len
+
+    all_flats = np.arange(len(F))
+    open_flats = all_flats[rules.available_ok(F, all_flats, policy, today)]
+    link_f, link_l, link_fit = [], [], []
+    for seg, members in enumerate(segments):
+        rep = np.full(len(open_flats), members[0])
+        ok = (
+            rules.rent_ok(H, rep, F, open_flats)
+            & rules.rooms_ok(H, rep, F, open_flats, policy)
+            & rules.area_ok(H, rep, F, open_flats, policy)
+            & rules.accessibility_ok(H, rep, F, open_flats)
+            & rules.pets_ok(H, rep, F, open_flats)
+        )
+        flats = open_flats[ok]
+        if flats.size == 0:
+            continue
+        link_f.append(flats)
+        link_l.append(seg * n_d + F.district[flats].astype(np.int64))
+        link_fit.append(policy.weights.fit * scoring.fit_value(H, rep[: flats.size], F, flats, policy))
+    cat = lambda parts, dtype: np.concatenate(parts) if parts else np.empty(0, dtype)  # noqa: E731
+    return ListIndex(
+        n_districts=n_d,
+        entry_household=hh[order],
+        entry_t=t[order],
+        list_start=list_start,
+        list_len=list_len,
+        link_flat=cat(link_f, np.int64),
+        link_list=cat(link_l, np.int64),
+        link_fit=cat(link_fit, np.float64),
+    )
+
+
+def full_candidates(H: HouseholdTable, F: FlatTable, policy: Policy, today: date) -> Candidates:
+    """Every eligible pair with its score."""
+    idx = build_lists(H, F, policy, today)
+    return idx.candidates(idx.list_len.copy())

@@ -1,0 +1,157 @@
+import dataclasses
+from datetime import timedelta
+from itertools import permutations
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from matching.domain import assignment, engine, rules, scoring
+from matching.domain.candidates import full_candidates
+from matching.domain.policy import Assignment
+from tests.unit.factories import POLICY, TODAY, Needs, flat, household, tables
+
+DISTRICTS = ["Mitte", "Ost", "Vaihingen"]
+
+households_st = st.builds(
+    lambda i, adults, children, urg, days, needs, pets, pref, excl, override: household(
+        id=f"h{i}", adults=adults, children=children, urgency=urg, referred_on=TODAY - timedelta(days=days),
+        needs=needs, has_pets=pets, preferred_districts=frozenset(pref), excluded_districts=frozenset(excl),
+        rent_limit_override_cents=override,
+    ),
+    st.integers(0, 10**6),
+    st.integers(1, 2),
+    st.integers(0, 2),
+    st.sampled_from([u.key for u in POLICY.urgency_levels]),
+    st.integers(0, 1000),
+    st.builds(Needs, st.booleans(), st.booleans(), st.booleans()),
+    st.booleans(),
+    st.sets(st.sampled_from(DISTRICTS), max_size=2),
+    st.sets(st.sampled_from(DISTRICTS), max_size=1),
+    st.one_of(st.none(), st.integers(40_000, 90_000)),
+)
+flats_st = st.builds(
+    lambda i, d, rooms, area, floor, lift, bf, wc, rent, days, pets: flat(
+        id=f"f{i}", district=d, rooms=rooms, area_m2=area, floor=floor, lift=lift, barrier_free=bf or wc,
+        wheelchair_accessible=wc, cold_rent_cents=rent, available_from=TODAY + timedelta(days=days), pets_allowed=pets,
+    ),
+    st.integers(0, 10**6),
+    st.sampled_from(DISTRICTS),
+    st.sampled_from([1.0, 2.0, 3.0, 4.0]),
+    st.sampled_from([30.0, 50.0, 70.0, 90.0]),
+    st.integers(0, 3),
+    st.booleans(),
+    st.booleans(),
+    st.booleans(),
+    st.integers(40_000, 90_000),
+    st.integers(-10, 100),
+    st.booleans(),
+)
+
+
+def unique_ids(items):
+    seen, out = set(), []
+    for x in items:
+        if x.id not in seen:
+            seen.add(x.id)
+            out.append(x)
+    return out
+
+
+instances = st.tuples(
+    st.lists(households_st, min_size=0, max_size=6).map(unique_ids),
+    st.lists(flats_st, min_size=0, max_size=5).map(unique_ids),
+)
+
+
+def brute_force(weight: np.ndarray) -> float:
+    """Best total over every assignment of flats to distinct households (or to nobody)."""
+    n_h, n_f = weight.shape
+    best = 0.0
+    slots = list(range(n_h)) + [None] * n_f
+    for perm in set(permutations(slots, n_f)):
+        total = sum(weight[h, f] for f, h in enumerate(perm) if h is not None and weight[h, f] > -1)
+        best = max(best, total)
+    return best
+
+
+def dense(H, F, policy=POLICY):
+    hi, fi = np.meshgrid(np.arange(len(H)), np.arange(len(F)), indexing="ij")
+    ok = rules.eligible(H, hi.ravel(), F, fi.ravel(), policy, TODAY).reshape(len(H), len(F))
+    score = scoring.scores(H, hi.ravel(), F, fi.ravel(), policy, TODAY).reshape(len(H), len(F))
+    return np.where(ok, score, -np.inf)
+
+
+PRUNING = dataclasses.replace(POLICY, assignment=Assignment(candidates_per_list=1))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instances, st.sampled_from([POLICY, PRUNING]))
+def test_run_is_optimal_and_only_proposes_eligible_pairs(instance, policy):
+    hs, fs = instance
+    H, F = tables(hs, fs, policy)
+    W = dense(H, F, policy)
+    result = engine.run(H, F, policy, TODAY)
+    assert result.certified_optimal
+    # each household and each flat at most once
+    assert len(set(result.household.tolist())) == len(result.household)
+    assert len(set(result.flat.tolist())) == len(result.flat)
+    for h, f, s in zip(result.household, result.flat, result.score):
+        assert np.isfinite(W[h, f]), "an ineligible pair was proposed"
+        assert abs(W[h, f] - s) < 1e-9
+    assert abs(result.total_score - brute_force(W)) < 1e-6
+
+
+@settings(max_examples=60, deadline=None)
+@given(instances)
+def test_candidates_are_exactly_the_eligible_pairs_with_their_scores(instance):
+    hs, fs = instance
+    H, F = tables(hs, fs)
+    W = dense(H, F)
+    c = full_candidates(H, F, POLICY, TODAY)
+    got = {(int(h), int(f)): s for h, f, s in zip(c.household, c.flat, c.score)}
+    want = {(h, f): W[h, f] for h, f in zip(*np.nonzero(np.isfinite(W)))}
+    assert got.keys() == want.keys()
+    assert all(abs(got[k] - want[k]) < 1e-9 for k in got)
+
+
+@settings(max_examples=60, deadline=None)
+@given(instances, st.data())
+def test_a_pair_already_proposed_is_never_proposed_again(instance, data):
+    hs, fs = instance
+    H, F = tables(hs, fs)
+    W = dense(H, F)
+    eligible = [(str(H.ids[h]), str(F.ids[f])) for h, f in zip(*np.nonzero(np.isfinite(W)))]
+    history = data.draw(st.sets(st.sampled_from(eligible))) if eligible else set()
+    result = engine.run(H, F, POLICY, TODAY, previously_proposed=history)
+    chosen = {(m.household_id, m.flat_id) for m in result.matches(H, F)}
+    assert not chosen & history
+    for h, f in history:
+        W[list(H.ids).index(h), list(F.ids).index(f)] = -np.inf
+    assert abs(result.total_score - brute_force(W)) < 1e-6
+
+
+def test_global_assignment_beats_best_pair_first():
+    # Greedy gives the urgent household the flat both want; the optimum houses both.
+    hs = [
+        household(id="urgent", urgency="emergency_accommodation", has_pets=False),
+        household(id="other", urgency="inadequate_housing", has_pets=True),
+    ]
+    fs = [flat(id="no-pets", pets_allowed=False), flat(id="pets-ok", pets_allowed=True)]
+    H, F = tables(hs, fs)
+    result = engine.run(H, F, POLICY, TODAY)
+    assert {(m.household_id, m.flat_id) for m in result.matches(H, F)} == {("urgent", "no-pets"), ("other", "pets-ok")}
+
+
+def test_household_without_any_eligible_flat_does_not_break_the_run():
+    hs = [household(id="a"), household(id="b", has_pets=True)]
+    H, F = tables(hs, [flat(id="x", pets_allowed=False)])
+    result = engine.run(H, F, POLICY, TODAY)
+    assert [m.household_id for m in result.matches(H, F)] == ["a"]
+
+
+def test_solver_rejects_nan_scores():
+    import pytest
+
+    with pytest.raises(ValueError):
+        assignment.solve(np.array([0]), np.array([0]), np.array([np.nan]))
