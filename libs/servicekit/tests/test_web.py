@@ -40,6 +40,24 @@ def test_an_unexpected_error_is_a_500_problem_without_internals(app, client):
     assert "secret" not in response.get_data(as_text=True)
 
 
+def test_a_database_conflict_is_a_409_and_a_lost_database_a_503(app, client):
+    from sqlalchemy.exc import IntegrityError, OperationalError
+
+    @app.get("/race")
+    def race():
+        raise IntegrityError("INSERT ...", {}, Exception("duplicate key"))
+
+    @app.get("/db-away")
+    def db_away():
+        raise OperationalError("SELECT 1", {}, Exception("connection refused"))
+
+    conflict = client.get("/race")
+    assert conflict.status_code == 409 and conflict.content_type == "application/problem+json"
+    away = client.get("/db-away")
+    assert away.status_code == 503 and away.headers["Retry-After"] == "5"
+    assert "refused" not in away.get_data(as_text=True)
+
+
 def test_openapi_document_is_valid_and_documents_problems_and_auth(client):
     spec = client.get("/openapi.json").json
     validate(spec)

@@ -8,7 +8,7 @@ from typing import Any
 
 import structlog
 from flask import Flask, Response, request
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from servicekit.errors import Problem
@@ -69,6 +69,13 @@ def install(app: Flask) -> None:
     @app.errorhandler(Problem)
     def _problem(exc: Problem):
         return problem_response(exc.status, exc.title, exc.detail, errors=exc.errors, **exc.extra)
+
+    @app.errorhandler(IntegrityError)
+    def _integrity(exc: IntegrityError):
+        # A uniqueness or reference rule of the database caught what the service layer did not
+        # (typically two requests racing): the request conflicts with the current state.
+        log.warning("web.integrity_conflict", error=type(exc.orig).__name__ if exc.orig else "IntegrityError")
+        return problem_response(409, "Conflict", "The request conflicts with the current state of the resource.")
 
     @app.errorhandler(OperationalError)
     def _database_away(exc: OperationalError):
