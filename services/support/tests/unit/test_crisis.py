@@ -1,6 +1,9 @@
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
+from hypothesis import given, strategies as st
+
+from servicekit.workdays import BERLIN, is_working_day, working_days_between
 
 from support.domain.crisis import CrisisPolicy, SlaState, crisis_deadline, place_crisis, sla_state
 from support.domain.errors import ConfigError
@@ -79,3 +82,16 @@ def test_policy_from_config_and_bad_values():
     assert CrisisPolicy.from_config({"working_days": 3}).working_days == 3
     with pytest.raises(ConfigError):
         CrisisPolicy(working_days=0)
+
+
+@given(
+    reported=st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2028, 12, 31), timezones=st.just(timezone.utc)),
+    days=st.integers(1, 5),
+)
+def test_deadline_is_the_close_of_the_nth_working_day_after_the_report(reported, days):
+    deadline = crisis_deadline(reported, CrisisPolicy(working_days=days), OFFICE)
+    local = deadline.astimezone(BERLIN)
+    assert is_working_day(local.date())
+    assert working_days_between(reported.astimezone(BERLIN).date(), local.date()) == days
+    assert local.time() == OFFICE.blocks[local.weekday()][-1][1]  # closing time of that weekday
+    assert deadline > reported
