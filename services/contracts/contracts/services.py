@@ -16,7 +16,7 @@ from functools import lru_cache
 from typing import Any
 
 from prometheus_client import Histogram
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 
 from servicekit.db import UnitOfWork
 from servicekit.errors import NotFound
@@ -190,11 +190,19 @@ def remaining_by_cap(uow: UnitOfWork, row: Contract) -> dict[str, int]:
 # --------------------------------------------------------------------------- end of term
 
 
-def run_end_of_term(uow: UnitOfWork, *, batch_size: int = 200) -> int:
-    """Send due expiry notices and expire contracts whose term is over; returns actions taken.
+@dataclass(frozen=True)
+class EndOfTermPage:
+    actions: int
+    last_key: tuple[date, str] | None  # where the next page starts; None when there is none
 
-    Only contracts within reach of the largest notice threshold are looked at, locked with SKIP
-    LOCKED so that several workers share the work without sending anything twice.
+
+def run_end_of_term(uow: UnitOfWork, *, after: tuple[date, str] | None = None,
+                    batch_size: int = 200) -> EndOfTermPage:
+    """One page of the end-of-term run: send due expiry notices and expire contracts whose term is over.
+
+    Only active contracts within reach of the largest notice threshold are looked at, page by page
+    in (term_end, id) order, so contracts with nothing due never hide the ones behind them. Rows are
+    locked with SKIP LOCKED, so several workers share the work without sending anything twice.
     """
     config = program_config()
     today = _today(uow)
@@ -202,12 +210,15 @@ def run_end_of_term(uow: UnitOfWork, *, batch_size: int = 200) -> int:
     stmt = (
         select(Contract)
         .where(Contract.state == domain.ContractState.ACTIVE.value, Contract.term_end <= horizon)
-        .order_by(Contract.term_end)
+        .order_by(Contract.term_end, Contract.id)
         .limit(batch_size)
         .with_for_update(of=Contract, skip_locked=True)
     )
+    if after is not None:
+        stmt = stmt.where(tuple_(Contract.term_end, Contract.id) > tuple_(*after))
+    rows = list(uow.session.scalars(stmt))
     done = 0
-    for row in uow.session.scalars(stmt):
+    for row in rows:
         contract = repository.to_domain(row)
         action = domain.due_action(contract, today, config.expiry_notice_days)
         if action is None:
@@ -217,7 +228,8 @@ def run_end_of_term(uow: UnitOfWork, *, batch_size: int = 200) -> int:
         name = "expired" if isinstance(action, domain.Expire) else f"expiry_notice_{action.days_before}"
         _save_contract(uow, row, contract, name, before)
         done += 1
-    return done
+    last = (rows[-1].term_end, rows[-1].id) if len(rows) == batch_size else None
+    return EndOfTermPage(done, last)
 
 
 # --------------------------------------------------------------------------- claims

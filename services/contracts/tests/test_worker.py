@@ -68,6 +68,21 @@ def test_end_of_term_notices_once_each_then_expiry(world, worker, bus, job_conte
     assert world.client.get(f"/api/v1/contracts/{other['id']}", headers=world.tokens.staff()).json["state"] == "active"
 
 
+def test_contracts_with_nothing_due_never_hide_those_behind_them(world, job_context, clock):
+    company = world.company()
+    end = datetime(2027, 11, 30).date()
+    quiet = [world.contract(company, lease_start="2022-11-01") for _ in range(3)]  # end 2027-10-31
+    due = world.contract(company, lease_start="2022-12-01")  # end 2027-11-30
+    clock.freeze(at_berlin_noon(datetime(2027, 8, 15).date()))  # the quiet ones get their 90-day notice
+    assert jobs.end_of_term(job_context, batch_size=2) == 3
+    clock.freeze(at_berlin_noon(end - timedelta(days=90)))  # quiet ones: 60 days, nothing due; `due`: 90
+    assert jobs.end_of_term(job_context, batch_size=2) == 1
+    body = world.client.get(f"/api/v1/contracts/{due['id']}", headers=world.tokens.staff()).json
+    assert body["expiry_notices_sent"] == [90]
+    assert all(world.client.get(f"/api/v1/contracts/{q['id']}", headers=world.tokens.staff()).json[
+        "expiry_notices_sent"] == [90] for q in quiet)
+
+
 def test_business_metrics(world, db):
     company = world.company()
     contract = world.contract(company)
