@@ -257,10 +257,7 @@ class CalendarToken(MethodView):
     def post(self, caseworker_id):
         """Issue a new calendar secret (the old calendar URL stops working)."""
         with uow() as unit:
-            caseworker = visible_caseworker(unit.session, caseworker_id) if not current_principal().has_any("admin") \
-                else unit.session.get(Caseworker, caseworker_id)
-            if caseworker is None:
-                raise NotFound("No caseworker with this id.")
+            caseworker = visible_caseworker(unit.session, caseworker_id)
             token = services.new_feed_token(caseworker)
             unit.audit("caseworker", caseworker.id, "calendar_token_rotated")
             unit.commit()
