@@ -161,9 +161,10 @@ class TenancyEvent(Schema):
     household_id = fields.String(required=True, validate=validate.Length(min=1, max=36))
     company_id = fields.String(required=True, validate=validate.Length(min=1, max=36))
     lease_start = fields.Date(required=True)
-    cold_rent_cents = fields.Integer(required=True, validate=validate.Range(min=0))
-    service_charges_cents = fields.Integer(required=True, validate=validate.Range(min=0))
-    heating_cents = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    # a flat's monthly rent above 10,000 EUR is a data error, not a WohnenPlus tenancy
+    cold_rent_cents = fields.Integer(required=True, validate=validate.Range(min=0, max=1_000_000))
+    service_charges_cents = fields.Integer(required=True, validate=validate.Range(min=0, max=1_000_000))
+    heating_cents = fields.Integer(load_default=0, validate=validate.Range(min=0, max=1_000_000))
     address = fields.Nested(_EventAddress, load_default=dict)
     household = fields.Nested(_EventHousehold, load_default=dict)
     household_reference = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
