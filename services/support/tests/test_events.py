@@ -138,3 +138,36 @@ def test_termination_closes_with_the_reason(client, tokens, worker, bus, db, clo
 def test_malformed_event_is_dead_lettered_not_retried_forever(worker, bus, settings, wait_until):
     bus.publish("matching.tenancy.agreed", {"household_id": "x"}, source="matching")  # no proposal_id
     wait_until(lambda: bus.queue_depth(settings.dead_letter_queue) >= 1)
+
+
+def test_redelivered_contract_claim_and_termination_events_have_no_second_effect(
+    client, tokens, worker, bus, db, clock, wait_until
+):
+    from support.models import KnownContract
+
+    clock.freeze(MONDAY)
+    register(client, tokens)
+    data = tenancy()
+    bus.publish("matching.tenancy.agreed", data, source="matching")
+    wait_until(lambda: _count(db, SupportCase) == 1)
+    capture = bus.capture("support.#")
+    contract_id = str(uuid.uuid4())
+    contract = {"contract_id": contract_id, "contract_no": "GV-7", "company_id": data["company_id"],
+                "household_id": data["household_id"], "term_start": "2026-06-15", "term_end": "2031-06-14"}
+    claim = {"claim_id": str(uuid.uuid4()), "contract_id": contract_id, "household_id": data["household_id"],
+             "company_id": data["company_id"], "kind": "rent_arrears", "amount_cents": 80000}
+    ending = {**contract, "reason": "notice"}
+    for event_type, body in [("contracts.contract.created", contract), ("contracts.claim.submitted", claim),
+                             ("contracts.contract.terminated", ending)]:
+        before = _consumed(event_type, "duplicate")
+        first = bus.publish(event_type, body, source="contracts")
+        bus.publish(event_type, body, event_id=first.id, source="contracts")
+        wait_until(lambda: _consumed(event_type, "duplicate") == before + 1, message=event_type)
+
+    wait_until(lambda: capture.of_type("support.case.closed"))
+    assert _count(db, KnownContract) == 1
+    assert _count(db, Crisis) == 1
+    assert len(capture.of_type("support.case.at_risk")) == 1
+    assert len(capture.of_type("support.case.closed")) == 1
+    with db.session() as s:
+        assert len(s.execute(select(audit_log).where(audit_log.c.action == "contract_linked")).all()) == 1

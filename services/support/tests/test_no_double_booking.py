@@ -70,3 +70,31 @@ def test_two_cases_opened_at_the_same_moment_do_not_double_book(client, tokens, 
     assert len(rows) == 4 * 7
     for (s1, e1), (s2, e2) in zip(rows, rows[1:]):
         assert e1 <= s2
+
+
+def test_two_people_booking_the_same_slot_at_once_get_one_201_and_one_409(app, client, tokens, db, clock):
+    if not db.is_postgres:
+        pytest.skip("concurrency is tested on PostgreSQL (SQLite runs one writer at a time)")
+    clock.freeze(MONDAY)
+    anna = register(client, tokens, roles=["contact_person"])
+    register(client, tokens, roles=["social_worker"])
+    deliver(db, clock, "matching.tenancy.agreed", tenancy(lease_start="2026-09-01"))
+    deliver(db, clock, "matching.tenancy.agreed", tenancy(lease_start="2026-09-01"))
+    case_ids = [c["id"] for c in client.get("/api/v1/cases", headers=tokens.staff()).json]
+    barrier = threading.Barrier(len(case_ids))
+    statuses = []
+
+    def book(case_id):
+        with app.test_client() as own_client:
+            barrier.wait()
+            response = own_client.post(f"/api/v1/cases/{case_id}/appointments", headers=tokens.staff(),
+                                       json={"kind": "office_meeting", "starts_at": "2026-06-10T10:00:00+02:00",
+                                             "caseworker_id": anna["id"]})
+            statuses.append(response.status_code)
+
+    threads = [threading.Thread(target=book, args=(cid,)) for cid in case_ids]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sorted(statuses) == [201, 409]
