@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -25,7 +26,13 @@ from servicekit.testing.helpers import (
 )
 
 BIN = Path(sys.executable).parent
-PORT_OFFSET = 10_000  # 8001 → 18001, so a running `make run` is left alone
+
+
+def free_port() -> int:
+    """A port nobody listens on now, so that several test runs (and `make run`) can coexist."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 class System:
@@ -37,6 +44,8 @@ class System:
         self.prefix = f"e2e.{self.run_id}."
         self.databases: list[str] = []
         self.processes: dict[str, subprocess.Popen] = {}
+        self.web_ports = {name: free_port() for name in self.services}
+        self.metrics_ports = {name: free_port() for name in self.services}
         self.env = dict(os.environ)
         self.env.update(
             WOHNENPLUS_VAR=str(self.var_dir),
@@ -57,8 +66,8 @@ class System:
                 self.databases.append(db_name)
             else:
                 self.env[f"{key}_DATABASE_URL"] = f"sqlite:///{self.var_dir / name}.db"
-            self.env[f"{key}_WEB_PORT"] = str(svc.web_port + PORT_OFFSET)
-            self.env[f"{key}_WORKER_METRICS_PORT"] = str(svc.worker_metrics_port + PORT_OFFSET)
+            self.env[f"{key}_WEB_PORT"] = str(self.web_ports[name])
+            self.env[f"{key}_WORKER_METRICS_PORT"] = str(self.metrics_ports[name])
         ensure_dev_keys(self.var_dir)
         self.settings = dataclasses.replace(
             Settings.from_env("e2e", 0, 0), var_dir=self.var_dir, bus_prefix=self.prefix,
@@ -66,10 +75,10 @@ class System:
         )
 
     def url(self, service: str) -> str:
-        return f"http://127.0.0.1:{self.services[service].web_port + PORT_OFFSET}"
+        return f"http://127.0.0.1:{self.web_ports[service]}"
 
     def worker_metrics_url(self, service: str) -> str:
-        return f"http://127.0.0.1:{self.services[service].worker_metrics_port + PORT_OFFSET}/metrics"
+        return f"http://127.0.0.1:{self.metrics_ports[service]}/metrics"
 
     def token(self, *roles: str, company_id: str | None = None, sub: str | None = None) -> dict[str, str]:
         token = mint_token(self.settings, sub=sub or f"e2e-{roles[0]}", roles=list(roles), company_id=company_id)
@@ -82,7 +91,7 @@ class System:
         self.processes[name] = process
         return process
 
-    def start(self, timeout: float = 60.0) -> "System":
+    def start(self, timeout: float = 120.0) -> "System":
         subprocess.run([str(BIN / "wohnenplus"), "migrate"], env=self.env, check=True, capture_output=True)
         for name in self.services:
             self.spawn(f"{name}-web", "web", name)

@@ -9,6 +9,7 @@ import requests
 from openapi_spec_validator import validate
 
 from servicekit.testing import wait_until
+from system import free_port
 
 SERVICES = ["matching", "contracts", "support", "notifications"]
 
@@ -56,7 +57,7 @@ def test_worker_exposes_its_own_metrics(system, service):
 @pytest.mark.parametrize("service", SERVICES)
 def test_readyz_is_503_when_the_broker_is_down(system, service):
     env = dict(system.env, BUS_URL="amqp://guest:guest@127.0.0.1:1/%2F", WEB_CONCURRENCY="1")
-    env[f"{service.upper()}_WEB_PORT"] = str(system.services[service].web_port + 10_010)
+    env[f"{service.upper()}_WEB_PORT"] = str(free_port())
     system.spawn(f"{service}-web-nobroker", "web", service, env=env)
     url = f"http://127.0.0.1:{env[f'{service.upper()}_WEB_PORT']}/readyz"
     try:
@@ -66,7 +67,7 @@ def test_readyz_is_503_when_the_broker_is_down(system, service):
             except requests.RequestException:
                 return None
 
-        [response] = wait_until(answered, timeout=30)
+        [response] = wait_until(answered, timeout=90)
         assert response.status_code == 503
         assert response.json()["checks"] == {"database": "ok", "broker": "unavailable"}
     finally:
