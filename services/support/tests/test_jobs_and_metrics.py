@@ -150,3 +150,24 @@ def test_crisis_appointment_moves_to_a_stand_in_when_the_contact_person_falls_il
     stand_in = next(p["id"] for p in people if p["id"] != case.contact_person_id)
     assert again.caseworker_id == stand_in and crisis.substitute and crisis.status == "met"
     assert again.ends_at <= crisis.deadline
+
+
+def test_crisis_booked_by_hand_before_the_deadline_counts_as_met(client, tokens, db, clock, job_context):
+    clock.freeze(MONDAY)
+    anna = register(client, tokens)
+    deliver(db, clock, "matching.tenancy.agreed", tenancy(lease_start="2026-09-01"))
+    with db.session() as s:
+        case = s.scalar(select(SupportCase))
+    absence = client.post(f"/api/v1/caseworkers/{anna['id']}/absences",
+                          json={"first_day": "2026-06-08", "last_day": "2026-06-12"}, headers=tokens.staff()).json
+    deliver(db, clock, "contracts.incident.reported", {"incident_id": "i-3", "household_id": case.household_id})
+    assert client.get("/api/v1/crises?status=pending", headers=tokens.staff()).json[0]["appointment_id"] is None
+    # the absence is called off; staff book the crisis appointment themselves
+    client.delete(f"/api/v1/caseworkers/{anna['id']}/absences/{absence['id']}", headers=tokens.staff())
+    booked = client.post(f"/api/v1/cases/{case.id}/appointments",
+                         json={"kind": "crisis", "starts_at": "2026-06-09T11:00:00+02:00"}, headers=tokens.staff())
+    assert booked.status_code == 201 and booked.json["crisis_id"]
+    [crisis] = client.get("/api/v1/crises?status=met", headers=tokens.staff()).json
+    assert crisis["appointment_id"] == booked.json["id"]
+    clock.advance(days=5)
+    assert jobs.crisis_deadlines(job_context) == 0
