@@ -1,4 +1,4 @@
-"""HTTP API of matching: thin views over the service layer."""
+"""HTTP API of matching: thin views over the service layer (`matching.services`)."""
 
 from __future__ import annotations
 
@@ -6,47 +6,331 @@ from flask.views import MethodView
 from flask_smorest import Api, Blueprint
 from sqlalchemy import select
 
-from servicekit.errors import Conflict
-from servicekit.web import ensure_visible, requires, uow
+from servicekit.errors import NotFound, Unprocessable
+from servicekit.web import company_scope, current_principal, ensure_visible, requires, uow
+from servicekit.web.pagination import page_of
 
-from matching.models import Household
-from matching.schemas import HouseholdIn, HouseholdOut
+from matching import services
+from matching.config import default_policy
+from matching.models import Flat, Household, MatchingRun, Proposal
+from matching.schemas import (
+    DeclineIn, FlatIn, FlatOut, FlatQuery, HouseholdIn, HouseholdOut, HouseholdQuery, LeaseIn, PartyIn,
+    ProposalIn, ProposalOut, ProposalQuery, RentLimitOverrideIn, RunOut, WhyNotOut, WithdrawIn,
+)
+
+STAFF = ("staff", "admin")
 
 households = Blueprint("households", __name__, url_prefix="/api/v1/households",
                        description="Households referred by the social office")
+flats = Blueprint("flats", __name__, url_prefix="/api/v1/flats", description="Flats offered by housing companies")
+runs = Blueprint("matching-runs", __name__, url_prefix="/api/v1/matching-runs", description="Global matching runs")
+proposals = Blueprint("proposals", __name__, url_prefix="/api/v1/proposals",
+                      description="Proposals, answers and the signed lease")
 
+
+def _household_out(h: Household) -> Household:
+    h.rent_limit_cents = services.household_limit(h, default_policy())  # type: ignore[attr-defined]
+    return h
+
+
+# --- households ---------------------------------------------------------------------------------
 
 @households.route("")
 class Households(MethodView):
-    @requires("staff", "admin")
+    @requires(*STAFF)
     @households.arguments(HouseholdIn)
     @households.response(201, HouseholdOut)
     def post(self, data):
         """Refer a household (social office staff)."""
         with uow() as unit:
-            if unit.session.scalar(select(Household.id).where(Household.referral_no == data["referral_no"])):
-                raise Conflict("A household with this referral number is already registered.")
-            household = Household(**data, status="waiting", referred_at=unit.now())
-            unit.session.add(household)
-            unit.session.flush()
-            unit.publish(
-                "matching.household.referred",
-                {"household_id": household.id, "size": household.size, "urgency": household.urgency},
-            )
-            unit.audit("household", household.id, "referred", to_state="waiting")
+            household = services.refer_household(unit, data)
             unit.commit()
-            return household
+            return _household_out(household)
+
+    @requires(*STAFF)
+    @households.arguments(HouseholdQuery, location="query")
+    @households.response(200, HouseholdOut(many=True))
+    @households.paginate()
+    def get(self, query, pagination_parameters):
+        """Referred households, oldest referral first."""
+        with uow() as unit:
+            stmt = select(Household).order_by(Household.referred_at, Household.id)
+            if "status" in query:
+                stmt = stmt.where(Household.status == query["status"])
+            if "needs_review" in query:
+                stmt = stmt.where(Household.needs_review == query["needs_review"])
+            return [_household_out(h) for h in page_of(unit.session, stmt, pagination_parameters)]
 
 
 @households.route("/<uuid:household_id>")
 class HouseholdById(MethodView):
-    @requires("staff", "admin")
+    @requires(*STAFF)
     @households.response(200, HouseholdOut)
     def get(self, household_id):
         """One referred household."""
         with uow() as unit:
-            return ensure_visible(unit.session.get(Household, str(household_id)), what="household")
+            return _household_out(ensure_visible(unit.session.get(Household, str(household_id)), what="household"))
+
+
+@households.route("/<uuid:household_id>/withdraw")
+class WithdrawHousehold(MethodView):
+    @requires(*STAFF)
+    @households.arguments(WithdrawIn)
+    @households.response(200, HouseholdOut)
+    def post(self, data, household_id):
+        """Withdraw a referral; an open proposal is withdrawn and its flat goes back on offer."""
+        with uow() as unit:
+            household = services.get_or_404(unit.session, Household, household_id)
+            services.withdraw_household(unit, household, data["reason"])
+            unit.commit()
+            return _household_out(household)
+
+
+@households.route("/<uuid:household_id>/rent-limit")
+class RentLimit(MethodView):
+    @requires(*STAFF)
+    @households.arguments(RentLimitOverrideIn)
+    @households.response(200, HouseholdOut)
+    def put(self, data, household_id):
+        """Override the household's cold-rent limit (null returns to the city's table), with a reason."""
+        with uow() as unit:
+            household = services.get_or_404(unit.session, Household, household_id)
+            services.set_rent_limit_override(unit, household, data["max_cold_rent_cents"], data["reason"])
+            unit.commit()
+            return _household_out(household)
+
+
+@households.route("/<uuid:household_id>/why-not")
+class HouseholdWhyNot(MethodView):
+    @requires(*STAFF)
+    @households.response(200, WhyNotOut)
+    def get(self, household_id):
+        """Flats on offer this household is eligible for (best first) and, for the others, the rules that excluded it."""
+        with uow() as unit:
+            household = services.get_or_404(unit.session, Household, household_id)
+            return services.why_not_household(unit.session, default_policy(), household, services.berlin_day(unit.now()))
+
+
+# --- flats --------------------------------------------------------------------------------------
+
+def _acting_company(data) -> str:
+    principal = current_principal()
+    if principal.is_company:
+        if data.get("company_id") and str(data["company_id"]) != principal.company_id:
+            raise NotFound("No company with this id.")
+        return principal.company_id
+    if not data.get("company_id"):
+        raise Unprocessable("staff must name the company they act for", field="company_id")
+    return str(data["company_id"])
+
+
+@flats.route("")
+class Flats(MethodView):
+    @requires("company", *STAFF)
+    @flats.arguments(FlatIn)
+    @flats.response(201, FlatOut)
+    def post(self, data):
+        """Offer a flat (a company for itself, or staff acting for a company)."""
+        with uow() as unit:
+            flat = services.offer_flat(unit, data, _acting_company(data))
+            unit.commit()
+            return flat
+
+    @requires("company", *STAFF)
+    @flats.arguments(FlatQuery, location="query")
+    @flats.response(200, FlatOut(many=True))
+    @flats.paginate()
+    def get(self, query, pagination_parameters):
+        """Flats (a company sees only its own)."""
+        with uow() as unit:
+            stmt = company_scope(select(Flat).order_by(Flat.offered_at, Flat.id), Flat.company_id)
+            if "status" in query:
+                stmt = stmt.where(Flat.status == query["status"])
+            return page_of(unit.session, stmt, pagination_parameters)
+
+
+@flats.route("/<uuid:flat_id>")
+class FlatById(MethodView):
+    @requires("company", *STAFF)
+    @flats.response(200, FlatOut)
+    def get(self, flat_id):
+        """One flat."""
+        with uow() as unit:
+            return ensure_visible(unit.session.get(Flat, str(flat_id)), what="flat")
+
+
+@flats.route("/<uuid:flat_id>/withdraw")
+class WithdrawFlat(MethodView):
+    @requires("company", *STAFF)
+    @flats.arguments(WithdrawIn)
+    @flats.response(200, FlatOut)
+    def post(self, data, flat_id):
+        """Withdraw a flat from the offer; an open proposal for it is withdrawn."""
+        with uow() as unit:
+            flat = ensure_visible(unit.session.get(Flat, str(flat_id)), what="flat")
+            services.withdraw_flat(unit, flat, data["reason"])
+            unit.commit()
+            return flat
+
+
+@flats.route("/<uuid:flat_id>/why-not")
+class FlatWhyNot(MethodView):
+    @requires(*STAFF)
+    @flats.response(200, WhyNotOut)
+    def get(self, flat_id):
+        """Waiting households eligible for this flat (best first) and, for the others, the rules that excluded them."""
+        with uow() as unit:
+            flat = services.get_or_404(unit.session, Flat, flat_id)
+            return services.why_not_flat(unit.session, default_policy(), flat, services.berlin_day(unit.now()))
+
+
+# --- runs ---------------------------------------------------------------------------------------
+
+@runs.route("")
+class Runs(MethodView):
+    @requires(*STAFF)
+    @runs.response(201, RunOut)
+    def post(self):
+        """Run a global assignment over all offered flats and waiting households; creates proposals."""
+        with uow() as unit:
+            run = services.run_matching(unit, default_policy())
+            unit.commit()
+            return run
+
+    @requires(*STAFF)
+    @runs.response(200, RunOut(many=True))
+    @runs.paginate()
+    def get(self, pagination_parameters):
+        """Past runs, newest first."""
+        with uow() as unit:
+            return page_of(unit.session, select(MatchingRun).order_by(MatchingRun.started_at.desc()), pagination_parameters)
+
+
+@runs.route("/<uuid:run_id>")
+class RunById(MethodView):
+    @requires(*STAFF)
+    @runs.response(200, RunOut)
+    def get(self, run_id):
+        """One run's summary."""
+        with uow() as unit:
+            return services.get_or_404(unit.session, MatchingRun, run_id)
+
+
+# --- proposals ----------------------------------------------------------------------------------
+
+def _proposal_out(session, p: Proposal) -> dict:
+    """Staff see everything; a company sees the pseudonymous profile until it accepted."""
+    household = session.get(Household, p.household_id)
+    principal = current_principal()
+    out = {c: getattr(p, c) for c in ProposalOut().fields if hasattr(p, c)}
+    profile = services.household_profile(household, default_policy())
+    if not principal.is_company:
+        out["household"] = {**profile, **services.household_contact(household), "referral_no": household.referral_no}
+        out["snapshot"] = p.snapshot
+        return out
+    out.pop("snapshot", None)
+    out["household"] = {**profile, **services.household_contact(household)} if p.company_answer == "accepted" else profile
+    return out
+
+
+def _visible_proposal(session, proposal_id) -> Proposal:
+    return ensure_visible(session.get(Proposal, str(proposal_id)), what="proposal")
+
+
+def _party(data) -> str:
+    principal = current_principal()
+    if principal.is_company:
+        if data.get("party") not in (None, "company"):
+            raise Unprocessable("a company answers for itself", field="party")
+        return "company"
+    if not data.get("party"):
+        raise Unprocessable("staff must say whose answer they record", field="party")
+    return data["party"]
+
+
+@proposals.route("")
+class Proposals(MethodView):
+    @requires(*STAFF)
+    @proposals.arguments(ProposalIn)
+    @proposals.response(201, ProposalOut)
+    def post(self, data):
+        """Propose a flat to a household by hand (the pair must pass every rule)."""
+        with uow() as unit:
+            flat = unit.session.get(Flat, str(data["flat_id"]))
+            household = unit.session.get(Household, str(data["household_id"]))
+            if flat is None:
+                raise Unprocessable("no such flat", field="flat_id")
+            if household is None:
+                raise Unprocessable("no such household", field="household_id")
+            proposal = services.manual_proposal(unit, default_policy(), flat, household)
+            unit.commit()
+            return _proposal_out(unit.session, proposal)
+
+    @requires("company", *STAFF)
+    @proposals.arguments(ProposalQuery, location="query")
+    @proposals.response(200, ProposalOut(many=True))
+    @proposals.paginate()
+    def get(self, query, pagination_parameters):
+        """Proposals (a company sees only those for its own flats)."""
+        with uow() as unit:
+            stmt = company_scope(select(Proposal).order_by(Proposal.created_at, Proposal.id), Proposal.company_id)
+            if "status" in query:
+                stmt = stmt.where(Proposal.status == query["status"])
+            return [_proposal_out(unit.session, p) for p in page_of(unit.session, stmt, pagination_parameters)]
+
+
+@proposals.route("/<uuid:proposal_id>")
+class ProposalById(MethodView):
+    @requires("company", *STAFF)
+    @proposals.response(200, ProposalOut)
+    def get(self, proposal_id):
+        """One proposal with its score breakdown and the rules it passed."""
+        with uow() as unit:
+            return _proposal_out(unit.session, _visible_proposal(unit.session, proposal_id))
+
+
+@proposals.route("/<uuid:proposal_id>/accept")
+class Accept(MethodView):
+    @requires("company", *STAFF)
+    @proposals.arguments(PartyIn)
+    @proposals.response(200, ProposalOut)
+    def post(self, data, proposal_id):
+        """Accept: the company for itself, or staff recording the company's or the household's answer."""
+        with uow() as unit:
+            proposal = _visible_proposal(unit.session, proposal_id)
+            services.accept(unit, proposal, _party(data))
+            unit.commit()
+            return _proposal_out(unit.session, proposal)
+
+
+@proposals.route("/<uuid:proposal_id>/decline")
+class Decline(MethodView):
+    @requires("company", *STAFF)
+    @proposals.arguments(DeclineIn)
+    @proposals.response(200, ProposalOut)
+    def post(self, data, proposal_id):
+        """Decline with a reason from the configured list (+ text); the reason decides what happens next."""
+        with uow() as unit:
+            proposal = _visible_proposal(unit.session, proposal_id)
+            services.decline(unit, default_policy(), proposal, _party(data), data["reason"], data["text"])
+            unit.commit()
+            return _proposal_out(unit.session, proposal)
+
+
+@proposals.route("/<uuid:proposal_id>/lease")
+class Lease(MethodView):
+    @requires("company", *STAFF)
+    @proposals.arguments(LeaseIn)
+    @proposals.response(200, ProposalOut)
+    def post(self, data, proposal_id):
+        """Record the signed unlimited lease: flat let, household housed, `matching.tenancy.agreed` emitted."""
+        with uow() as unit:
+            proposal = _visible_proposal(unit.session, proposal_id)
+            services.record_lease(unit, default_policy(), proposal, data)
+            unit.commit()
+            return _proposal_out(unit.session, proposal)
 
 
 def register(api: Api) -> None:
-    api.register_blueprint(households)
+    for blueprint in (households, flats, runs, proposals):
+        api.register_blueprint(blueprint)

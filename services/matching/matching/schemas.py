@@ -1,8 +1,19 @@
 """Request and response schemas (marshmallow); flask-smorest turns them into the OpenAPI document."""
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
-URGENCIES = ("emergency_accommodation", "threatened_homelessness", "inadequate_housing")
+from matching.config import default_policy
+
+URGENCIES = tuple(u.key for u in default_policy().urgency_levels)
+DISTRICTS = default_policy().districts
+MAX_CENTS = 1_000_000  # 10,000 EUR a month: anything above is a typo, not a WohnenPlus flat
+
+
+def _cents(required: bool = True, minimum: int = 0, **kw):
+    return fields.Integer(required=required, validate=validate.Range(min=minimum, max=MAX_CENTS), strict=True, **kw)
+
+
+district_field = lambda **kw: fields.String(validate=validate.OneOf(DISTRICTS), **kw)  # noqa: E731
 
 
 class HouseholdIn(Schema):
@@ -13,6 +24,27 @@ class HouseholdIn(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     email = fields.Email(load_default=None, allow_none=True)
     phone = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=40))
+    needs_barrier_free = fields.Boolean(load_default=False)
+    needs_wheelchair = fields.Boolean(load_default=False)
+    needs_ground_floor_or_lift = fields.Boolean(load_default=False)
+    has_pets = fields.Boolean(load_default=False)
+    preferred_districts = fields.List(district_field(), load_default=list, validate=validate.Length(max=23))
+    excluded_districts = fields.List(district_field(), load_default=list, validate=validate.Length(max=22))
+
+    @validates_schema
+    def _districts(self, data, **kwargs):
+        both = set(data.get("preferred_districts", [])) & set(data.get("excluded_districts", []))
+        if both:
+            raise ValidationError(f"districts both preferred and excluded: {sorted(both)}", "excluded_districts")
+
+
+class RentLimitOverrideIn(Schema):
+    max_cold_rent_cents = fields.Integer(required=True, allow_none=True, validate=validate.Range(min=1, max=MAX_CENTS))
+    reason = fields.String(required=True, validate=validate.Length(min=3, max=2000))
+
+
+class WithdrawIn(Schema):
+    reason = fields.String(required=True, validate=validate.Length(min=3, max=2000))
 
 
 class HouseholdOut(Schema):
@@ -27,3 +59,156 @@ class HouseholdOut(Schema):
     email = fields.String(allow_none=True)
     phone = fields.String(allow_none=True)
     referred_at = fields.DateTime(required=True)
+    needs_barrier_free = fields.Boolean()
+    needs_wheelchair = fields.Boolean()
+    needs_ground_floor_or_lift = fields.Boolean()
+    has_pets = fields.Boolean()
+    preferred_districts = fields.List(fields.String())
+    excluded_districts = fields.List(fields.String())
+    rent_limit_cents = fields.Integer(metadata={"description": "cold-rent limit in force (override or city table)"})
+    rent_limit_override_cents = fields.Integer(allow_none=True)
+    rent_limit_override_reason = fields.String(allow_none=True)
+    counted_declines = fields.Integer()
+    needs_review = fields.Boolean()
+
+
+class HouseholdQuery(Schema):
+    status = fields.String(validate=validate.OneOf(("waiting", "proposed", "housed", "withdrawn", "left_program")))
+    needs_review = fields.Boolean()
+
+
+class FlatIn(Schema):
+    company_id = fields.UUID(load_default=None, metadata={"description": "staff acting for a company; companies omit it"})
+    unit_ref = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=80))
+    street = fields.String(required=True, validate=validate.Length(min=3, max=200))
+    postal_code = fields.String(required=True, validate=validate.Regexp(r"^70[0-9]{3}$", error="not a Stuttgart postal code"))
+    city = fields.String(load_default="Stuttgart", validate=validate.Equal("Stuttgart"))
+    district = district_field(required=True)
+    rooms = fields.Float(required=True, validate=validate.Range(min=1, max=10))
+    area_m2 = fields.Float(required=True, validate=validate.Range(min=10, max=300))
+    floor = fields.Integer(required=True, validate=validate.Range(min=-1, max=40))
+    lift = fields.Boolean(load_default=False)
+    barrier_free = fields.Boolean(load_default=False)
+    wheelchair_accessible = fields.Boolean(load_default=False)
+    cold_rent_cents = _cents(minimum=1)
+    service_charges_cents = _cents()
+    heating_cents = _cents()
+    available_from = fields.Date(required=True)
+    pets_allowed = fields.Boolean(load_default=False)
+
+    @validates("rooms")
+    def _half_rooms(self, value, **kwargs):
+        if (value * 2) % 1:
+            raise ValidationError("rooms are counted in halves (e.g. 2 or 2.5)")
+
+
+class FlatOut(Schema):
+    id = fields.String()
+    company_id = fields.String()
+    unit_ref = fields.String(allow_none=True)
+    street = fields.String()
+    postal_code = fields.String()
+    city = fields.String()
+    district = fields.String()
+    rooms = fields.Float()
+    area_m2 = fields.Float()
+    floor = fields.Integer()
+    lift = fields.Boolean()
+    barrier_free = fields.Boolean()
+    wheelchair_accessible = fields.Boolean()
+    cold_rent_cents = fields.Integer()
+    service_charges_cents = fields.Integer()
+    heating_cents = fields.Integer()
+    gross_rent_cents = fields.Integer()
+    available_from = fields.Date()
+    pets_allowed = fields.Boolean()
+    status = fields.String()
+    offered_at = fields.DateTime()
+
+
+class FlatQuery(Schema):
+    status = fields.String(validate=validate.OneOf(("offered", "reserved", "let", "withdrawn")))
+
+
+class RunOut(Schema):
+    id = fields.String()
+    started_at = fields.DateTime()
+    started_by = fields.String()
+    households_considered = fields.Integer()
+    flats_considered = fields.Integer()
+    eligible_pairs = fields.Integer()
+    proposals_created = fields.Integer()
+    total_score = fields.Float()
+    duration_ms = fields.Integer()
+    certified_optimal = fields.Boolean()
+
+
+class ProposalIn(Schema):
+    flat_id = fields.UUID(required=True)
+    household_id = fields.UUID(required=True)
+
+
+class PartyIn(Schema):
+    party = fields.String(load_default=None, validate=validate.OneOf(("company", "household")),
+                          metadata={"description": "staff must say whose answer it records; companies answer for themselves"})
+
+
+class DeclineIn(PartyIn):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=60))
+    text = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
+
+
+class LeaseIn(Schema):
+    lease_start = fields.Date(required=True)
+    unlimited = fields.Boolean(required=True)
+    graduated_rent = fields.Boolean(load_default=False)
+    index_linked_rent = fields.Boolean(load_default=False)
+    cold_rent_cents = _cents(minimum=1)
+    service_charges_cents = _cents()
+    heating_cents = _cents()
+    signed_on = fields.Date(load_default=None, allow_none=True)
+
+
+class RuleOut(Schema):
+    rule = fields.String()
+    passed = fields.Boolean()
+    reason = fields.String()
+
+
+class ProposalOut(Schema):
+    id = fields.String()
+    run_id = fields.String(allow_none=True)
+    flat_id = fields.String()
+    household_id = fields.String()
+    company_id = fields.String()
+    status = fields.String()
+    company_answer = fields.String(allow_none=True)
+    household_answer = fields.String(allow_none=True)
+    score = fields.Float()
+    score_breakdown = fields.Dict()
+    rules_passed = fields.List(fields.Nested(RuleOut))
+    respond_by = fields.Date()
+    created_at = fields.DateTime()
+    decided_at = fields.DateTime(allow_none=True)
+    decline_party = fields.String(allow_none=True)
+    decline_reason = fields.String(allow_none=True)
+    decline_text = fields.String(allow_none=True)
+    lease = fields.Dict(allow_none=True)
+    household = fields.Dict(metadata={"description": "pseudonymous profile; name and contact only once the company accepted"})
+    snapshot = fields.Dict(metadata={"description": "frozen inputs (staff only)"})
+
+
+class ProposalQuery(Schema):
+    status = fields.String(validate=validate.OneOf(("open", "accepted", "declined", "expired", "withdrawn", "leased")))
+
+
+class VerdictOut(Schema):
+    id = fields.String()
+    eligible = fields.Boolean()
+    failed_rules = fields.List(fields.Nested(RuleOut))
+    score = fields.Dict(allow_none=True)
+
+
+class WhyNotOut(Schema):
+    eligible = fields.List(fields.Nested(VerdictOut))
+    excluded = fields.List(fields.Nested(VerdictOut))

@@ -1,8 +1,8 @@
 """The matching service as servicekit runs it: its API, the events it consumes, its periodic jobs."""
 
-from servicekit import Service
+from servicekit import Job, Service
 
-from matching import api, handlers
+from matching import api, handlers, jobs, metrics
 
 service = Service(
     name="matching",
@@ -18,4 +18,6 @@ service = Service(
     handlers={
         "contracts.contract.terminated": handlers.contract_terminated,
     },
+    jobs=[Job("expire-proposals", 300, jobs.expire_proposals)],
+    collectors=[metrics.collect],
 )
