@@ -175,3 +175,22 @@ def test_the_image_gets_every_file_the_package_needs(package, tmp_path):
     [top] = [p for p in copy.iterdir() if p.is_dir() and (p / "__init__.py").exists()]
     wanted = {str(f.relative_to(copy)) for f in top.rglob("*") if f.is_file() and not f.name.endswith(".pyc")}
     assert len(wanted) > 5 and wanted - inside == set(), f"{package}: left out of the image: {sorted(wanted - inside)}"
+
+
+def test_the_keys_job_leaves_the_public_key_readable_for_the_services_user(tmp_path):
+    """`wohnenplus keys` creates its directory private to its (root) user; the web containers run as
+    uid 10001 and read the public key from the shared volume, so the job must open exactly that."""
+    keys = _compose()["services"]["keys"]
+    assert keys["environment"]["WOHNENPLUS_VAR"] == "/keys" and keys["user"] == "0"
+    command = [part.replace("/keys", str(tmp_path)) for part in keys["command"]]
+    env = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "WOHNENPLUS_VAR": str(tmp_path)}
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    mode = lambda p: p.stat().st_mode & 0o777  # noqa: E731
+    assert mode(tmp_path / "jwt") & 0o005 == 0o005           # others may enter the directory
+    assert mode(tmp_path / "jwt" / "dev-public.pem") & 0o004  # and read the public key
+    assert mode(tmp_path / "jwt" / "dev-private.pem") & 0o077 == 0  # the private key stays private
+    for process in ("web", "worker"):
+        for name in discover():
+            env = _compose()["services"][f"{name}-{process}"]["environment"]
+            assert env["JWT_PUBLIC_KEY_FILE"] == "/keys/jwt/dev-public.pem"
