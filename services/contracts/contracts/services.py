@@ -27,10 +27,12 @@ from contracts.domain.evidence import EvidenceInfo, EvidenceKind
 from contracts.domain.expiry import apply as apply_expiry
 from contracts.models import Claim, ClaimDocument, Company, Contract, Incident, Tenancy, new_id
 
-CLAIM_DECISION_DAYS = Histogram(
-    "contracts_claim_decision_days",
-    "Days from a claim's first submission to finance's approval or rejection",
-    buckets=(1, 3, 7, 14, 21, 30, 45, 60, 90, 180),
+DAY = 86_400
+# Prometheus wants base units: seconds, with buckets at the day marks finance is measured by.
+CLAIM_DECISION_SECONDS = Histogram(
+    "contracts_claim_decision_seconds",
+    "Time from a claim's first submission to finance's approval or rejection",
+    buckets=tuple(d * DAY for d in (1, 3, 7, 14, 21, 30, 45, 60, 90, 180)),
 )
 
 
@@ -307,8 +309,8 @@ def decide_claim(uow: UnitOfWork, claim_id: str, decision: domain.Decision, *, a
     _save_claim(uow, claim_row, contract, f"decided_{decision.value}", before,
                 {"approved_cents": claim.approved_cents, "reason": claim.decision_reason})
     if decision is not domain.Decision.RETURN:
-        days = (claim.decided_at - claim_row.first_submitted_at).total_seconds() / 86400
-        CLAIM_DECISION_DAYS.observe(max(days, 0.0))
+        elapsed = (claim.decided_at - claim_row.first_submitted_at).total_seconds()
+        CLAIM_DECISION_SECONDS.observe(max(elapsed, 0.0))
     return claim_row
 
 

@@ -84,10 +84,18 @@ def test_contracts_with_nothing_due_never_hide_those_behind_them(world, job_cont
 
 
 def test_business_metrics(world, db):
+    from prometheus_client import REGISTRY
+
     company = world.company()
     contract = world.contract(company)
     world.contract(company, active=False)
     claim = world.claim(contract, kind="damage_repairs", amount=100_000)
+    def sample(suffix, **labels):
+        return REGISTRY.get_sample_value(f"contracts_claim_decision_seconds_{suffix}", labels or None) or 0
+
+    one_day, three_days = {"le": str(86_400.0)}, {"le": str(3 * 86_400.0)}
+    before = (sample("count"), sample("bucket", **one_day), sample("bucket", **three_days))
+    world.clock.advance(days=2)
     world.client.post(f"/api/v1/claims/{claim['id']}/decision", json={"decision": "approve"},
                       headers=world.tokens.finance())
     world.client.post(f"/api/v1/claims/{claim['id']}/payout", json={"reference": "Z"}, headers=world.tokens.finance())
@@ -99,5 +107,8 @@ def test_business_metrics(world, db):
     assert samples[("contracts_guarantee_exposure_cents", ())] == 1_200_000 + 1_000_000 + 500_000 - 100_000
     assert samples[("contracts_claims", ("paid",))] == 1
     assert samples[("contracts_payouts_cents", ())] == 100_000
+    # decided two days after filing: counted, inside the 3-day bucket, outside the 1-day one
+    after = (sample("count"), sample("bucket", **one_day), sample("bucket", **three_days))
+    assert [a - b for a, b in zip(after, before)] == [1, 0, 1]
     scrape = world.client.get("/metrics").data.decode()
-    assert "contracts_claim_decision_days_bucket" in scrape
+    assert "contracts_claim_decision_seconds_bucket" in scrape
