@@ -1,0 +1,45 @@
+"""What matching publishes, as it arrives on the real broker, against its own asyncapi.yaml."""
+
+from pathlib import Path
+
+import jsonschema
+import yaml
+
+from tests.helpers import COMPANY, one_proposal
+
+SPEC = yaml.safe_load((Path(__file__).parents[1] / "asyncapi.yaml").read_text(encoding="utf-8"))
+
+
+def validate(message: str, data: dict) -> None:
+    schema = {**SPEC["components"]["messages"][message]["payload"], "components": SPEC["components"]}
+    jsonschema.validate(data, schema, format_checker=jsonschema.FormatChecker())
+
+
+def test_proposal_lease_and_answers_arrive_as_documented(client, tokens, clock, worker, bus):
+    capture = bus.capture("matching.#")
+    flat, household, p = one_proposal(client, tokens, clock)
+    client.post(f"/api/v1/proposals/{p['id']}/accept", json={}, headers=tokens.company(COMPANY))
+    client.post(f"/api/v1/proposals/{p['id']}/accept", json={"party": "household"}, headers=tokens.staff())
+    r = client.post(f"/api/v1/proposals/{p['id']}/lease", headers=tokens.company(COMPANY), json={
+        "lease_start": "2026-04-01", "unlimited": True, "cold_rent_cents": 48_000,
+        "service_charges_cents": 12_000, "heating_cents": 7_000})
+    assert r.status_code == 200
+
+    by_proposal = lambda e: e["data"].get("proposal_id") == p["id"]  # noqa: E731
+    agreed = capture.wait_for("matching.tenancy.agreed", by_proposal)
+    validate("tenancyAgreed", agreed["data"])
+    assert agreed["data"]["household_reference"] == household["referral_no"]
+    assert capture.properties_of(agreed["id"]).type == "matching.tenancy.agreed"
+    validate("proposalCreated", capture.wait_for("matching.proposal.created", by_proposal)["data"])
+    validate("flat", capture.wait_for("matching.flat.offered", lambda e: e["data"]["flat_id"] == flat["id"])["data"])
+    validate("householdReferred", capture.wait_for("matching.household.referred",
+                                                   lambda e: e["data"]["household_id"] == household["id"])["data"])
+    accepted = capture.wait_for("matching.proposal.accepted", lambda e: by_proposal(e) and e["data"]["both_accepted"])
+    validate("proposalAnswer", accepted["data"])
+
+
+def test_an_invalid_payload_would_fail_the_contract():
+    import pytest
+
+    with pytest.raises(jsonschema.ValidationError):
+        validate("proposalCreated", {"proposal_id": "x"})
