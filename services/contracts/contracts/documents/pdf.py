@@ -1,8 +1,9 @@
 """The guarantee contract as a readable German PDF: a pure function from `ContractDocument` to bytes.
 
 fpdf2's core fonts are Latin-1 only; the DejaVu Sans TTFs shipped beside this module (fonts/,
-Bitstream Vera licence in fonts/LICENSE-DejaVu.txt) give umlauts, ß and € on every machine without
-depending on an OS font package. Output is deterministic for the same document (the creation date
+Bitstream Vera licence in fonts/LICENSE-DejaVu.txt, subset to Latin, Greek and Cyrillic as
+fonts/README.md says) give umlauts, ß, €, and names such as Şükrü or Łukasz on every machine
+without depending on an OS font package. Output is deterministic for the same document (the creation date
 is the document's own `generated_at`), so it can be cached or compared.
 """
 

@@ -89,6 +89,11 @@ def test_pdf_of_a_draft_says_who_has_not_signed():
     assert "Entwurf" in text
 
 
+def test_pdf_renders_names_beyond_german():
+    name = "Şükrü Öztürk, Łukasz Wójcik, Олена Коваленко"
+    assert name in pdf_text(render_contract_pdf(document(household_name=name)))
+
+
 def test_pdf_is_deterministic():
     assert render_contract_pdf(document()) == render_contract_pdf(document())
 
