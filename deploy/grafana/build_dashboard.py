@@ -106,6 +106,8 @@ panels(
     ("Flats on offer", STAT, [("sum(matching_flats{state=\"offered\"})", "on offer")], "none", "Flats companies offer right now."),
     ("Proposals by state", TS, [("sum by (state) (matching_proposals)", "{{state}}")], "none",
      "Open, accepted, declined, expired. Alert: ProposalsPastDeadline."),
+    ("Matching run duration p95", TS, [("histogram_quantile(0.95, sum by (le) (rate(matching_run_duration_seconds_bucket[1h])))", "p95")],
+     "s", "How long a global matching run takes."),
 )
 panels(
     ("Active guarantees", STAT, [("sum(contracts_contracts{state=\"active\"})", "active")], "none",
@@ -114,6 +116,10 @@ panels(
      "Sum of the remaining caps of all active contracts: what claims could still cost the city."),
     ("Claims by status", TS, [("sum by (status) (contracts_claims)", "{{status}}")], "none", "Submitted, approved, rejected, paid."),
     ("Paid out", STAT, [("contracts_payouts_cents / 100", "paid")], "currencyEUR", "Total paid out on claims."),
+    ("Claim decision time", TS, [
+        ("histogram_quantile(0.5, sum by (le) (rate(contracts_claim_decision_seconds_bucket[1d])))", "median"),
+        ("histogram_quantile(0.9, sum by (le) (rate(contracts_claim_decision_seconds_bucket[1d])))", "p90"),
+    ], "s", "From a claim's submission to its decision."),
 )
 panels(
     ("Support cases", TS, [
