@@ -1,0 +1,525 @@
+"""The whole WohnenPlus story end to end (issue 8).
+
+All eight processes run as `make run` starts them (gunicorn web and worker of each service, one
+PostgreSQL database each, a broker prefix of their own), driven only through the HTTP APIs with
+real tokens. Mail goes to a real SMTP server (aiosmtpd) and the company's webhook calls to a real
+local HTTP receiver that verifies each signature, as a company's system would.
+
+Time travel: the contracts worker decides expiry notices and expiry in its `end-of-term` job, which
+runs at worker start and then hourly with `WOHNENPLUS_CLOCK_OFFSET_DAYS` honoured by its
+SystemClock. The story restarts only that worker with an offset (60 days before the end, 20 days
+before, past the end); the other processes keep the real time, so webhook timestamps stay
+verifiable and support's planner does not book five years of visits. Support reacts to the
+`contracts.contract.expired` event and closes the case with the outcome staff recorded.
+
+The steps run in order and share one `world`; a step after a failed one is skipped.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import json
+import threading
+import time
+import uuid
+from datetime import date, datetime, timedelta
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+import requests
+from aiosmtpd.controller import Controller
+
+from notifications.domain.signing import verify_signature
+from servicekit.testing import wait_until
+from servicekit.workdays import BERLIN, is_working_day
+from system import System, free_port
+
+TIMEOUT = 30  # seconds any one event chain may take on a loaded 2-core machine
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+# --------------------------------------------------------------------------- receivers
+
+
+class Mailbox:
+    """aiosmtpd handler keeping every message received, parsed."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.messages: list[EmailMessage] = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's naming)
+        parsed = message_from_bytes(envelope.content.replace(b"\r\n", b"\n"), policy=policy.default)
+        with self.lock:
+            self.messages.append(parsed)
+        return "250 Message accepted for delivery"
+
+    def to(self, address: str) -> list[EmailMessage]:
+        with self.lock:
+            return [m for m in self.messages if address in str(m["To"])]
+
+
+class WebhookReceiver:
+    """A company's endpoint: stores each POST with whether its signature verified."""
+
+    def __init__(self) -> None:
+        self.secret: str | None = None
+        self.calls: list[dict] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 (http.server's naming)
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                verified = verify_signature(receiver.secret or "", body, self.headers.get("X-WohnenPlus-Timestamp"),
+                                            self.headers.get("X-WohnenPlus-Signature"))
+                receiver.calls.append({"verified": verified, "delivery": self.headers.get("X-WohnenPlus-Delivery"),
+                                       "body": json.loads(body) if verified else None})
+                self.send_response(204 if verified else 401)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/hooks/wohnenplus"
+
+    def types(self) -> list[str]:
+        return [c["body"]["type"] for c in self.calls if c["verified"]]
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+# --------------------------------------------------------------------------- the system
+
+
+class World(dict):
+    """What the steps learn, plus the system, its receivers and little HTTP helpers."""
+
+    failed: str | None = None
+
+    def __init__(self, system: System, mail: Mailbox, hooks: WebhookReceiver) -> None:
+        super().__init__()
+        self.system, self.mail, self.hooks = system, mail, hooks
+        self.http = requests.Session()
+        self.hidden: list[tuple[str, str]] = []  # (service, path) company A owns: company B must get 404
+
+    def call(self, method: str, service: str, path: str, headers: dict, expect: int | None = 200, **kwargs):
+        response = self.http.request(method, f"{self.system.url(service)}/api/v1{path}", headers=headers,
+                                     timeout=15, **kwargs)
+        if expect is not None:
+            assert response.status_code == expect, f"{method} {service}{path}: {response.status_code} {response.text[:500]}"
+        return response
+
+    def get(self, service: str, path: str, headers: dict, **kwargs):
+        return self.call("GET", service, path, headers, **kwargs).json()
+
+    def post(self, service: str, path: str, headers: dict, body: dict | None = None, expect: int = 200, **kwargs):
+        return self.call("POST", service, path, headers, expect=expect, json=body or {}, **kwargs).json()
+
+    def poll(self, service: str, path: str, headers: dict, predicate, message: str):
+        """GET until `predicate(answer)` is truthy; returns what it returned."""
+        def attempt():
+            response = self.http.get(f"{self.system.url(service)}/api/v1{path}", headers=headers, timeout=15)
+            return predicate(response.json()) if response.status_code == 200 else None
+
+        return wait_until(attempt, timeout=TIMEOUT, interval=0.2, message=message)
+
+    def inbox(self, headers: dict, event_type: str) -> list[dict]:
+        return [n for n in self.get("notifications", "/inbox?page_size=100", headers) if n["event_type"] == event_type]
+
+    def wait_inbox(self, headers: dict, event_type: str, count: int = 1) -> list[dict]:
+        return self.poll("notifications", "/inbox?page_size=100", headers,
+                         lambda items: (found := [n for n in items if n["event_type"] == event_type])
+                         and len(found) >= count and found,
+                         f"{event_type} not in the inbox")
+
+    def wait_mail(self, address: str, subject_part: str) -> EmailMessage:
+        return wait_until(lambda: next((m for m in self.mail.to(address) if subject_part in str(m["Subject"])), None),
+                          timeout=TIMEOUT, interval=0.2, message=f"no mail '{subject_part}' to {address}")
+
+    def wait_hook(self, event_type: str) -> dict:
+        return wait_until(lambda: next((c["body"] for c in self.hooks.calls
+                                        if c["verified"] and c["body"]["type"] == event_type), None),
+                          timeout=TIMEOUT, interval=0.2, message=f"no signed webhook call for {event_type}")
+
+    def own(self, service: str, path: str) -> None:
+        """Company A can read `path`; remember it for the isolation checks."""
+        self.call("GET", service, path, self["company_a"])
+        self.hidden.append((service, path))
+
+    def assert_isolated(self) -> None:
+        """Issue step 6, at every step: company B reads none of company A's objects."""
+        for service, path in self.hidden:
+            response = self.call("GET", service, path, self["company_b"], expect=None)
+            assert response.status_code == 404, f"company B read {service}{path}: {response.status_code}"
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    controller = Controller(Mailbox(), hostname="127.0.0.1", port=free_port())
+    controller.start()
+    hooks = WebhookReceiver()
+    system = System(tmp_path_factory.mktemp("story"), extra_env={
+        "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(controller.port), "WEBHOOK_ALLOW_LOCAL_HTTP": "1",
+        "MAIL_FROM": "wohnenplus@stuttgart.example",
+    })
+    try:
+        system.start()
+        yield World(system, controller.handler, hooks)
+    finally:
+        system.shutdown()
+        hooks.stop()
+        controller.stop()
+
+
+def step(test):
+    """Run steps in order: once one fails, the later ones are skipped (they build on it)."""
+
+    @functools.wraps(test)
+    def run(world):
+        if World.failed:
+            pytest.skip(f"an earlier step failed: {World.failed}")
+        try:
+            test(world)
+        except BaseException:
+            World.failed = test.__name__
+            raise
+        world.assert_isolated()
+
+    return run
+
+
+def berlin_today() -> date:
+    return datetime.now(BERLIN).date()
+
+
+# --------------------------------------------------------------------------- the story
+
+FLATS = [  # three flats of company A around the city's cold-rent limits (rent_limits.json)
+    {"unit_ref": "BC-2-07", "street": "Wilhelmstraße 12", "postal_code": "70372", "district": "Bad Cannstatt",
+     "rooms": 2, "area_m2": 55, "floor": 2, "lift": True, "cold_rent_cents": 59_000,
+     "service_charges_cents": 16_000, "heating_cents": 8_000},
+    {"unit_ref": "ZU-0-01", "street": "Unterländer Straße 80", "postal_code": "70435", "district": "Zuffenhausen",
+     "rooms": 3.5, "area_m2": 82, "floor": 0, "barrier_free": True, "cold_rent_cents": 84_000,
+     "service_charges_cents": 22_000, "heating_cents": 11_000},
+    {"unit_ref": "VA-3-12", "street": "Hauptstraße 30", "postal_code": "70563", "district": "Vaihingen",
+     "rooms": 1, "area_m2": 32, "floor": 3, "cold_rent_cents": 45_000,
+     "service_charges_cents": 12_000, "heating_cents": 6_000},
+]
+
+HOUSEHOLDS = [  # five referrals of different sizes, needs and urgency
+    {"key": "couple", "adults": 2, "urgency": "emergency_accommodation", "name": "Aylin und Murat Demir",
+     "email": "demir@haushalt.example", "preferred_districts": ["Bad Cannstatt"]},
+    {"key": "family", "adults": 2, "children": 2, "urgency": "threatened_homelessness", "name": "Familie Nowak",
+     "email": "nowak@haushalt.example", "needs_ground_floor_or_lift": True, "preferred_districts": ["Zuffenhausen"]},
+    {"key": "single", "adults": 1, "urgency": "inadequate_housing", "name": "Jonas Weber",
+     "email": "weber@haushalt.example"},
+    {"key": "wheelchair", "adults": 1, "children": 1, "urgency": "threatened_homelessness", "name": "Sabine Roth",
+     "needs_wheelchair": True, "needs_barrier_free": True},
+    {"key": "large", "adults": 3, "children": 2, "urgency": "emergency_accommodation", "name": "Familie Haddad"},
+]
+
+
+@step
+def test_1_company_caseworkers_flats_and_referrals(world):
+    s = world.system
+    admin, staff = s.token("admin"), s.token("staff")
+    world["staff"], world["admin"], world["finance"] = staff, admin, s.token("finance", sub="e2e-finance")
+    run = s.run_id
+    companies = {}
+    for key, name in (("a", "Neckar Wohnbau"), ("b", "Filder Wohnen")):
+        companies[key] = world.post("contracts", "/companies", admin, {
+            "name": f"{name} {run}", "email": f"vermietung-{key}@wohnbau.example", "street": "Königstraße 1",
+            "postal_code": "70173", "city": "Stuttgart", "quota_flats_per_year": 12}, expect=201)
+    world["company_a_id"], world["company_b_id"] = companies["a"]["id"], companies["b"]["id"]
+    world["company_a"] = s.token("company", company_id=companies["a"]["id"], sub="e2e-company-a")
+    world["company_b"] = s.token("company", company_id=companies["b"]["id"], sub="e2e-company-b")
+    world.wait_inbox(world["company_a"], "contracts.company.registered")
+
+    # the company's system receives signed webhooks from now on
+    hook = world.call("PUT", "notifications", f"/companies/{companies['a']['id']}/webhook", world["company_a"],
+                      json={"url": world.hooks.url}).json()
+    world.hooks.secret = hook["secret"]
+    world.own("notifications", f"/companies/{companies['a']['id']}/webhook")
+    world.own("contracts", f"/companies/{companies['a']['id']}")
+
+    caseworkers = []
+    for name, email in (("Petra Schäfer", "p.schaefer@stuttgart.example"), ("Markus Yilmaz", "m.yilmaz@stuttgart.example")):
+        caseworkers.append(world.post("support", "/caseworkers", admin, {
+            "name": name, "email": email, "phone": "0711 216-0", "max_cases": 25}, expect=201))
+    world["caseworkers"] = {c["id"]: c for c in caseworkers}
+    for c in caseworkers:  # each got a German welcome in their own inbox
+        token = s.token("caseworker", sub=c["id"])
+        [note] = world.wait_inbox(token, "support.caseworker.registered")
+        assert "WohnenPlus" in note["subject"] + note["body"]
+
+    today = berlin_today()
+    flats = []
+    for flat in FLATS:
+        flats.append(world.post("matching", "/flats", world["company_a"],
+                                {**flat, "available_from": today.isoformat()}, expect=201))
+    world["flats"] = flats
+    for flat in flats:
+        assert flat["company_id"] == companies["a"]["id"] and flat["status"] == "offered"
+        world.own("matching", f"/flats/{flat['id']}")
+    assert world.get("matching", "/flats", world["company_b"]) == []
+
+    households = {}
+    for i, household in enumerate(HOUSEHOLDS):
+        body = {k: v for k, v in household.items() if k != "key"}
+        households[household["key"]] = world.post("matching", "/households", staff, {
+            **body, "referral_no": f"AS-{run}-{i + 1:04d}"}, expect=201)
+    world["households"] = households
+    assert {h["size"] for h in households.values()} == {1, 2, 4, 5}
+    assert households["couple"]["rent_limit_cents"] == 61_800  # the city's limit for two persons
+    # staff work through referrals in their inbox; the inbox text carries no name
+    referred = world.wait_inbox(staff, "matching.household.referred", count=5)
+    assert not any("Demir" in n["body"] for n in referred)
+
+
+@step
+def test_2_matching_run_answers_and_lease(world):
+    staff, company = world["staff"], world["company_a"]
+    flats = {f["unit_ref"]: f for f in world["flats"]}
+    households = world["households"]
+
+    matching_run = world.post("matching", "/matching-runs", staff, expect=201)
+    assert matching_run["proposals_created"] == 3 and matching_run["certified_optimal"]
+    proposals = world.get("matching", "/proposals?status=open", company)
+    pairs = {(p["flat_id"], p["household_id"]): p for p in proposals}
+    assert set(pairs) == {
+        (flats["BC-2-07"]["id"], households["couple"]["id"]),
+        (flats["ZU-0-01"]["id"], households["family"]["id"]),
+        (flats["VA-3-12"]["id"], households["single"]["id"]),
+    }, "the run proposes the only eligible flat to each household that has one"
+    for p in proposals:
+        world.own("matching", f"/proposals/{p['id']}")
+        assert "name" not in p["household"] and "urgency" not in p["household"], "pseudonymous until accepted"
+        assert p["score"] > 0 and p["rules_passed"]
+    couple = pairs[(flats["BC-2-07"]["id"], households["couple"]["id"])]
+    family = pairs[(flats["ZU-0-01"]["id"], households["family"]["id"])]
+    world.wait_inbox(company, "matching.proposal.created", count=3)
+    assert world.wait_hook("matching.proposal.created")["data"]["proposal_id"] in {p["id"] for p in proposals}
+
+    declined = world.post("matching", f"/proposals/{family['id']}/decline", company, {
+        "reason": "household_does_not_fit_house", "text": "Hausgemeinschaft mit vielen Senioren, sehr hellhörig."})
+    assert declined["status"] == "declined" and declined["decline_reason"] == "household_does_not_fit_house"
+    assert world.get("matching", f"/flats/{flats['ZU-0-01']['id']}", company)["status"] == "offered"
+
+    accepted = world.post("matching", f"/proposals/{couple['id']}/accept", company)
+    assert accepted["company_answer"] == "accepted" and accepted["household"]["name"] == "Aylin und Murat Demir"
+    both = world.post("matching", f"/proposals/{couple['id']}/accept", staff, {"party": "household"})
+    assert both["status"] == "accepted"
+
+    lease_start = berlin_today()
+    flat = flats["BC-2-07"]
+    leased = world.post("matching", f"/proposals/{couple['id']}/lease", company, {
+        "lease_start": lease_start.isoformat(), "unlimited": True, "cold_rent_cents": flat["cold_rent_cents"],
+        "service_charges_cents": flat["service_charges_cents"], "heating_cents": flat["heating_cents"]})
+    assert leased["status"] == "leased"
+    assert world.get("matching", f"/households/{households['couple']['id']}", staff)["status"] == "housed"
+    world["proposal"], world["lease_start"], world["flat"] = couple, lease_start, flat
+
+
+@step
+def test_3_guarantee_case_appointments_and_messages(world):
+    s, staff, company = world.system, world["staff"], world["company_a"]
+    household = world["households"]["couple"]
+    lease_start = world["lease_start"]
+
+    # the guarantee contract appears for the company as a numbered 5-year draft
+    [contract] = world.poll("contracts", "/contracts", company, lambda items: items, "no contract for company A")
+    assert contract["state"] == "draft" and contract["household_id"] == household["id"]
+    assert contract["contract_no"].startswith(f"GV-{lease_start.year}-") and len(contract["contract_no"]) == 13
+    assert contract["term_start"] == lease_start.isoformat()
+    fifth = lease_start.replace(year=lease_start.year + 5) if not (lease_start.month == 2 and lease_start.day == 29) \
+        else date(lease_start.year + 5, 3, 1)
+    assert contract["term_end"] == (fifth - timedelta(days=1)).isoformat()
+    assert contract["monthly_covered_rent_cents"] == 75_000
+    cid = contract["id"]
+    world["contract"] = contract
+    for path in (f"/contracts/{cid}", f"/contracts/{cid}/history", f"/contracts/{cid}/document"):
+        world.own("contracts", path)
+    assert world.get("contracts", "/contracts", world["company_b"]) == []
+
+    # both sides sign, in either order; then it is active
+    world.post("contracts", f"/contracts/{cid}/sign", company, {"party": "company"})
+    active = world.post("contracts", f"/contracts/{cid}/sign", staff, {"party": "city"})
+    assert active["state"] == "active" and active["city_signature"] and active["company_signature"]
+    world.post("contracts", f"/contracts/{cid}/sign", staff, {"party": "city"}, expect=409)
+    pdf = world.call("GET", "contracts", f"/contracts/{cid}/document", company)
+    assert pdf.headers["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+    assert contract["contract_no"] in pdf.headers["Content-Disposition"]
+
+    # the support case opens with a fixed contact person and planned first visits on working days
+    [case] = world.poll("support", "/cases", staff,
+                        lambda items: [c for c in items if c["household_id"] == household["id"]], "no support case")
+    assert case["status"] == "open" and case["contact_person"]["id"] in world["caseworkers"]
+    world["case"] = case
+    world.own("support", f"/cases/{case['id']}")
+    company_view = world.get("support", f"/cases/{case['id']}", company)
+    assert company_view["contact_person"]["name"] == case["contact_person"]["name"]
+    assert "household_name" not in company_view
+    world.poll("support", f"/cases/{case['id']}", staff, lambda c: c["contract_id"] == cid, "case never learnt its contract")
+    appointments = world.poll("support", f"/cases/{case['id']}/appointments", staff, lambda items: items,
+                              "no appointments booked")
+    assert all(is_working_day(datetime.fromisoformat(a["starts_at"]).astimezone(BERLIN).date()) for a in appointments)
+    assert all(8 <= datetime.fromisoformat(a["starts_at"]).astimezone(BERLIN).hour < 18 for a in appointments)
+    first = min(datetime.fromisoformat(a["starts_at"]) for a in appointments)
+    assert first.astimezone(BERLIN).date() <= lease_start + timedelta(days=14)
+
+    # German messages: company (inbox, email, signed webhook), household (email), caseworker (inbox, email)
+    for event_type in ("matching.tenancy.agreed", "contracts.contract.created", "contracts.contract.activated",
+                       "support.case.opened"):
+        world.wait_inbox(company, event_type)
+        if event_type != "support.case.opened":  # routed to the company's inbox and email, not its webhook
+            world.wait_hook(event_type)
+    opened = world.inbox(company, "support.case.opened")[0]
+    assert case["contact_person"]["name"] in opened["body"]
+    activated = world.inbox(company, "contracts.contract.activated")[0]
+    assert contract["contract_no"] in activated["subject"] + activated["body"]
+    mail = world.wait_mail("vermietung-a@wohnbau.example", contract["contract_no"])
+    assert "Garantievertrag" in str(mail["Subject"])
+    welcome = world.wait_mail(household["email"], "Ihre neue Wohnung")
+    assert "Wilhelmstraße 12" in welcome.get_body(("plain",)).get_content()
+    contact_mail = world.wait_mail(household["email"], "Ihre feste Ansprechperson")
+    assert case["contact_person"]["name"] in str(contact_mail["Subject"])
+    worker_ids = {a["caseworker_id"] for a in appointments}
+    for caseworker_id in worker_ids:
+        token = s.token("caseworker", sub=caseworker_id)
+        world.wait_inbox(token, "support.appointment.scheduled")
+        world.wait_mail(world["caseworkers"][caseworker_id]["email"], "Termin")
+    assert all(c["verified"] for c in world.hooks.calls), "every webhook call carries a valid signature"
+    deliveries = [c["delivery"] for c in world.hooks.calls]
+    assert len(deliveries) == len(set(deliveries))
+
+
+@step
+def test_4_incident_crisis_claims_and_payout(world):
+    staff, company, finance = world["staff"], world["company_a"], world["finance"]
+    cid, case = world["contract"]["id"], world["case"]
+
+    incident = world.post("contracts", f"/contracts/{cid}/incidents", company, {
+        "kind": "payment_delay", "severity": "high",
+        "description": "Miete für diesen Monat nicht eingegangen, Mieter telefonisch nicht erreichbar."}, expect=201)
+    world.own("contracts", f"/incidents/{incident['id']}")
+    [crisis] = world.poll("support", f"/cases/{case['id']}/crises", staff,
+                          lambda items: [c for c in items if c["trigger"] == "incident" and c["appointment_id"]],
+                          "no crisis appointment for the incident")
+    appointment = world.get("support", f"/appointments/{crisis['appointment_id']}", staff)
+    starts, deadline = datetime.fromisoformat(appointment["starts_at"]), datetime.fromisoformat(crisis["deadline"])
+    assert appointment["kind"] == "crisis" and starts <= deadline, "the crisis appointment lies inside the SLA"
+    assert is_working_day(starts.astimezone(BERLIN).date())
+    reported = datetime.fromisoformat(incident["reported_at"]).astimezone(BERLIN).date()
+    assert sum(is_working_day(reported + timedelta(days=d)) for d in range(1, (deadline.astimezone(BERLIN).date() - reported).days + 1)) <= 2
+    assert world.get("support", f"/cases/{case['id']}", staff)["at_risk"] is True
+    contact = world.system.token("caseworker", sub=case["contact_person"]["id"])
+    world.wait_inbox(contact, "contracts.incident.reported")
+
+    # a rent-arrears claim for this month; finance approves part; the payout is recorded
+    month = world["lease_start"].strftime("%Y-%m")
+    ledger = {"kind": "rent_ledger", "filename": "mietkonto.pdf", "content_type": "application/pdf",
+              "content_base64": base64.b64encode(PDF).decode()}
+    claim = world.post("contracts", f"/contracts/{cid}/claims", company, {
+        "kind": "rent_arrears", "amount_cents": 75_000, "period": {"first": month, "last": month},
+        "description": "Mietrückstand Kaltmiete und Nebenkosten.", "evidence": [ledger]}, expect=201)
+    assert claim["status"] == "submitted"
+    world.own("contracts", f"/claims/{claim['id']}")
+    world.own("contracts", f"/claims/{claim['id']}/documents/{claim['documents'][0]['id']}")
+    world.wait_inbox(finance, "contracts.claim.submitted")
+    world.poll("support", f"/cases/{case['id']}/crises", staff,
+               lambda items: [c for c in items if c["trigger"] == "rent_arrears"], "no crisis for the arrears claim")
+    decided = world.post("contracts", f"/claims/{claim['id']}/decision", finance, {
+        "decision": "approve", "approved_cents": 59_000, "reason": "Nebenkosten-Vorauszahlung bereits erstattet."})
+    assert decided["status"] == "partially_approved" and decided["approved_cents"] == 59_000
+    paid = world.post("contracts", f"/claims/{claim['id']}/payout", finance, {"reference": f"ZA-{world.system.run_id}-1"})
+    assert paid["status"] == "paid" and paid["paid_at"]
+    world.post("contracts", f"/claims/{claim['id']}/payout", finance, {"reference": "again"}, expect=409)
+    for event_type in ("contracts.claim.decided", "contracts.claim.paid"):
+        world.wait_inbox(company, event_type)
+        assert world.wait_hook(event_type)["data"]["claim_id"] == claim["id"]
+    world.wait_mail("vermietung-a@wohnbau.example", "Auszahlung")
+    arrears_cap = next(c for c in world.get("contracts", f"/contracts/{cid}", company)["coverage"]
+                       if "rent_arrears" in c["kinds"])
+    assert arrears_cap["remaining_cents"] == arrears_cap["cap_cents"] - 59_000
+
+    # a claim over the cap is refused, and writes nothing
+    invoice = {**ledger, "kind": "invoice", "filename": "rechnung.pdf"}
+    refused = world.call("POST", "contracts", f"/contracts/{cid}/claims", company, expect=422, json={
+        "kind": "damage_repairs", "amount_cents": 1_000_001, "description": "Wasserschaden Bad.",
+        "evidence": [invoice]}).json()
+    assert refused["code"] == "claim.cap_exceeded" and "amount_cents" in json.dumps(refused["errors"])
+    assert len(world.get("contracts", f"/contracts/{cid}/claims", company)) == 1
+    world["claim"] = claim
+
+
+def _restart_contracts_worker(world, days_from_now: int) -> None:
+    s = world.system
+    s.stop("contracts-worker")
+    s.spawn("contracts-worker", "worker", "contracts",
+            env={**s.env, "WOHNENPLUS_CLOCK_OFFSET_DAYS": str(days_from_now)})
+
+
+@step
+def test_5_time_moves_on_expiry_and_case_closed(world):
+    staff, company = world["staff"], world["company_a"]
+    contract, case = world["contract"], world["case"]
+    cid = contract["id"]
+    days_to_end = (date.fromisoformat(contract["term_end"]) - berlin_today()).days
+    contact = world.system.token("caseworker", sub=case["contact_person"]["id"])
+
+    # the contact person records the outcome the case should close with
+    recorded = world.post("support", f"/cases/{case['id']}/outcome", contact, {"outcome": "living_independently"})
+    assert recorded["status"] == "open"
+
+    # 60 days before the end: the 90-day notice; 20 days before: the 30-day notice
+    for days_left, notices in ((60, [90]), (20, [90, 30])):
+        _restart_contracts_worker(world, days_to_end - days_left)
+        world.poll("contracts", f"/contracts/{cid}", company,
+                   lambda c, n=notices: sorted(c["expiry_notices_sent"]) == sorted(n) and c,
+                   f"expiry notices {notices} not sent")
+        expiring = world.wait_inbox(company, "contracts.contract.expiring", count=len(notices))
+        assert any(str(days_left) in n["subject"] + n["body"] for n in expiring)
+        world.wait_inbox(contact, "contracts.contract.expiring", count=len(notices))
+    assert world.get("contracts", f"/contracts/{cid}", company)["state"] == "active"
+
+    # the day after the last covered day: expired, the case closes with the recorded outcome
+    _restart_contracts_worker(world, days_to_end + 2)
+    expired = world.poll("contracts", f"/contracts/{cid}", company, lambda c: c["state"] == "expired" and c,
+                         "contract did not expire")
+    assert expired["ended_on"]
+    closed = world.poll("support", f"/cases/{case['id']}", staff, lambda c: c["status"] == "closed" and c,
+                        "case not closed after expiry")
+    assert closed["outcome"] == "living_independently"
+    world.wait_inbox(company, "contracts.contract.expired")
+    world.wait_hook("contracts.contract.expired")
+    world.wait_inbox(contact, "contracts.contract.expired")
+    # an ended contract takes no new incident reports
+    world.call("POST", "contracts", f"/contracts/{cid}/incidents", company, expect=409,
+               json={"kind": "other", "severity": "low", "description": "Nachmeldung"})
+
+
+@step
+def test_6_the_second_company_saw_nothing(world):
+    """The isolation check ran after every step; here the lists and writes of company B."""
+    other = world["company_b"]
+    assert len(world.hidden) >= 15
+    for service, path in (("matching", "/flats"), ("matching", "/proposals"), ("contracts", "/contracts"),
+                          ("contracts", "/claims"), ("contracts", "/incidents"), ("contracts", "/tenancies"),
+                          ("support", "/cases")):
+        assert world.get(service, path, other) == [], f"company B listed {service}{path}"
+    cid = world["contract"]["id"]
+    world.call("POST", "contracts", f"/contracts/{cid}/incidents", other, expect=404,
+               json={"kind": "other", "severity": "low", "description": "fremd"})
+    world.call("POST", "matching", f"/proposals/{world['proposal']['id']}/accept", other, expect=404, json={})
+    assert world.inbox(other, "contracts.contract.created") == []
