@@ -25,7 +25,7 @@ from contracts import domain, repository
 from contracts.config import ProgramConfig, load_program_config
 from contracts.domain.evidence import EvidenceInfo, EvidenceKind
 from contracts.domain.expiry import apply as apply_expiry
-from contracts.models import Claim, ClaimDocument, Company, Contract, Incident, Tenancy, new_id
+from contracts.models import Claim, ClaimDocument, Contract, Incident, Tenancy, new_id
 
 DAY = 86_400
 # Prometheus wants base units: seconds, with buckets at the day marks finance is measured by.
@@ -183,10 +183,6 @@ def terminate(uow: UnitOfWork, contract_id: str, reason: domain.TerminationReaso
     _save_contract(uow, row, contract, "terminated", before,
                    {"reason": reason.value, "effective_on": effective_on.isoformat()})
     return row
-
-
-def remaining_by_cap(uow: UnitOfWork, row: Contract) -> dict[str, int]:
-    return repository.to_domain(row, repository.claim_rows(uow.session, row.id)).remaining_by_cap()
 
 
 # --------------------------------------------------------------------------- end of term
@@ -364,7 +360,3 @@ def report_incident(uow: UnitOfWork, contract_id: str, company_id: str | None, *
               detail={"contract_id": row.id, "kind": incident.kind.value, "severity": incident.severity.value})
     uow.publish(event.type, event.data)
     return incident_row
-
-
-def company_name(uow: UnitOfWork, company_id: str) -> Company | None:
-    return uow.session.get(Company, company_id)

@@ -11,7 +11,6 @@ from servicekit.db import audit_log, outbox
 
 from contracts import services
 from contracts.config import ProgramConfig
-from contracts.models import Contract
 from contracts_testkit import tenancy_event
 
 

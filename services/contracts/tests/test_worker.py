@@ -2,7 +2,7 @@
 travelling clock, and the business metrics."""
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 

@@ -338,3 +338,38 @@ def test_claims_need_the_evidence_finance_decides_on(kind, docs, ok):
             call()
         assert err.value.field == "evidence"
         assert contract.claims == []
+
+
+def shift(month: Month, n: int) -> Month:
+    index = month.index + n
+    return Month(index // 12, index % 12 + 1)
+
+
+month_in_term = st.builds(lambda i: shift(Month(2026, 3), i), st.integers(0, 20))  # March 2026 on
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["file", "reject", "withdraw", "return", "approve"]),
+                          month_in_term, st.integers(0, 3), st.integers(0, 20)), max_size=30))
+def test_no_month_is_ever_covered_by_two_live_arrears_claims(steps):
+    """Whatever is filed and decided, the periods of claims that still count never share a month,
+    and every one of them lies inside the term."""
+    contract = make_contract()
+    when = at(date(2027, 12, 1))
+    for op, first, length, pick in steps:
+        target = contract.claims[pick % len(contract.claims)] if contract.claims else None
+        try:
+            if op == "file":
+                file(contract, per=MonthPeriod(first, shift(first, length)), amount=1_000, when=date(2027, 12, 1))
+            elif target is not None and op == "approve":
+                contract.decide_claim(target.id, Decision.APPROVE, by="f", at=when)
+            elif target is not None and op == "withdraw":
+                contract.withdraw_claim(target.id)
+            elif target is not None:
+                contract.decide_claim(target.id, Decision(op), by="f", at=when, reason="r")
+        except (RuleViolation, StateConflict):
+            pass
+    live = [c.period for c in contract.claims if c.status not in (ClaimStatus.REJECTED, ClaimStatus.WITHDRAWN)]
+    months = [m for p in live for m in range(p.first.index, p.last.index + 1)]
+    assert len(months) == len(set(months))
+    assert all(p.first.last_day >= contract.term.start and p.last.first_day <= date(2027, 12, 1) for p in live)
