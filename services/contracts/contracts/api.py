@@ -32,6 +32,7 @@ from contracts.schemas import (
     ClaimQuery,
     CompanyIn,
     CompanyOut,
+    CompanyPatch,
     ContractOut,
     ContractQuery,
     DecisionIn,
@@ -145,6 +146,31 @@ class CompanyById(MethodView):
         """
         with uow() as unit:
             return ensure_visible(unit.session.get(Company, str(company_id)), what="company", company_attr="id")
+
+
+    @requires("admin")
+    @documented_errors(companies, 401, 403, 404)
+    @companies.arguments(CompanyPatch)
+    @companies.response(200, CompanyOut)
+    def patch(self, data, company_id):
+        """Change a company's contact data or quota (admin).
+
+        Emits `contracts.company.updated` (company_id, name, email) so that mail goes to the new
+        address. The audit trail keeps the changed fields' old and new values.
+        """
+        with uow() as unit:
+            company = unit.session.get(Company, str(company_id))
+            if company is None:
+                raise NotFound("No company with this id.")
+            changes = {k: [getattr(company, k), v] for k, v in data.items() if getattr(company, k) != v}
+            for field, (_, new) in changes.items():
+                setattr(company, field, new)
+            if changes:
+                unit.audit("company", company.id, "updated", detail={"changes": changes})
+                unit.publish("contracts.company.updated",
+                             {"company_id": company.id, "name": company.name, "email": company.email})
+            unit.commit()
+            return company
 
 
 @companies.route("/<uuid:company_id>/track-record")

@@ -65,6 +65,22 @@ class CompanyIn(StrictSchema):
                                           metadata={"description": "Flats the company committed to offer per year"})
 
 
+class CompanyPatch(StrictSchema):
+    """Fields an admin may change; the name and id stay as registered."""
+
+    email = fields.Email()
+    street = fields.String(validate=validate.Length(min=1, max=200))
+    postal_code = fields.String(validate=validate.Regexp(r"^\d{5}$", error="Must be 5 digits."))
+    city = fields.String(validate=validate.Length(min=1, max=100))
+    phone = fields.String(allow_none=True, validate=validate.Length(max=40))
+    quota_flats_per_year = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=0, max=10_000))
+
+    @validates_schema
+    def _not_empty(self, data, **kwargs):
+        if not data:
+            raise ValidationError("Give at least one field to change.", "_schema")
+
+
 class CompanyOut(Schema):
     id = fields.String(required=True)
     name = fields.String(required=True)

@@ -37,3 +37,27 @@ def test_staff_list_companies_companies_may_not(client, tokens):
     listed = client.get("/api/v1/companies", headers=tokens.staff())
     assert [c["name"] for c in listed.json] == ["Alpha Wohnen", "Zeta Wohnen"]
     assert client.get("/api/v1/companies", headers=tokens.company(str(uuid.uuid4()))).status_code == 403
+
+
+def test_admin_changes_contact_and_quota_with_an_event_and_an_audit_entry(client, tokens, worker, bus, db):
+    from sqlalchemy import select
+
+    from servicekit.db import audit_log
+
+    capture = bus.capture("contracts.company.updated")
+    company = client.post("/api/v1/companies", json={"name": "SWSG", "email": "alt@swsg.example", **ADDRESS},
+                          headers=tokens.admin()).json
+    url = f"/api/v1/companies/{company['id']}"
+    assert client.patch(url, json={"email": "neu@swsg.example"}, headers=tokens.company(company["id"])).status_code == 403
+    assert client.patch(url, json={}, headers=tokens.admin()).status_code == 422
+    assert client.patch(url, json={"name": "Renamed"}, headers=tokens.admin()).status_code == 422
+    assert client.patch(f"/api/v1/companies/{uuid.uuid4()}", json={"quota_flats_per_year": 3},
+                        headers=tokens.admin()).status_code == 404
+    changed = client.patch(url, json={"email": "neu@swsg.example", "quota_flats_per_year": 20}, headers=tokens.admin())
+    assert changed.status_code == 200
+    assert changed.json["email"] == "neu@swsg.example" and changed.json["quota_flats_per_year"] == 20
+    event = capture.wait_for("contracts.company.updated")
+    assert event["data"] == {"company_id": company["id"], "name": "SWSG", "email": "neu@swsg.example"}
+    with db.session() as s:
+        detail = s.execute(select(audit_log.c.detail).where(audit_log.c.action == "updated")).scalar_one()
+    assert detail["changes"]["email"] == ["alt@swsg.example", "neu@swsg.example"]
