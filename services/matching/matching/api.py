@@ -15,7 +15,8 @@ from matching.config import default_policy
 from matching.models import Flat, Household, MatchingRun, Proposal
 from matching.schemas import (
     DeclineIn, FlatIn, FlatOut, FlatQuery, HouseholdIn, HouseholdOut, HouseholdQuery, LeaseIn, PartyIn,
-    ProposalIn, ProposalOut, ProposalQuery, RentLimitOverrideIn, RunOut, WhyNotOut, WithdrawIn,
+    DeclineCountOut, PeriodQuery, ProposalIn, ProposalOut, ProposalQuery, RentLimitOverrideIn, RunOut, WhyNotOut,
+    WithdrawIn,
 )
 
 STAFF = ("staff", "admin")
@@ -23,6 +24,7 @@ STAFF = ("staff", "admin")
 households = Blueprint("households", __name__, url_prefix="/api/v1/households",
                        description="Households referred by the social office")
 flats = Blueprint("flats", __name__, url_prefix="/api/v1/flats", description="Flats offered by housing companies")
+reports = Blueprint("reports", __name__, url_prefix="/api/v1/reports", description="Aggregated figures for staff")
 runs = Blueprint("matching-runs", __name__, url_prefix="/api/v1/matching-runs", description="Global matching runs")
 proposals = Blueprint("proposals", __name__, url_prefix="/api/v1/proposals",
                       description="Proposals, answers and the signed lease")
@@ -331,6 +333,17 @@ class Lease(MethodView):
             return _proposal_out(unit.session, proposal)
 
 
+@reports.route("/declines")
+class DeclineReport(MethodView):
+    @requires(*STAFF)
+    @reports.arguments(PeriodQuery, location="query")
+    @reports.response(200, DeclineCountOut(many=True))
+    def get(self, query):
+        """Declines by party and reason (optionally within [from, to) by decision date, Europe/Berlin)."""
+        with uow() as unit:
+            return services.decline_counts(unit.session, default_policy(), query.get("from_"), query.get("to"))
+
+
 def register(api: Api) -> None:
-    for blueprint in (households, flats, runs, proposals):
+    for blueprint in (households, flats, runs, proposals, reports):
         api.register_blueprint(blueprint)

@@ -212,3 +212,21 @@ class VerdictOut(Schema):
 class WhyNotOut(Schema):
     eligible = fields.List(fields.Nested(VerdictOut))
     excluded = fields.List(fields.Nested(VerdictOut))
+
+
+class PeriodQuery(Schema):
+    from_ = fields.Date(data_key="from")
+    to = fields.Date()
+
+    @validates_schema
+    def _order(self, data, **kwargs):
+        if data.get("from_") and data.get("to") and data["to"] <= data["from_"]:
+            raise ValidationError("must be after from", "to")
+
+
+class DeclineCountOut(Schema):
+    party = fields.String()
+    reason = fields.String()
+    label_de = fields.String()
+    counts_towards_review = fields.Boolean()
+    count = fields.Integer()

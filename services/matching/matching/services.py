@@ -9,7 +9,7 @@ import time
 from datetime import date, datetime
 from typing import Any, Iterable
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from servicekit.db import UnitOfWork
@@ -406,3 +406,21 @@ def get_or_404(session: Session, model, ident) -> Any:
     if obj is None:
         raise NotFound(f"No {model.__tablename__[:-1]} with this id.")
     return obj
+
+
+def decline_counts(session: Session, policy: Policy, start: date | None, end: date | None) -> list[dict[str, Any]]:
+    stmt = (select(Proposal.decline_party, Proposal.decline_reason, func.count())
+            .where(Proposal.status == "declined").group_by(Proposal.decline_party, Proposal.decline_reason))
+    if start:
+        stmt = stmt.where(Proposal.decided_at >= datetime.combine(start, datetime.min.time(), BERLIN))
+    if end:
+        stmt = stmt.where(Proposal.decided_at < datetime.combine(end, datetime.min.time(), BERLIN))
+    out = []
+    for party, reason, n in session.execute(stmt):
+        try:
+            r = policy.decline_reason(party, reason)
+            label, counts = r.label_de, r.counts
+        except ValueError:  # a reason removed from the configuration since
+            label, counts = reason, False
+        out.append({"party": party, "reason": reason, "label_de": label, "counts_towards_review": counts, "count": n})
+    return sorted(out, key=lambda x: (x["party"], -x["count"], x["reason"]))

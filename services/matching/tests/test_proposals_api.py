@@ -230,3 +230,20 @@ def test_business_metrics_count_states_without_personal_labels(client, tokens, c
     assert samples[("matching_households_waiting", (("urgency", "emergency_accommodation"),))] == 1
     assert samples[("matching_flats", (("state", "reserved"),))] == 1
     assert samples[("matching_proposals", (("state", "open"),))] == 1
+
+
+def test_decline_report_counts_by_party_and_reason(client, tokens, clock):
+    clock.freeze(MONDAY)
+    refer(client, tokens)
+    for n, (party, reason) in enumerate([("household", "location"), ("household", "location"), ("company", "other")]):
+        offer(client, tokens, unit_ref=f"WE-{n}")
+        run(client, tokens)
+        [p] = proposals(client, tokens.staff(), status="open")
+        body = {"party": party, "reason": reason}
+        assert client.post(f"/api/v1/proposals/{p['id']}/decline", json=body, headers=tokens.staff()).status_code == 200
+    r = client.get("/api/v1/reports/declines", headers=tokens.staff())
+    assert [(x["party"], x["reason"], x["count"]) for x in r.json] == [("company", "other", 1), ("household", "location", 2)]
+    assert r.json[1]["label_de"] == "Lage passt nicht" and r.json[1]["counts_towards_review"]
+    assert client.get("/api/v1/reports/declines?from=2026-03-03", headers=tokens.staff()).json == []
+    assert client.get("/api/v1/reports/declines?from=2026-03-03&to=2026-03-01", headers=tokens.staff()).status_code == 422
+    assert client.get("/api/v1/reports/declines", headers=tokens.company(COMPANY)).status_code == 403

@@ -163,3 +163,55 @@ def full_candidates(H: HouseholdTable, F: FlatTable, policy: Policy, today: date
     """Every eligible pair with its score."""
     idx = build_lists(H, F, policy, today)
     return idx.candidates(idx.list_len.copy())
+
+
+def urgent_first(index: ListIndex, household_part: np.ndarray, n_flats: int, exclude: set[int]) -> Candidates:
+    """Baseline and warm start: households by urgency + waiting time, each taking its best free flat.
+
+    This is how a matching team works by hand. For a household the best free flat of a
+    (segment, district) list is the first free one by fit, so each list keeps a pointer into its
+    flats sorted by fit; the household compares one candidate per list. `exclude` holds pair keys
+    (household * n_flats + flat) that must not be chosen.
+    """
+    n_lists = len(index.list_start)
+    order = np.lexsort((-index.link_fit, index.link_list))
+    l_sorted = index.link_list[order]
+    flats_of = np.split(index.link_flat[order], np.flatnonzero(np.diff(l_sorted)) + 1) if len(order) else []
+    fits_of = np.split(index.link_fit[order], np.flatnonzero(np.diff(l_sorted)) + 1) if len(order) else []
+    slot = np.full(n_lists, -1)
+    if len(order):
+        slot[np.unique(l_sorted)] = np.arange(len(flats_of))
+    flats_of = [f.tolist() for f in flats_of]
+    fits_of = [f.tolist() for f in fits_of]
+    pointer = [0] * len(flats_of)
+    # entries of linked lists only, grouped by household
+    entry_list = np.repeat(np.arange(n_lists), index.list_len)
+    linked = slot[entry_list] >= 0
+    eh, el, et = index.entry_household[linked], slot[entry_list[linked]], index.entry_t[linked]
+    by_h = np.argsort(eh, kind="stable")
+    eh, el, et = eh[by_h], el[by_h], et[by_h]
+    starts = np.searchsorted(eh, np.arange(len(household_part)))
+    ends = np.searchsorted(eh, np.arange(len(household_part)), side="right")
+    taken = bytearray(n_flats)
+    out_h, out_f, out_s = [], [], []
+    el_l, et_l = el.tolist(), et.tolist()
+    for h in np.argsort(-household_part, kind="stable").tolist():
+        best, best_flat = -1.0, -1
+        for k in range(int(starts[h]), int(ends[h])):
+            s = el_l[k]
+            flats, fits = flats_of[s], fits_of[s]
+            p = pointer[s]
+            while p < len(flats) and taken[flats[p]]:
+                p += 1
+            pointer[s] = p
+            q = p
+            while q < len(flats) and (taken[flats[q]] or (h * n_flats + flats[q]) in exclude):
+                q += 1
+            if q < len(flats) and et_l[k] + fits[q] > best:
+                best, best_flat = et_l[k] + fits[q], flats[q]
+        if best_flat >= 0:
+            taken[best_flat] = 1
+            out_h.append(h)
+            out_f.append(best_flat)
+            out_s.append(best)
+    return Candidates(np.array(out_h, dtype=np.int64), np.array(out_f, dtype=np.int64), np.array(out_s, dtype=np.float64))

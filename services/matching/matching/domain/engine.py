@@ -9,8 +9,8 @@ from typing import Iterable
 
 import numpy as np
 
-from matching.domain import assignment
-from matching.domain.candidates import Candidates, ListIndex, build_lists
+from matching.domain import assignment, scoring
+from matching.domain.candidates import Candidates, ListIndex, build_lists, urgent_first
 from matching.domain.policy import Policy
 from matching.domain.tables import FlatTable, HouseholdTable
 
@@ -33,6 +33,7 @@ class RunResult:
     solved_pairs: int
     certified_optimal: bool
     rounds: int
+    upper_bound: float
     timings: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -61,36 +62,69 @@ def without(c: Candidates, keys: np.ndarray, n_flats: int) -> Candidates:
     return c.take(~np.isin(pair_keys, keys))
 
 
+@dataclass
+class Assigned:
+    pairs: Candidates  # the pairs solved on
+    chosen: np.ndarray  # indices into pairs
+    certified: bool
+    rounds: int
+    upper_bound: float  # proven bound on the optimum over all eligible pairs
+
+
+def _union(a: Candidates, b: Candidates, n_flats: int) -> Candidates:
+    both = Candidates(np.concatenate([a.household, b.household]), np.concatenate([a.flat, b.flat]),
+                      np.concatenate([a.score, b.score]))
+    _, first = np.unique(both.household * n_flats + both.flat, return_index=True)
+    return both.take(np.sort(first))
+
+
 def assign(
-    index: ListIndex, n_households: int, n_flats: int, policy: Policy, exclude: np.ndarray
-) -> tuple[Candidates, np.ndarray, bool, int]:
+    index: ListIndex, n_households: int, n_flats: int, policy: Policy, exclude: np.ndarray,
+    warm: Candidates | None = None, budget_s: float | None = None,
+) -> Assigned:
     """Solve on list prefixes, prove optimality with duals, widen lists that break the proof.
 
-    Returns (pairs solved on, indices of the chosen ones, certified optimal, rounds). Lists grow
-    until the proof holds; in the worst case they cover every eligible pair, which is optimal by
-    definition, so the result is always a global optimum.
+    Lists grow until the proof holds; in the worst case they cover every eligible pair, which is
+    optimal by definition. With a time budget the widening stops when the next round would not fit;
+    the result is then the best assignment on the pairs solved so far (never worse than the warm
+    start), `certified` is False and `upper_bound` bounds how far from the optimum it can be.
     """
+    started = time.perf_counter()
     depth = np.full(len(index.list_len), policy.assignment.candidates_per_list, dtype=np.int64)
     rounds = 0
     while True:
         rounds += 1
         sub = without(index.candidates(depth), exclude, n_flats)
+        if warm is not None and len(warm):
+            sub = _union(sub, warm, n_flats)
+        t_solve = time.perf_counter()
         chosen = assignment.solve(sub.household, sub.flat, sub.score)
+        solve_s = time.perf_counter() - t_solve
+        total = float(sub.score[chosen].sum())
         complete = depth >= index.list_len
         if complete[index.link_list].all():
-            return sub, chosen, True, rounds
+            return Assigned(sub, chosen, True, rounds, total)
         d = assignment.duals(sub.household, sub.flat, sub.score, chosen, n_households, n_flats)
         if d is None:
             grow = ~complete
+            bound = float("inf")
         else:
             u, v = d
-            tail = index.tail_max(depth, u)
-            broken = tail[index.link_list] + index.link_fit > v[index.link_flat] + CERTIFICATE_TOLERANCE
+            need = index.tail_max(depth, u)[index.link_list] + index.link_fit
+            broken = need > v[index.link_flat] + CERTIFICATE_TOLERANCE
             if not broken.any():
-                return sub, chosen, True, rounds
+                return Assigned(sub, chosen, True, rounds, total)
             grow = np.zeros(len(depth), dtype=bool)
             grow[index.link_list[broken]] = True
+            # Raising v where pruned pairs need it gives duals feasible for every eligible pair.
+            v_full = v.copy()
+            np.maximum.at(v_full, index.link_flat, need)
+            bound = float(u.sum() + v_full.sum())
         depth[grow] *= 4
+        if budget_s is not None:
+            growth = max(len(index.candidates(depth)) / max(len(sub), 1), 1.0)
+            if time.perf_counter() - started + solve_s * growth ** 1.5 > budget_s:
+                return Assigned(sub, chosen, False, rounds, bound)
 
 
 def run(
@@ -107,16 +141,23 @@ def run(
     t0 = time.perf_counter()
     index = build_lists(H, F, policy, today)
     t1 = time.perf_counter()
-    sub, chosen, certified, rounds = assign(index, len(H), len(F), policy, history_keys(H, F, previously_proposed))
+    exclude = history_keys(H, F, previously_proposed)
+    budget = policy.assignment.time_budget_s
+    warm = None
+    if budget is not None:
+        warm = urgent_first(index, scoring.household_part(H, policy, today), len(F), set(exclude.tolist()))
+    a = assign(index, len(H), len(F), policy, exclude, warm=warm,
+               budget_s=None if budget is None else max(budget - (time.perf_counter() - t0), 0.0))
     t2 = time.perf_counter()
-    picked = sub.take(chosen)
+    picked = a.pairs.take(a.chosen)
     return RunResult(
         household=picked.household,
         flat=picked.flat,
         score=picked.score,
         eligible_pairs=index.eligible_pairs,
-        solved_pairs=len(sub),
-        certified_optimal=certified,
-        rounds=rounds,
+        solved_pairs=len(a.pairs),
+        certified_optimal=a.certified,
+        rounds=a.rounds,
+        upper_bound=a.upper_bound,
         timings={"score_s": t1 - t0, "assign_s": t2 - t1},
     )

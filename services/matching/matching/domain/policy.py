@@ -97,6 +97,7 @@ class DeclineReason:
 @dataclass(frozen=True)
 class Assignment:
     candidates_per_list: int
+    time_budget_s: float | None = None
 
 
 FLAT_EFFECTS = ("reoffer", "withdraw")
@@ -234,6 +235,9 @@ class Policy:
             household_declines_before_review=int(m["proposals"]["household_declines_before_review"]),
             company_decline_reasons=reasons(dr["company"]),
             household_decline_reasons=reasons(dr["household"]),
-            assignment=Assignment(candidates_per_list=max(1, int(a["candidates_per_list"]))),
+            assignment=Assignment(
+                candidates_per_list=max(1, int(a["candidates_per_list"])),
+                time_budget_s=None if a.get("time_budget_s") is None else float(a["time_budget_s"]),
+            ),
             rent_limits_source=str(rl.get("_source", "")),
         )

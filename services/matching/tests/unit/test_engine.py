@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from matching.domain import assignment, engine, rules, scoring
-from matching.domain.candidates import full_candidates
+from matching.domain.candidates import build_lists, full_candidates, urgent_first
 from matching.domain.policy import Assignment
 from tests.unit.factories import POLICY, TODAY, Needs, flat, household, tables
 
@@ -155,3 +155,25 @@ def test_solver_rejects_nan_scores():
 
     with pytest.raises(ValueError):
         assignment.solve(np.array([0]), np.array([0]), np.array([np.nan]))
+
+
+NO_TIME = dataclasses.replace(POLICY, assignment=Assignment(candidates_per_list=1, time_budget_s=0.0))
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instances)
+def test_a_run_out_of_time_is_honest_about_it(instance):
+    hs, fs = instance
+    H, F = tables(hs, fs, NO_TIME)
+    W = dense(H, F, NO_TIME)
+    best = brute_force(W)
+    result = engine.run(H, F, NO_TIME, TODAY)
+    # never an ineligible pair, never below the urgent-first start, and the bound really bounds
+    assert all(np.isfinite(W[h, f]) for h, f in zip(result.household, result.flat))
+    assert len(set(result.flat.tolist())) == len(result.flat) and len(set(result.household.tolist())) == len(result.household)
+    assert result.total_score <= best + 1e-6 <= result.upper_bound + 2e-6
+    if result.certified_optimal:
+        assert abs(result.total_score - best) < 1e-6
+    index = build_lists(H, F, NO_TIME, TODAY)
+    warm = urgent_first(index, scoring.household_part(H, NO_TIME, TODAY), len(F), set())
+    assert result.total_score >= float(warm.score.sum()) - 1e-6
