@@ -182,6 +182,18 @@ class GuaranteeContract:
                 f"effective date must lie in the term {self.term.start.isoformat()}..{self.term.end.isoformat()}",
                 "effective_on",
             )
+        # A claim must never cover time outside the cover: an early end may not cut off months that
+        # live arrears claims already cover (reject or withdraw those first).
+        covered_later = [
+            c for c in self.claims
+            if c.status in BLOCKS_PERIOD and c.period is not None and c.period.last.first_day > effective_on
+        ]
+        if covered_later:
+            raise RuleViolation(
+                "contract.claims_after_effective_date",
+                f"claim {covered_later[0].id} covers {covered_later[0].period}, after {effective_on.isoformat()}",
+                "effective_on",
+            )
         note = (note or "").strip() or None
         if reason is TerminationReason.OTHER and note is None:
             raise RuleViolation("contract.note_required", "reason 'other' needs a note", "note")

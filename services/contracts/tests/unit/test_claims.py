@@ -373,3 +373,21 @@ def test_no_month_is_ever_covered_by_two_live_arrears_claims(steps):
     months = [m for p in live for m in range(p.first.index, p.last.index + 1)]
     assert len(months) == len(set(months))
     assert all(p.first.last_day >= contract.term.start and p.last.first_day <= date(2027, 12, 1) for p in live)
+
+
+def test_an_early_end_may_not_cut_off_months_already_claimed():
+    contract = make_contract()
+    claim = file(contract, per=period("2027-04", "2027-05"), amount=1_000)
+    with pytest.raises(RuleViolation) as err:
+        contract.terminate(TerminationReason.MOVE_OUT, effective_on=date(2027, 4, 30), at=at(date(2027, 6, 20)))
+    assert err.value.code == "contract.claims_after_effective_date" and err.value.field == "effective_on"
+    contract.terminate(TerminationReason.MOVE_OUT, effective_on=date(2027, 5, 1), at=at(date(2027, 6, 20)))
+    assert contract.covered_until == date(2027, 5, 1)
+    assert claim.status is ClaimStatus.SUBMITTED
+
+
+def test_a_rejected_claim_does_not_hold_the_end_back():
+    contract = make_contract()
+    claim = file(contract, per=period("2027-05"), amount=1_000)
+    contract.decide_claim(claim.id, Decision.REJECT, by="f", at=at(date(2027, 6, 16)), reason="r")
+    contract.terminate(TerminationReason.NOTICE, effective_on=date(2027, 4, 30), at=at(date(2027, 6, 20)))
