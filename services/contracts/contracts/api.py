@@ -445,7 +445,7 @@ class Claims(MethodView):
         """
         with uow() as unit:
             stmt = select(Claim).order_by(Claim.first_submitted_at, Claim.id)
-            for field in ("status", "kind", "contract_id"):
+            for field in ("status", "kind", "contract_id", "company_id"):
                 if args[field]:
                     stmt = stmt.where(getattr(Claim, field) == args[field])
             return page_of(unit.session, company_scope(stmt, Claim.company_id), pagination_parameters)
@@ -578,7 +578,7 @@ class Incidents(MethodView):
         """
         with uow() as unit:
             stmt = select(Incident).order_by(Incident.reported_at.desc(), Incident.id)
-            for field in ("kind", "severity", "contract_id"):
+            for field in ("kind", "severity", "contract_id", "company_id"):
                 if args[field]:
                     stmt = stmt.where(getattr(Incident, field) == args[field])
             return page_of(unit.session, company_scope(stmt, Incident.company_id), pagination_parameters)

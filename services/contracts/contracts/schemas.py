@@ -368,6 +368,8 @@ class ClaimQuery(StrictSchema):
     status = _enum(domain.ClaimStatus, load_default=None)
     kind = _enum(domain.LossKind, load_default=None)
     contract_id = fields.String(load_default=None, validate=validate.Length(min=1, max=36))
+    company_id = fields.String(load_default=None, validate=validate.Length(min=1, max=36),
+                               metadata={"description": "Staff only; a company always sees just its own"})
 
 
 class DecisionIn(StrictSchema):
@@ -406,6 +408,8 @@ class IncidentQuery(StrictSchema):
     kind = _enum(domain.IncidentKind, load_default=None)
     severity = _enum(domain.Severity, load_default=None)
     contract_id = fields.String(load_default=None, validate=validate.Length(min=1, max=36))
+    company_id = fields.String(load_default=None, validate=validate.Length(min=1, max=36),
+                               metadata={"description": "Staff only; a company always sees just its own"})
 
 
 class AuditEntryOut(Schema):

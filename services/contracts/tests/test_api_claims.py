@@ -218,6 +218,8 @@ def test_claim_lists_filter_and_scope(setup):
     filtered = world.client.get("/api/v1/claims?kind=damage_repairs", headers=headers).json
     assert [c["id"] for c in filtered] == [mine["id"]]
     assert len(world.client.get("/api/v1/claims?status=submitted", headers=world.tokens.finance()).json) == 3
+    assert len(world.client.get(f"/api/v1/claims?company_id={other}", headers=world.tokens.finance()).json) == 1
+    assert world.client.get(f"/api/v1/claims?company_id={other}", headers=headers).json == []
     assert len(world.client.get(f"/api/v1/contracts/{contract['id']}/claims", headers=headers).json) == 2
     assert world.client.get("/api/v1/claims?status=maybe", headers=headers).status_code == 422
 
