@@ -58,27 +58,6 @@ def greedy(household: np.ndarray, flat: np.ndarray, score: np.ndarray) -> np.nda
     return np.array(sorted(chosen), dtype=np.int64)
 
 
-def prefix_lists(flat: np.ndarray, score: np.ndarray, n_flats: int, per_flat: np.ndarray, max_score: float):
-    """Keep, for every flat, the pairs scoring at least its `per_flat`-th best (rounded to a bucket).
-
-    Kept pairs of a flat always score strictly more than its pruned ones (bucket boundaries), which
-    is what the optimality certificate needs; ties within a bucket are simply kept. Returns
-    (keep mask, truncated flag per flat).
-    """
-    buckets = 512
-    scale = (buckets - 1) / max(max_score, 1e-9)
-    b = np.minimum((score * scale).astype(np.int64), buckets - 1)
-    counts = np.bincount(flat.astype(np.int64) * buckets + b, minlength=n_flats * buckets).reshape(n_flats, buckets)
-    from_top = np.cumsum(counts[:, ::-1], axis=1)
-    reached = from_top >= per_flat[:, None]
-    first = np.where(reached.any(axis=1), reached.argmax(axis=1), buckets - 1)
-    threshold = buckets - 1 - first
-    keep = b >= threshold[flat]
-    kept_per_flat = np.bincount(flat[keep], minlength=n_flats)
-    truncated = kept_per_flat < from_top[:, -1]
-    return keep, truncated
-
-
 def duals(
     household: np.ndarray, flat: np.ndarray, score: np.ndarray, chosen: np.ndarray, n_households: int, n_flats: int,
     max_iterations: int = 5000,
@@ -122,23 +101,3 @@ def duals(
     if (u < -tol).any() or (v[~flat_matched] > tol).any() or (score - u[household] - v[flat] > tol).any():
         return None
     return u, v
-
-
-def greedy_full(household: np.ndarray, flat: np.ndarray, score: np.ndarray, n_flats: int, max_score: float) -> np.ndarray:
-    """`greedy` on all pairs, computed on per-flat prefixes (fast for tens of millions of pairs).
-
-    Greedy on the prefixes equals greedy on all pairs once every truncated flat is matched: when
-    the full greedy reaches a pruned pair, its flat's kept pairs (all scoring higher) have been
-    processed, identically in both runs, and one of them took the flat.
-    """
-    per_flat = np.full(n_flats, 16, dtype=np.int64)
-    while True:
-        keep, truncated = prefix_lists(flat, score, n_flats, per_flat, max_score)
-        idx = np.flatnonzero(keep)
-        chosen = idx[greedy(household[idx], flat[idx], score[idx])]
-        taken = np.zeros(n_flats, dtype=bool)
-        taken[flat[chosen]] = True
-        failing = truncated & ~taken
-        if not failing.any():
-            return chosen
-        per_flat[failing] *= 4

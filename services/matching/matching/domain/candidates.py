@@ -215,3 +215,82 @@ def urgent_first(index: ListIndex, household_part: np.ndarray, n_flats: int, exc
             out_f.append(best_flat)
             out_s.append(best)
     return Candidates(np.array(out_h, dtype=np.int64), np.array(out_f, dtype=np.int64), np.array(out_s, dtype=np.float64))
+
+
+def best_pair_first(index: ListIndex, n_flats: int, exclude: set[int]) -> Candidates:
+    """Greedy baseline and warm start: repeatedly take the highest-scoring pair whose household and
+    flat are both still free, over ALL eligible pairs, without enumerating them.
+
+    Within a (segment, district) list every household-flat pair is eligible and scores t + fit, so
+    the list's best free pair is its best free household with its best free flat; a lazy max-heap
+    over lists then yields the global best pair. A pair proposed before (`exclude`, keys household *
+    n_flats + flat) is skipped by giving that household the next free flat of the list instead.
+    """
+    import heapq
+
+    n_lists = len(index.list_start)
+    order = np.lexsort((-index.link_fit, index.link_list))
+    l_sorted = index.link_list[order]
+    lists = np.unique(l_sorted)
+    cuts = np.flatnonzero(np.diff(l_sorted)) + 1
+    flats_of = dict(zip(lists.tolist(), (a.tolist() for a in np.split(index.link_flat[order], cuts)))) if len(order) else {}
+    fits_of = dict(zip(lists.tolist(), (a.tolist() for a in np.split(index.link_fit[order], cuts)))) if len(order) else {}
+    households = index.entry_household.tolist()
+    ts = index.entry_t.tolist()
+    start = index.list_start.tolist()
+    end = (index.list_start + index.list_len).tolist()
+    ph = {l: start[l] for l in flats_of}
+    pf = {l: 0 for l in flats_of}
+    h_taken: set[int] = set()
+    f_taken = bytearray(n_flats)
+    out_h, out_f, out_s = [], [], []
+
+    def best(l: int):
+        """(score, household, flat) of list l's best free, allowed pair, or None."""
+        p = ph[l]
+        while p < end[l] and households[p] in h_taken:
+            p += 1
+        ph[l] = p
+        flats, fits = flats_of[l], fits_of[l]
+        q = pf[l]
+        while q < len(flats) and f_taken[flats[q]]:
+            q += 1
+        pf[l] = q
+        if p >= end[l] or q >= len(flats):
+            return None
+        h = households[p]
+        while q < len(flats) and (f_taken[flats[q]] or h * n_flats + flats[q] in exclude):
+            q += 1
+        if q >= len(flats):
+            return None if not exclude else _next_household(l, p, flats[pf[l]], fits[pf[l]])
+        return ts[p] + fits[q], h, flats[q]
+
+    def _next_household(l, p, flat, fit):
+        p += 1
+        while p < end[l] and (households[p] in h_taken or households[p] * n_flats + flat in exclude):
+            p += 1
+        return None if p >= end[l] else (ts[p] + fit, households[p], flat)
+
+    heap = []
+    for l in flats_of:
+        b = best(l)
+        if b is not None:
+            heap.append((-b[0], l))
+    heapq.heapify(heap)
+    while heap:
+        key, l = heapq.heappop(heap)
+        b = best(l)
+        if b is None:
+            continue
+        if b[0] < -key - 1e-12:  # stale: something was taken since; re-queue with the true value
+            heapq.heappush(heap, (-b[0], l))
+            continue
+        score, h, f = b
+        h_taken.add(h)
+        f_taken[f] = 1
+        out_h.append(h)
+        out_f.append(f)
+        out_s.append(score)
+        heapq.heappush(heap, (-score, l))
+    del n_lists
+    return Candidates(np.array(out_h, dtype=np.int64), np.array(out_f, dtype=np.int64), np.array(out_s, dtype=np.float64))

@@ -9,8 +9,8 @@ from typing import Iterable
 
 import numpy as np
 
-from matching.domain import assignment, scoring
-from matching.domain.candidates import Candidates, ListIndex, build_lists, urgent_first
+from matching.domain import assignment
+from matching.domain.candidates import Candidates, ListIndex, best_pair_first, build_lists
 from matching.domain.policy import Policy
 from matching.domain.tables import FlatTable, HouseholdTable
 
@@ -87,7 +87,7 @@ def assign(
     Lists grow until the proof holds; in the worst case they cover every eligible pair, which is
     optimal by definition. With a time budget the widening stops when the next round would not fit;
     the result is then the best assignment on the pairs solved so far (never worse than the warm
-    start), `certified` is False and `upper_bound` bounds how far from the optimum it can be.
+    start, best pair first), `certified` is False and `upper_bound` bounds how far from the optimum it can be.
     """
     started = time.perf_counter()
     depth = np.full(len(index.list_len), policy.assignment.candidates_per_list, dtype=np.int64)
@@ -145,7 +145,7 @@ def run(
     budget = policy.assignment.time_budget_s
     warm = None
     if budget is not None:
-        warm = urgent_first(index, scoring.household_part(H, policy, today), len(F), set(exclude.tolist()))
+        warm = best_pair_first(index, len(F), set(exclude.tolist()))
     a = assign(index, len(H), len(F), policy, exclude, warm=warm,
                budget_s=None if budget is None else max(budget - (time.perf_counter() - t0), 0.0))
     t2 = time.perf_counter()

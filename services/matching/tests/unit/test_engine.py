@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from matching.domain import assignment, engine, rules, scoring
-from matching.domain.candidates import build_lists, full_candidates, urgent_first
+from matching.domain.candidates import best_pair_first, build_lists, full_candidates, urgent_first
 from matching.domain.policy import Assignment
 from tests.unit.factories import POLICY, TODAY, Needs, flat, household, tables
 
@@ -174,6 +174,42 @@ def test_a_run_out_of_time_is_honest_about_it(instance):
     assert result.total_score <= best + 1e-6 <= result.upper_bound + 2e-6
     if result.certified_optimal:
         assert abs(result.total_score - best) < 1e-6
-    index = build_lists(H, F, NO_TIME, TODAY)
-    warm = urgent_first(index, scoring.household_part(H, NO_TIME, TODAY), len(F), set())
+    warm = best_pair_first(build_lists(H, F, NO_TIME, TODAY), len(F), set())
     assert result.total_score >= float(warm.score.sum()) - 1e-6
+
+
+@settings(max_examples=100, deadline=None)
+@given(instances)
+def test_best_pair_first_always_takes_the_best_free_pair_until_none_is_left(instance):
+    hs, fs = instance
+    H, F = tables(hs, fs)
+    W = dense(H, F)
+    picks = best_pair_first(build_lists(H, F, POLICY, TODAY), len(F), set())
+    free = np.isfinite(W)
+    for h, f, s in zip(picks.household, picks.flat, picks.score):
+        assert free[h, f] and abs(s - W[h, f]) < 1e-9
+        assert s >= W[free].max() - 1e-9
+        free[h, :] = False
+        free[:, f] = False
+    assert not free.any()
+    greedy = assignment.greedy(*np.nonzero(np.isfinite(W)), W[np.isfinite(W)])
+    assert len(greedy) == len(picks)
+
+
+@settings(max_examples=60, deadline=None)
+@given(instances)
+def test_urgent_first_serves_households_in_priority_order(instance):
+    hs, fs = instance
+    H, F = tables(hs, fs)
+    W = dense(H, F)
+    base = scoring.household_part(H, POLICY, TODAY)
+    picks = urgent_first(build_lists(H, F, POLICY, TODAY), base, len(F), set())
+    taken = set()
+    chosen = dict(zip(picks.household.tolist(), picks.flat.tolist()))
+    for h in np.argsort(-base, kind="stable"):
+        options = [f for f in range(len(F)) if np.isfinite(W[h, f]) and f not in taken]
+        if options:
+            assert h in chosen and abs(W[h, chosen[h]] - max(W[h, f] for f in options)) < 1e-9
+            taken.add(chosen[h])
+        else:
+            assert h not in chosen
