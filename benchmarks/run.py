@@ -17,6 +17,10 @@ HERE = Path(__file__).resolve().parent
 BENCHMARKS = [
     ("Event pipeline (outbox → RabbitMQ → consumer with inbox)", ["bus_bench.py", "--messages", "5000"]),
     ("Matching run, 50,000 households × 10,000 flats", ["matching_bench.py"]),
+    ("Read API under load (wrk) vs a bare Flask JSON endpoint, same gunicorn settings",
+     ["api_bench.py", "--seconds", "15"]),
+    ("End-to-end latency: lease signed → contract, case and notification stored",
+     ["e2e_bench.py", "--rates", "2,5,10,25", "--seconds", "10"]),
 ]
 
 

@@ -1,0 +1,211 @@
+"""End-to-end latency: "lease signed → contract, case and notification stored", p50/p99, at steady
+lease rates, on the whole system as real processes (tests/system.py: gunicorn web and worker of each
+service, one PostgreSQL database each, the real broker).
+
+    .venv/bin/python benchmarks/e2e_bench.py [--rates 2,5,10] [--seconds 15]
+
+Set-up (not timed): a company, two caseworkers, and for every lease one flat, one household, one
+proposal (POST /matching-runs) accepted by company and household — all through the HTTP APIs.
+Then, for each rate, an open-loop client POSTs `/proposals/{id}/lease` at exactly that rate
+(sends are scheduled, not waiting for answers). A lease counts as done when all three are stored:
+the guarantee contract (contracts), the support case (support) and the household's notification
+of the tenancy (notifications); its latency is the latest of the three stored-at times minus the
+moment the lease request was sent. Stored-at times are each service's own commit timestamps, read
+from its database afterwards (same machine clock). The issue's target is p99 ≤ 1 s at 100
+leases/s; the baseline for the ratio is the lease request's own latency (the HTTP round trip that
+records the lease), measured in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import requests
+from sqlalchemy import create_engine, text
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+from servicekit.testing import wait_until  # noqa: E402
+from system import System  # noqa: E402
+
+DISTRICTS = ["Mitte", "Nord", "Ost", "Süd", "West", "Bad Cannstatt", "Feuerbach", "Vaihingen", "Zuffenhausen"]
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))]
+
+
+class Client:
+    def __init__(self, system: System) -> None:
+        self.system = system
+        self.local = threading.local()
+
+    def session(self) -> requests.Session:
+        if not hasattr(self.local, "session"):
+            self.local.session = requests.Session()
+        return self.local.session
+
+    def post(self, service: str, path: str, headers: dict, body: dict | None = None) -> dict:
+        response = self.session().post(f"{self.system.url(service)}/api/v1{path}", json=body or {}, headers=headers,
+                                       timeout=60)
+        if response.status_code not in (200, 201):
+            raise RuntimeError(f"POST {service}{path}: {response.status_code} {response.text[:300]}")
+        return response.json()
+
+
+def set_up(system: System, client: Client, count: int) -> tuple[dict, list[dict]]:
+    """`count` proposals accepted by both sides, ready for their lease."""
+    admin, staff = system.token("admin"), system.token("staff")
+    company = client.post("contracts", "/companies", admin, {
+        "name": f"Bench Wohnbau {system.run_id}", "email": "bench@wohnbau.example", "street": "Königstraße 1",
+        "postal_code": "70173", "city": "Stuttgart"})
+    company_token = system.token("company", company_id=company["id"])
+    for i in range(2):
+        client.post("support", "/caseworkers", admin, {
+            "name": f"Fachkraft {i}", "email": f"fk{i}.{system.run_id}@stuttgart.example", "max_cases": 500,
+            "weekly_minutes": 3600})
+    today = date.today().isoformat()
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda i: client.post("matching", "/flats", company_token, {
+            "street": f"Teststraße {i + 1}", "postal_code": "70173", "district": DISTRICTS[i % len(DISTRICTS)],
+            "rooms": 2, "area_m2": 50, "floor": 1, "lift": True, "cold_rent_cents": 50_000,
+            "service_charges_cents": 15_000, "heating_cents": 7_000, "available_from": today}), range(count)))
+        list(pool.map(lambda i: client.post("matching", "/households", staff, {
+            "referral_no": f"AS-B-{system.run_id}-{i:05d}", "adults": 2, "urgency": "threatened_homelessness",
+            "name": f"Haushalt {i}", "email": f"h{i}@haushalt.example"}), range(count)))
+    run = client.post("matching", "/matching-runs", staff)
+    assert run["proposals_created"] == count, run
+    proposals, page = [], 1
+    while len(proposals) < count:
+        batch = client.session().get(f"{system.url('matching')}/api/v1/proposals?status=open&page={page}&page_size=100",
+                                     headers=staff, timeout=60).json()
+        proposals += batch
+        page += 1
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda p: client.post("matching", f"/proposals/{p['id']}/accept", company_token), proposals))
+        list(pool.map(lambda p: client.post("matching", f"/proposals/{p['id']}/accept", staff, {"party": "household"}),
+                      proposals))
+    return {"company": company, "token": company_token}, proposals
+
+
+def drive(client: Client, token: dict, proposals: list[dict], rate: float) -> list[dict]:
+    """Open loop: lease i is sent at start + i / rate, whatever the answers of earlier ones."""
+    sent: list[dict] = []
+    lock = threading.Lock()
+    body = {"lease_start": date.today().isoformat(), "unlimited": True, "cold_rent_cents": 50_000,
+            "service_charges_cents": 15_000, "heating_cents": 7_000}
+
+    def lease(proposal: dict) -> None:
+        at = datetime.now(timezone.utc)
+        started = time.perf_counter()
+        client.post("matching", f"/proposals/{proposal['id']}/lease", token, body)
+        with lock:
+            sent.append({"household_id": proposal["household_id"], "sent_at": at,
+                         "http_s": time.perf_counter() - started})
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(64) as pool:
+        futures = []
+        for i, proposal in enumerate(proposals):
+            delay = start + i / rate - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            futures.append(pool.submit(lease, proposal))
+        for future in futures:
+            future.result()
+    return sent
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def stored_at(system: System, household_ids: list[str], timeout: float) -> dict[str, datetime]:
+    """When the last of contract, case and notification was stored, per household (waits for all)."""
+    queries = {
+        "contracts": "SELECT household_id, created_at FROM contracts WHERE household_id = ANY(:ids)",
+        "support": "SELECT household_id, opened_at FROM support_cases WHERE household_id = ANY(:ids)",
+        "notifications": "SELECT substr(recipient, 11), min(created_at) FROM notifications "
+                         "WHERE event_type = 'matching.tenancy.agreed' AND recipient = ANY(:refs) GROUP BY recipient",
+    }
+    engines = {name: create_engine(system.env[f"{name.upper()}_DATABASE_URL"]) for name in queries}
+    refs = [f"household:{h}" for h in household_ids]
+    found: dict[str, dict[str, datetime]] = {}
+
+    def complete():
+        for name, sql in queries.items():
+            with engines[name].connect() as connection:
+                rows = connection.execute(text(sql), {"ids": household_ids, "refs": refs}).all()
+            found[name] = {row[0]: _aware(row[1]) for row in rows}
+        return all(len(found[name]) == len(household_ids) for name in queries)
+
+    try:
+        wait_until(complete, timeout=timeout, interval=1.0,
+                   message=f"not all stored: { {k: len(v) for k, v in found.items()} } of {len(household_ids)}")
+    finally:
+        for engine in engines.values():
+            engine.dispose()
+    return {h: max(found[name][h] for name in queries) for h in household_ids}
+
+
+def main() -> dict:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rates", default="2,5,10", help="leases per second, comma-separated")
+    parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers per web process")
+    args = parser.parse_args()
+    rates = [float(r) for r in args.rates.split(",")]
+    counts = [max(1, int(rate * args.seconds)) for rate in rates]
+    workdir = Path(tempfile.mkdtemp(prefix="wp-e2e-bench-"))
+    system = System(workdir, web_workers=args.workers, extra_env={"LOG_LEVEL": "WARNING"})
+    results = []
+    try:
+        system.start()
+        client = Client(system)
+        setup_started = time.perf_counter()
+        company, proposals = set_up(system, client, sum(counts))
+        setup_s = time.perf_counter() - setup_started
+        offset = 0
+        for rate, count in zip(rates, counts):
+            batch = proposals[offset:offset + count]
+            offset += count
+            sent = drive(client, company["token"], batch, rate)
+            done = stored_at(system, [s["household_id"] for s in sent], timeout=max(120.0, count * 2.0))
+            latencies = [(done[s["household_id"]] - s["sent_at"]).total_seconds() for s in sent]
+            http = [s["http_s"] for s in sent]
+            results.append({
+                "rate_per_s": rate, "leases": count,
+                "e2e_p50_s": round(statistics.median(latencies), 3), "e2e_p99_s": round(percentile(latencies, 99), 3),
+                "e2e_max_s": round(max(latencies), 3),
+                "lease_http_p50_s": round(statistics.median(http), 3), "lease_http_p99_s": round(percentile(http, 99), 3),
+                "p99_within_1s": percentile(latencies, 99) <= 1.0,
+            })
+            time.sleep(2)
+    finally:
+        system.shutdown()
+        shutil.rmtree(workdir, ignore_errors=True)
+    result = {
+        "benchmark": "lease signed -> contract, case and notification stored",
+        "system": f"8 processes, gunicorn sync x {args.workers} per web, PostgreSQL, RabbitMQ",
+        "setup_seconds": round(setup_s, 1),
+        "runs": results,
+        "target": "p99 <= 1 s at 100 leases/s",
+    }
+    print(json.dumps(result, indent=2))
+    return result
+
+
+if __name__ == "__main__":
+    main()
