@@ -173,7 +173,8 @@ def test_the_image_gets_every_file_the_package_needs(package, tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     inside = {str(f.relative_to(tmp_path / "lib")) for f in (tmp_path / "lib").rglob("*") if f.is_file()}
     [top] = [p for p in copy.iterdir() if p.is_dir() and (p / "__init__.py").exists()]
-    wanted = {str(f.relative_to(copy)) for f in top.rglob("*") if f.is_file() and not f.name.endswith(".pyc")}
+    # Everything but bytecode and notes for developers (*.md: READMEs of data folders).
+    wanted = {str(f.relative_to(copy)) for f in top.rglob("*") if f.is_file() and f.suffix not in (".pyc", ".md")}
     assert len(wanted) > 5 and wanted - inside == set(), f"{package}: left out of the image: {sorted(wanted - inside)}"
 
 
