@@ -58,8 +58,8 @@ panels(
 panels(
     ("Requests per second", TS, [(f"sum by (service) (rate(http_requests_total{{service=~\"$service\",{NOT_PROBES}}}[5m]))", "{{service}}")],
      "reqps", "API requests answered, without health checks and scrapes."),
-    ("5xx ratio", TS, [("sum by (service) (rate(http_requests_total{service=~\"$service\",status=~\"5..\"}[5m])) / "
-                        "sum by (service) (rate(http_requests_total{service=~\"$service\"}[5m]))", "{{service}}")],
+    ("5xx ratio", TS, [(f"sum by (service) (rate(http_requests_total{{service=~\"$service\",status=~\"5..\",{NOT_PROBES}}}[5m])) / "
+                        f"sum by (service) (rate(http_requests_total{{service=~\"$service\",{NOT_PROBES}}}[5m]))", "{{service}}")],
      "percentunit", "Share of requests answered with a server error. Alert: HighServerErrorRatio (> 5 %)."),
     ("p99 latency", TS, [(f"histogram_quantile(0.99, sum by (service, le) (rate(http_request_duration_seconds_bucket{{service=~\"$service\",{NOT_PROBES}}}[5m])))", "{{service}}")],
      "s", "99th percentile of the time to answer. Alert: HighLatencyP99 (> 1 s)."),
