@@ -15,7 +15,7 @@ from matching.config import default_policy
 from matching.models import Flat, Household, MatchingRun, Proposal
 from matching.schemas import (
     DeclineIn, FlatIn, FlatOut, FlatQuery, HouseholdIn, HouseholdOut, HouseholdQuery, LeaseIn, PartyIn,
-    DeclineCountOut, PeriodQuery, ProposalIn, ProposalOut, ProposalQuery, RentLimitOverrideIn, RunOut, WhyNotOut,
+    DeclineCountOut, FlatPatch, PeriodQuery, ProposalIn, ProposalOut, ProposalQuery, RentLimitOverrideIn, RunOut, WhyNotOut,
     WithdrawIn,
 )
 
@@ -159,6 +159,19 @@ class FlatById(MethodView):
         """One flat."""
         with uow() as unit:
             return ensure_visible(unit.session.get(Flat, str(flat_id)), what="flat")
+
+    @requires("company", *STAFF)
+    @flats.arguments(FlatPatch(partial=True))
+    @flats.response(200, FlatOut)
+    def patch(self, data, flat_id):
+        """Correct a flat while it is on offer (proposals already made keep their snapshot)."""
+        if not data:
+            raise Unprocessable("nothing to change", field="body")
+        with uow() as unit:
+            flat = ensure_visible(unit.session.get(Flat, str(flat_id)), what="flat")
+            services.update_flat(unit, flat, data)
+            unit.commit()
+            return flat
 
 
 @flats.route("/<uuid:flat_id>/withdraw")

@@ -30,6 +30,13 @@ class HouseholdIn(Schema):
     has_pets = fields.Boolean(load_default=False)
     preferred_districts = fields.List(district_field(), load_default=list, validate=validate.Length(max=23))
     excluded_districts = fields.List(district_field(), load_default=list, validate=validate.Length(max=22))
+    referred_on = fields.Date(load_default=None, allow_none=True,
+                              metadata={"description": "the office's referral date (waiting time counts from it); default today"})
+
+    @validates("referred_on")
+    def _not_future(self, value, **kwargs):
+        if value is not None and value.year < 2000:
+            raise ValidationError("referral date before 2000")
 
     @validates_schema
     def _districts(self, data, **kwargs):
@@ -100,6 +107,13 @@ class FlatIn(Schema):
     def _half_rooms(self, value, **kwargs):
         if (value * 2) % 1:
             raise ValidationError("rooms are counted in halves (e.g. 2 or 2.5)")
+
+
+class FlatPatch(FlatIn):
+    """Corrections while a flat is on offer (proposals keep their snapshot of the old values)."""
+
+    class Meta:
+        exclude = ("company_id",)
 
 
 class FlatOut(Schema):

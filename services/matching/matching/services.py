@@ -121,7 +121,14 @@ def _flat_event(f: Flat) -> dict[str, Any]:
 def refer_household(unit: UnitOfWork, data: dict[str, Any]) -> Household:
     if unit.session.scalar(select(Household.id).where(Household.referral_no == data["referral_no"])):
         raise Conflict("A household with this referral number is already registered.")
-    household = Household(**data, status="waiting", referred_at=unit.now(), counted_declines=0, needs_review=False)
+    data = dict(data)
+    referred_on = data.pop("referred_on", None)
+    now = unit.now()
+    if referred_on is not None and referred_on > berlin_day(now):
+        raise Unprocessable("the referral date lies in the future", field="referred_on")
+    # A referral date from the office counts from its start in Stuttgart; otherwise from now.
+    referred_at = now if referred_on is None else datetime.combine(referred_on, datetime.min.time(), BERLIN)
+    household = Household(**data, status="waiting", referred_at=referred_at, counted_declines=0, needs_review=False)
     unit.session.add(household)
     unit.session.flush()
     unit.publish("matching.household.referred",
@@ -150,6 +157,22 @@ def offer_flat(unit: UnitOfWork, data: dict[str, Any], company_id: str) -> Flat:
     unit.publish("matching.flat.offered", _flat_event(flat))
     unit.audit("flat", flat.id, "offered", to_state="offered")
     return flat
+
+
+def update_flat(unit: UnitOfWork, flat: Flat, changes: dict[str, Any]) -> None:
+    if flat.status != "offered":
+        raise Conflict(f"The flat is {flat.status}; only a flat on offer can be changed.")
+    merged = {**{k: getattr(flat, k) for k in changes}, **changes}
+    wheelchair = merged.get("wheelchair_accessible", flat.wheelchair_accessible)
+    if wheelchair and not (merged.get("floor", flat.floor) == 0 or merged.get("lift", flat.lift)):
+        raise Unprocessable("a wheelchair-accessible flat needs the ground floor or a lift", field="wheelchair_accessible")
+    before = {k: getattr(flat, k) for k in changes if getattr(flat, k) != changes[k]}
+    for key, value in changes.items():
+        setattr(flat, key, value)
+    if flat.wheelchair_accessible:
+        flat.barrier_free = True
+    unit.audit("flat", flat.id, "updated", from_state=flat.status, to_state=flat.status,
+               detail={k: str(v) for k, v in before.items()})
 
 
 def _open_proposals(session: Session, **where: str) -> list[Proposal]:

@@ -247,3 +247,33 @@ def test_decline_report_counts_by_party_and_reason(client, tokens, clock):
     assert client.get("/api/v1/reports/declines?from=2026-03-03", headers=tokens.staff()).json == []
     assert client.get("/api/v1/reports/declines?from=2026-03-03&to=2026-03-01", headers=tokens.staff()).status_code == 422
     assert client.get("/api/v1/reports/declines", headers=tokens.company(COMPANY)).status_code == 403
+
+
+def test_referral_date_counts_for_waiting_time_and_cannot_lie_in_the_future(client, tokens, clock):
+    clock.freeze(MONDAY)
+    offer(client, tokens)
+    old = refer(client, tokens, referred_on="2025-03-02")
+    new = refer(client, tokens)
+    r = client.post("/api/v1/households", json={"referral_no": "F-1", "adults": 1, "urgency": "inadequate_housing",
+                                                 "name": "N", "referred_on": "2026-03-03"}, headers=tokens.staff())
+    assert r.status_code == 422 and "referred_on" in r.json["errors"]["json"]
+    run(client, tokens)
+    [p] = proposals(client, tokens.staff())
+    assert p["household_id"] == old["id"] and p["household_id"] != new["id"]
+    waiting = next(c for c in p["score_breakdown"]["components"] if c["name"] == "waiting_time")
+    assert abs(waiting["value"] - 365 / default_policy().scoring.waiting_time_full_after_days) < 1e-3
+
+
+def test_flat_corrections_while_on_offer_do_not_touch_existing_snapshots(client, tokens, clock):
+    flat, household, p = one_proposal(client, tokens, clock)
+    url = f"/api/v1/flats/{flat['id']}"
+    assert client.patch(url, json={"cold_rent_cents": 45_000}, headers=tokens.company(COMPANY)).status_code == 409
+    client.post(f"/api/v1/proposals/{p['id']}/decline", json={"reason": "other"}, headers=tokens.company(COMPANY))
+    assert client.patch(url, json={"cold_rent_cents": 45_000}, headers=tokens.company(OTHER_COMPANY)).status_code == 404
+    assert client.patch(url, json={"cold_rent_cents": -1}, headers=tokens.company(COMPANY)).status_code == 422
+    assert client.patch(url, json={"floor": 3, "wheelchair_accessible": True}, headers=tokens.company(COMPANY)).status_code == 422
+    r = client.patch(url, json={"cold_rent_cents": 45_000}, headers=tokens.company(COMPANY))
+    assert r.status_code == 200 and r.json["cold_rent_cents"] == 45_000 and r.json["district"] == "Ost"
+    assert r.json["pets_allowed"] and r.json["unit_ref"] == "WE-12"  # untouched fields keep their values
+    snap = client.get(f"/api/v1/proposals/{p['id']}", headers=tokens.staff()).json["snapshot"]
+    assert snap["flat"]["cold_rent_cents"] == 48_000

@@ -15,6 +15,7 @@ the first `depth` entries of each list (the engine widens lists until optimality
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass
 from datetime import date
 
@@ -226,9 +227,6 @@ def best_pair_first(index: ListIndex, n_flats: int, exclude: set[int]) -> Candid
     over lists then yields the global best pair. A pair proposed before (`exclude`, keys household *
     n_flats + flat) is skipped by giving that household the next free flat of the list instead.
     """
-    import heapq
-
-    n_lists = len(index.list_start)
     order = np.lexsort((-index.link_fit, index.link_list))
     l_sorted = index.link_list[order]
     lists = np.unique(l_sorted)
@@ -292,5 +290,4 @@ def best_pair_first(index: ListIndex, n_flats: int, exclude: set[int]) -> Candid
         out_f.append(f)
         out_s.append(score)
         heapq.heappush(heap, (-score, l))
-    del n_lists
     return Candidates(np.array(out_h, dtype=np.int64), np.array(out_f, dtype=np.int64), np.array(out_s, dtype=np.float64))
