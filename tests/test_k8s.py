@@ -111,3 +111,16 @@ def test_dependencies_render_three_rabbitmq_nodes_and_a_database_cluster_per_ser
         assert cluster["bootstrap"]["initdb"] == {"database": name, "owner": name}
         assert cluster["instances"] >= 2 and "barmanObjectStore" in cluster["backup"]
         assert docs[("ScheduledBackup", f"{name}-db-nightly")]["spec"]["cluster"]["name"] == f"{name}-db"
+
+
+def test_manifests_match_the_kubernetes_schemas(rendered):
+    """Strict schema validation (unknown fields are errors), offline, when the optional
+    `kubernetes-validate` package is installed."""
+    kubernetes_validate = pytest.importorskip("kubernetes_validate", reason="pip install kubernetes-validate")
+    errors = []
+    for (kind, name), obj in rendered.items():
+        try:
+            kubernetes_validate.validate(obj, "1.30.0", strict=True)
+        except kubernetes_validate.ValidationError as exc:
+            errors.append(f"{kind}/{name}: {exc.message}")
+    assert errors == []
