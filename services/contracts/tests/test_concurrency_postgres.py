@@ -139,3 +139,26 @@ def test_the_same_idempotency_key_sent_twice_at_once_files_one_claim(world, db):
     assert [r[0] for r in results] == [201, 201] and results[0][1] == results[1][1], results
     with db.session() as s:
         assert s.scalar(select(func.count()).select_from(Claim)) == 1
+
+
+def test_city_and_company_signing_at_the_same_moment_activate_once(world, db):
+    from sqlalchemy import func, select
+
+    from servicekit.db import outbox
+
+    company = world.company()
+    contract = world.contract(company, active=False)
+    app = world.client.application
+    headers = {"city": world.tokens.staff(), "company": world.tokens.company(company)}
+
+    def sign(i):
+        party = ("city", "company")[i]
+        with app.test_client() as client:
+            return client.post(f"/api/v1/contracts/{contract['id']}/sign", json={"party": party},
+                               headers=headers[party]).json["state"]
+
+    states = run_concurrently(2, sign)
+    assert sorted(states) == ["active", "draft"], states
+    with db.session() as s:
+        activated = s.scalar(select(func.count()).select_from(outbox).where(outbox.c.type == "contracts.contract.activated"))
+    assert activated == 1
