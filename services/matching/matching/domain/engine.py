@@ -122,7 +122,8 @@ def assign(
             bound = float(u.sum() + v_full.sum())
         depth[grow] *= 4
         if budget_s is not None:
-            growth = max(len(index.candidates(depth)) / max(len(sub), 1), 1.0)
+            next_pairs = int(np.minimum(depth[index.link_list], index.list_len[index.link_list]).sum())
+            growth = max(next_pairs / max(len(sub), 1), 1.0)
             if time.perf_counter() - started + solve_s * growth ** 1.5 > budget_s:
                 return Assigned(sub, chosen, False, rounds, bound)
 
