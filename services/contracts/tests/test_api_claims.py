@@ -184,6 +184,11 @@ def test_returned_claim_is_answered_by_the_company_and_decided_again(setup):
     assert download.status_code == 200 and download.data == PNG_BYTES and download.mimetype == "image/png"
     approved = world.client.post(f"{url}/decision", json={"decision": "approve"}, headers=world.tokens.finance())
     assert approved.json["approved_cents"] == 90_000
+    history = world.client.get(f"/api/v1/contracts/{contract['id']}/history", headers=world.tokens.staff()).json
+    assert [(h["action"], h["from_state"], h["to_state"]) for h in history if h["entity"] == "claim"] == [
+        ("submitted", None, "submitted"), ("decided_return", "submitted", "returned"),
+        ("resubmitted", "returned", "submitted"), ("decided_approve", "submitted", "approved")]
+    assert [h["actor_role"] for h in history if h["entity"] == "claim"] == ["company", "finance", "company", "finance"]
 
 
 def test_withdrawn_claim_frees_its_amount(setup):
