@@ -124,3 +124,17 @@ def test_manifests_match_the_kubernetes_schemas(rendered):
         except kubernetes_validate.ValidationError as exc:
             errors.append(f"{kind}/{name}: {exc.message}")
     assert errors == []
+
+
+def test_the_migration_step_applies_everything_the_jobs_need(rendered):
+    """README: `kubectl apply -k deploy/k8s -l 'app.kubernetes.io/component in (config,migrate)'` runs the
+    migrations before the processes roll out, so it must select the Jobs and the ConfigMaps they read."""
+    selected = {key for key, obj in rendered.items()
+                if obj["metadata"].get("labels", {}).get("app.kubernetes.io/component") in ("config", "migrate")}
+    jobs = [key for key in rendered if key[0] == "Job"]
+    assert len(jobs) == len(discover()) and set(jobs) <= selected
+    for key in jobs:
+        for source in _container(rendered[key]).get("envFrom", []):
+            if "configMapRef" in source:
+                assert ("ConfigMap", source["configMapRef"]["name"]) in selected
+    assert not any(kind in ("Deployment", "Service") for kind, _ in selected)
