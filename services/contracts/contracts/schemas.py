@@ -180,9 +180,10 @@ class TenancyEvent(Schema):
     # a flat's monthly rent above 10,000 EUR is a data error, not a WohnenPlus tenancy
     cold_rent_cents = fields.Integer(required=True, validate=validate.Range(min=0, max=1_000_000))
     service_charges_cents = fields.Integer(required=True, validate=validate.Range(min=0, max=1_000_000))
-    heating_cents = fields.Integer(load_default=0, validate=validate.Range(min=0, max=1_000_000))
-    address = fields.Nested(_EventAddress, load_default=dict)
-    household = fields.Nested(_EventHousehold, load_default=dict)
+    heating_cents = fields.Integer(load_default=0, allow_none=True, validate=validate.Range(min=0, max=1_000_000))
+    # missing contact or address data must not stop a guarantee: the PDF names what is missing
+    address = fields.Nested(_EventAddress, load_default=dict, allow_none=True)
+    household = fields.Nested(_EventHousehold, load_default=dict, allow_none=True)
     household_reference = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
 
 

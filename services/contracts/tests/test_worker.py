@@ -31,6 +31,19 @@ def test_tenancy_agreed_redelivered_or_republished_creates_one_contract(worker, 
         [data["household_id"], marker.data["household_id"]])
 
 
+def test_tenancy_event_as_matching_sends_it_with_gaps_creates_the_contract(worker, bus, db, wait_until, client, tokens):
+    company = str(uuid.uuid4())
+    data = tenancy_event(company, heating_cents=None, address=None,
+                         household={"name": "Familie Test", "email": None, "phone": None, "size": 2},
+                         both_accepted=True)
+    bus.publish("matching.tenancy.agreed", data, source="matching")
+    wait_until(lambda: _count(db, Contract) == 1)
+    [contract] = client.get("/api/v1/contracts", headers=tokens.company(company)).json
+    assert contract["tenancy"]["heating_cents"] == 0 and contract["tenancy"]["address"]["street"] is None
+    pdf = client.get(f"/api/v1/contracts/{contract['id']}/document", headers=tokens.company(company))
+    assert pdf.status_code == 200
+
+
 def test_tenancy_event_without_lease_start_is_dead_lettered(worker, bus, settings, db, wait_until):
     data = tenancy_event(str(uuid.uuid4()))
     del data["lease_start"]
