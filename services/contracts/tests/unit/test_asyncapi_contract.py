@@ -89,3 +89,20 @@ def test_the_spec_refuses_what_it_should():
         validate(good.type, {**good.data, "contract_no": "GV-26-1"})
     with pytest.raises(jsonschema.ValidationError):
         validate(good.type, {k: v for k, v in good.data.items() if k != "term_end"})
+
+
+def test_what_matching_sends_is_what_contracts_documents_it_reads():
+    """matching's lease event as its service builds it (services/matching) fits contracts' spec, and
+    contracts' own reading schema accepts it."""
+    from contracts.schemas import TenancyEvent
+
+    sent = {"proposal_id": "p-1", "flat_id": "f-1", "household_id": "h-1", "company_id": "c-1",
+            "lease_start": "2026-12-01", "cold_rent_cents": 61_800, "service_charges_cents": 17_500,
+            "heating_cents": 9_000, "household_reference": "AS-2026-1",
+            "address": {"street": "Hauptstätter Str. 1", "postal_code": "70173", "city": "Stuttgart",
+                        "district": "Mitte"},
+            "household": {"name": "Familie Test", "email": None, "phone": None, "size": 2}}
+    validate("matching.tenancy.agreed", sent)
+    assert TenancyEvent().load(sent)["household"]["size"] == 2
+    with pytest.raises(jsonschema.ValidationError):
+        validate("matching.tenancy.agreed", {k: v for k, v in sent.items() if k != "lease_start"})
