@@ -11,6 +11,8 @@ Conventions every endpoint keeps, so that housing companies can rely on them:
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from flask import Response
 from flask.views import MethodView
 from flask_smorest import Api, Blueprint
@@ -83,6 +85,13 @@ def documented_errors(blueprint: Blueprint, *codes: int):
         return view
 
     return decorator
+
+
+def attachment_disposition(filename: str) -> str:
+    """`attachment` with an ASCII fallback name and the real one per RFC 6266 / 5987 (HTTP headers
+    are Latin-1: a name like "Rechnung Łódź.pdf" must not break the download)."""
+    fallback = "".join(c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in filename)
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 def company_filter() -> str | None:
@@ -556,9 +565,8 @@ class ClaimDocumentView(MethodView):
             if doc is None:
                 raise NotFound("No document with this id.")
             content, content_type, filename = doc.content, doc.content_type, doc.filename
-        safe = filename.replace('"', "")
         return Response(content, mimetype=content_type,
-                        headers={"Content-Disposition": f'attachment; filename="{safe}"'})
+                        headers={"Content-Disposition": attachment_disposition(filename)})
 
 
 # --------------------------------------------------------------------------- incidents

@@ -270,3 +270,18 @@ def test_a_retried_claim_with_the_same_idempotency_key_is_filed_once(setup, db):
     # keys are per company: another company's identical key is its own
     assert world.client.post(url, json=body, headers={**world.tokens.company(world.company()),
                                                       "Idempotency-Key": "retry-0001-abc"}).status_code == 404
+
+
+def test_documents_with_any_file_name_download(setup):
+    world, company, contract = setup
+    name = 'Rechnung "Łódź" Müller.pdf'
+    body = {"kind": "damage_repairs", "amount_cents": 1_000, "description": "x",
+            "evidence": [document("invoice", filename=name)]}
+    claim = world.client.post(f"/api/v1/contracts/{contract['id']}/claims", json=body,
+                              headers=world.tokens.company(company)).json
+    response = world.client.get(f"/api/v1/claims/{claim['id']}/documents/{claim['documents'][0]['id']}",
+                                headers=world.tokens.company(company))
+    assert response.status_code == 200 and response.data.startswith(b"%PDF")
+    disposition = response.headers["Content-Disposition"]
+    assert 'filename="Rechnung ___d__ M_ller.pdf"' in disposition
+    assert "filename*=UTF-8''Rechnung%20%22%C5%81%C3%B3d%C5%BA%22%20M%C3%BCller.pdf" in disposition
