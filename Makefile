@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 SERVICES := matching contracts support notifications
 PYTEST := $(abspath $(BIN))/python -m pytest -q -p no:cacheprovider
 
-.PHONY: install run test test-kit test-services test-e2e bench broker migrate token clean
+.PHONY: install run test test-kit test-services test-e2e bench broker migrate token clean tools demo
 
 $(BIN)/.installed: constraints.txt libs/servicekit/pyproject.toml $(foreach s,$(SERVICES),services/$(s)/pyproject.toml)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,7 +26,10 @@ run: install broker migrate
 	@echo "Starting all eight processes (Ctrl-C stops them) ..."
 	$(BIN)/honcho start -f Procfile
 
-test: install broker test-kit test-services test-e2e
+test: install broker tools test-kit test-services test-e2e
+
+tools:
+	@bash deploy/install-tools.sh
 
 test-kit: install
 	cd libs/servicekit && $(PYTEST) tests

@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
-# The operators' tools the tests use: promtool and prometheus (Debian's `prometheus` package).
+# The operators' tools the tests use: promtool and prometheus (Debian's `prometheus` package),
+# docker-compose (validates docker-compose.yml) and kubectl (renders deploy/k8s with kustomize).
 # Called by `make test` before the tests, so the tests themselves never install anything.
 # Installs only when missing and only where it can (root or passwordless sudo with apt-get);
 # otherwise it says what to do and the promtool/Prometheus tests are skipped with that reason.
 set -euo pipefail
 
-if command -v promtool >/dev/null && command -v prometheus >/dev/null; then
+missing=()
+command -v promtool >/dev/null && command -v prometheus >/dev/null || missing+=(prometheus)
+command -v docker-compose >/dev/null || docker compose version >/dev/null 2>&1 || missing+=(docker-compose)
+command -v kubectl >/dev/null || missing+=(kubectl)
+if [ ${#missing[@]} -eq 0 ]; then
     exit 0
 fi
 if ! command -v apt-get >/dev/null; then
-    echo "deploy/install-tools.sh: no apt-get here; install Prometheus (promtool and prometheus on PATH)" >&2
+    echo "deploy/install-tools.sh: no apt-get here; install ${missing[*]} for the deployment checks" >&2
     exit 0
 fi
 if [ "$(id -u)" -eq 0 ]; then
@@ -17,15 +22,16 @@ if [ "$(id -u)" -eq 0 ]; then
 elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
     SUDO=(sudo -n)
 else
-    echo "deploy/install-tools.sh: run 'sudo apt-get install -y --no-install-recommends prometheus' for promtool" >&2
+    echo "deploy/install-tools.sh: run 'sudo apt-get install -y --no-install-recommends ${missing[*]}'" >&2
     exit 0
 fi
-echo "Installing Debian's prometheus package (promtool, prometheus) ..."
+echo "Installing Debian packages for the deployment checks: ${missing[*]} ..."
 export DEBIAN_FRONTEND=noninteractive
-"${SUDO[@]}" apt-get install -y -q --no-install-recommends prometheus >/dev/null \
-    || { "${SUDO[@]}" apt-get update -q >/dev/null && "${SUDO[@]}" apt-get install -y -q --no-install-recommends prometheus >/dev/null; }
+"${SUDO[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null \
+    || { "${SUDO[@]}" apt-get update -q >/dev/null && "${SUDO[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null; } \
+    || echo "deploy/install-tools.sh: could not install ${missing[*]}; their checks will be skipped" >&2
 # The package's service is not wanted here: the tests start their own server on a free port.
 if command -v systemctl >/dev/null && systemctl is-active --quiet prometheus 2>/dev/null; then
     "${SUDO[@]}" systemctl disable --now prometheus >/dev/null 2>&1 || true
 fi
-command -v promtool >/dev/null && command -v prometheus >/dev/null
+exit 0
