@@ -9,11 +9,14 @@ is the document's own `generated_at`), so it can be cached or compared.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from fontTools.ttLib import TTFont
 from fpdf import FPDF
 
 FONT_DIR = Path(__file__).parent / "fonts"
@@ -75,6 +78,33 @@ class ContractDocument:
     extra_notes: tuple[str, ...] = field(default_factory=tuple)
 
 
+@lru_cache(maxsize=1)
+def _covered_code_points() -> frozenset[int]:
+    """Characters both shipped fonts can draw."""
+    regular = TTFont(FONT_DIR / "DejaVuSans.ttf").getBestCmap()
+    bold = TTFont(FONT_DIR / "DejaVuSans-Bold.ttf").getBestCmap()
+    return frozenset(regular) & frozenset(bold)
+
+
+def _drawable(text: str) -> tuple[str, bool]:
+    """`text` with characters the fonts cannot draw replaced by "?", and whether any were.
+
+    A name in a script the fonts lack would otherwise vanish silently from a signed contract."""
+    covered = _covered_code_points()
+    out = "".join(c if ord(c) in covered or c in "\n\t" else "?" for c in text)
+    return out, out != text
+
+
+def _drawable_document(doc: ContractDocument) -> tuple[ContractDocument, bool]:
+    changes, replaced = {}, False
+    for f in dataclasses.fields(doc):
+        value = getattr(doc, f.name)
+        if isinstance(value, str):
+            changes[f.name], hit = _drawable(value)
+            replaced |= hit
+    return dataclasses.replace(doc, **changes), replaced
+
+
 def euro(cents: int) -> str:
     """German money format: 10.000,00 €."""
     sign = "-" if cents < 0 else ""
@@ -126,6 +156,7 @@ class _Pdf(FPDF):
 
 
 def render_contract_pdf(doc: ContractDocument) -> bytes:
+    doc, replaced = _drawable_document(doc)
     pdf = _Pdf(doc)
     pdf.alias_nb_pages()
     pdf.add_page()
@@ -195,5 +226,8 @@ def render_contract_pdf(doc: ContractDocument) -> bytes:
         pdf.para("Der Vertrag wird wirksam, sobald beide Seiten unterzeichnet haben.")
     for note in doc.extra_notes:
         pdf.para(note)
+    if replaced:
+        pdf.para("Hinweis: Einige Zeichen (z. B. in Namen) kann dieses Dokument nicht darstellen; sie sind "
+                 "durch „?“ ersetzt. Maßgeblich sind die Angaben im Mietvertrag.")
 
     return bytes(pdf.output())

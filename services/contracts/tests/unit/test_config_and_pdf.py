@@ -94,6 +94,13 @@ def test_pdf_renders_names_beyond_german():
     assert name in pdf_text(render_contract_pdf(document(household_name=name)))
 
 
+def test_characters_the_fonts_lack_are_replaced_visibly_not_dropped():
+    text = pdf_text(render_contract_pdf(document(household_name="محمد Wang 王")))
+    assert "???? Wang ?" in text
+    assert "durch „?“ ersetzt" in text
+    assert "ersetzt" not in pdf_text(render_contract_pdf(document()))
+
+
 def test_pdf_is_deterministic():
     assert render_contract_pdf(document()) == render_contract_pdf(document())
 
