@@ -96,6 +96,8 @@ class MatchingRun(Base):
     total_score: Mapped[float] = mapped_column(Float)
     duration_ms: Mapped[int] = mapped_column(Integer)
     certified_optimal: Mapped[bool] = mapped_column(Boolean)
+    # No assignment can score more than this (LP duality); equals total_score when certified.
+    score_upper_bound: Mapped[float | None] = mapped_column(Float)
 
 
 class Proposal(Base):

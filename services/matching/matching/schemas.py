@@ -155,6 +155,7 @@ class RunOut(Schema):
     total_score = fields.Float()
     duration_ms = fields.Integer()
     certified_optimal = fields.Boolean()
+    score_upper_bound = fields.Float(allow_none=True, metadata={"description": "proven bound on the best possible total score"})
 
 
 class ProposalIn(Schema):

@@ -271,6 +271,7 @@ def run_matching(unit: UnitOfWork, policy: Policy) -> MatchingRun:
         started_at=now, started_by=unit.actor, households_considered=len(households), flats_considered=len(flats),
         eligible_pairs=result.eligible_pairs, proposals_created=0, total_score=0.0, duration_ms=0,
         certified_optimal=result.certified_optimal,
+        score_upper_bound=None if result.upper_bound == float("inf") else round(result.upper_bound, 4),
     )
     unit.session.add(run)
     unit.session.flush()
@@ -282,6 +283,8 @@ def run_matching(unit: UnitOfWork, policy: Policy) -> MatchingRun:
         total += proposal.score
     run.proposals_created = len(result.score)
     run.total_score = round(total, 4)
+    if result.certified_optimal:
+        run.score_upper_bound = run.total_score
     run.duration_ms = int((time.perf_counter() - started) * 1000)
     unit.audit("matching_run", run.id, "run", detail={"proposals": run.proposals_created,
                                                        "households": run.households_considered,

@@ -33,6 +33,7 @@ def test_run_proposes_the_best_pair_with_breakdown_rules_snapshot_and_deadline(c
     summary = run(client, tokens)
     assert summary["proposals_created"] == 1 and summary["households_considered"] == 2
     assert summary["flats_considered"] == 1 and summary["certified_optimal"] and summary["eligible_pairs"] == 2
+    assert summary["score_upper_bound"] == summary["total_score"]
     [p] = proposals(client, tokens.staff())
     assert p["household_id"] == urgent["id"] and p["flat_id"] == flat["id"] and p["status"] == "open"
     assert {c["name"] for c in p["score_breakdown"]["components"]} == {"urgency", "waiting_time", "district_preference", "fit"}
