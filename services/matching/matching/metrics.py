@@ -6,12 +6,17 @@ from prometheus_client import Histogram
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import func, select
 
+from servicekit.clock import SystemClock
+from servicekit.workdays import BERLIN
+
 from matching.models import Flat, Household, Proposal
 
 RUN_DURATION = Histogram("matching_run_duration_seconds", "Duration of a matching run",
                          buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120))
-DAYS_TO_LEASE = Histogram("matching_referral_to_lease_days", "Days from referral to lease start",
-                          buckets=(7, 14, 30, 60, 90, 180, 365, 730))
+DAY = 86_400
+# Prometheus wants base units: seconds, bucketed at 1 week … 2 years.
+REFERRAL_TO_LEASE = Histogram("matching_referral_to_lease_seconds", "Time from referral to lease start",
+                              buckets=tuple(days * DAY for days in (7, 14, 30, 60, 90, 180, 365, 730)))
 
 
 def collect(session):
@@ -28,3 +33,9 @@ def collect(session):
     for state, n in session.execute(select(Proposal.status, func.count()).group_by(Proposal.status)):
         proposals.add_metric([state], n)
     yield proposals
+    # Open proposals whose deadline day is over but that the expiry job has not closed: should stay 0.
+    today = SystemClock().now().astimezone(BERLIN).date()
+    overdue = session.scalar(select(func.count()).select_from(Proposal)
+                             .where(Proposal.status.in_(("open", "accepted")), Proposal.respond_by < today))
+    yield GaugeMetricFamily("matching_proposals_overdue", "Open proposals past their response deadline",
+                            value=overdue)

@@ -378,7 +378,7 @@ def record_lease(unit: UnitOfWork, policy: Policy, p: Proposal, data: dict[str, 
         "household": household_contact(household),
         "household_reference": household.referral_no,
     })
-    metrics.DAYS_TO_LEASE.observe((data["lease_start"] - berlin_day(household.referred_at)).days)
+    metrics.REFERRAL_TO_LEASE.observe((data["lease_start"] - berlin_day(household.referred_at)).days * metrics.DAY)
 
 
 def expire_overdue(unit: UnitOfWork) -> int:
