@@ -14,6 +14,7 @@ import tempfile
 import time
 import uuid
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import jwt
@@ -134,6 +135,7 @@ def mint_token(
     private = settings.jwt_private_key_file
     if not private.exists():
         private = ensure_dev_keys(settings.var_dir)[0]
+    key = _private_key(str(private), private.stat().st_mtime_ns)
     now = int(time.time())
     claims = {
         "sub": sub,
@@ -148,4 +150,10 @@ def mint_token(
         claims["company_id"] = company_id
     if name:
         claims["name"] = name
-    return jwt.encode(claims, private.read_bytes(), algorithm="RS256")
+    return jwt.encode(claims, key, algorithm="RS256")
+
+
+@lru_cache(maxsize=4)
+def _private_key(path: str, _mtime_ns: int):
+    """Loading (and validating) an RSA key costs tens of milliseconds; a replaced file is re-read."""
+    return serialization.load_pem_private_key(Path(path).read_bytes(), password=None)
