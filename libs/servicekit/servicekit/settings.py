@@ -18,9 +18,10 @@ def _project_root() -> Path:
     return Path.cwd()
 
 
-def _env(name: str, service: str, default: str | None = None) -> str | None:
+def env(name: str, service: str, default: str | None = None) -> str | None:
     """`MATCHING_DATABASE_URL` wins over `DATABASE_URL`, so one shell can configure all four."""
     return os.environ.get(f"{service.upper()}_{name}", os.environ.get(name, default))
+
 
 
 @dataclass(frozen=True)
@@ -62,29 +63,29 @@ class Settings:
 
     def get(self, name: str, default: str | None = None) -> str | None:
         """A service-specific setting (`<SERVICE>_<NAME>` or `<NAME>`)."""
-        return _env(name, self.service, default)
+        return env(name, self.service, default)
 
     @classmethod
     def from_env(cls, service: str, web_port: int, worker_metrics_port: int) -> "Settings":
         root = _project_root()
         var_dir = Path(os.environ.get("WOHNENPLUS_VAR", root / "var"))
-        public_key = _env("JWT_PUBLIC_KEY_FILE", service)
+        public_key = env("JWT_PUBLIC_KEY_FILE", service)
         return cls(
             service=service,
-            database_url=_env("DATABASE_URL", service) or f"sqlite:///{var_dir / service}.db",
-            bus_url=_env("BUS_URL", service, "amqp://guest:guest@localhost:5672/%2F"),
-            bus_prefix=_env("BUS_PREFIX", service, "") or "",
+            database_url=env("DATABASE_URL", service) or f"sqlite:///{var_dir / service}.db",
+            bus_url=env("BUS_URL", service, "amqp://guest:guest@localhost:5672/%2F"),
+            bus_prefix=env("BUS_PREFIX", service, "") or "",
             var_dir=var_dir,
-            jwt_issuer=_env("JWT_ISSUER", service, "wohnenplus-dev"),
-            jwt_audience=_env("JWT_AUDIENCE", service, "wohnenplus"),
+            jwt_issuer=env("JWT_ISSUER", service, "wohnenplus-dev"),
+            jwt_audience=env("JWT_AUDIENCE", service, "wohnenplus"),
             jwt_public_key_file=Path(public_key) if public_key else None,
-            jwt_jwks_url=_env("JWT_JWKS_URL", service),
-            jwt_private_key_file=Path(_env("JWT_PRIVATE_KEY_FILE", service) or var_dir / "jwt" / "dev-private.pem"),
+            jwt_jwks_url=env("JWT_JWKS_URL", service),
+            jwt_private_key_file=Path(env("JWT_PRIVATE_KEY_FILE", service) or var_dir / "jwt" / "dev-private.pem"),
             # Not PORT: process managers (honcho, foreman) set PORT for every process they start.
-            web_port=int(_env("WEB_PORT", service, str(web_port))),
-            worker_metrics_port=int(_env("WORKER_METRICS_PORT", service, str(worker_metrics_port))),
+            web_port=int(env("WEB_PORT", service, str(web_port))),
+            worker_metrics_port=int(env("WORKER_METRICS_PORT", service, str(worker_metrics_port))),
             retry_delays_ms=tuple(
-                int(ms) for ms in (_env("BUS_RETRY_DELAYS_MS", service, "1000,10000,60000") or "").split(",") if ms
+                int(ms) for ms in (env("BUS_RETRY_DELAYS_MS", service, "1000,10000,60000") or "").split(",") if ms
             ),
-            log_level=_env("LOG_LEVEL", service, "INFO"),
+            log_level=env("LOG_LEVEL", service, "INFO"),
         )

@@ -3,9 +3,10 @@ mailboxes and channel settings from the environment."""
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from functools import lru_cache
+
+from servicekit.settings import env
 
 from notifications.adapters.smtp import SmtpSettings
 from notifications.domain import config
@@ -18,8 +19,8 @@ from notifications.domain.startup import check_templates
 
 
 def _env(name: str, default: str | None = None) -> str | None:
-    """`NOTIFICATIONS_<NAME>` wins over `<NAME>` (same rule as servicekit's settings)."""
-    return os.environ.get(f"NOTIFICATIONS_{name}", os.environ.get(name, default))
+    """`NOTIFICATIONS_<NAME>` wins over `<NAME>`."""
+    return env(name, "notifications", default)
 
 
 def _flag(name: str, default: bool = False) -> bool:
