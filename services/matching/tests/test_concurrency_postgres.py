@@ -1,7 +1,5 @@
 """Two matching runs at the same moment must not propose the same flat or household twice."""
 
-import threading
-
 import pytest
 from sqlalchemy import func, select
 
@@ -13,31 +11,19 @@ from matching.models import Proposal
 from tests.helpers import offer, refer
 
 
-def test_concurrent_runs_never_double_book(client, tokens, db):
+def test_concurrent_runs_never_double_book(client, tokens, db, run_concurrently):
     if not db.is_postgres:
         pytest.skip("row locks are only real on PostgreSQL")
     for n in range(6):
         offer(client, tokens, unit_ref=f"WE-{n}")
         refer(client, tokens)
-    barrier = threading.Barrier(2)
-    results, errors = [], []
+    def one_run(_):
+        with UnitOfWork(db, "matching", actor="staff-test", actor_role="staff") as unit:
+            run = services.run_matching(unit, default_policy())
+            unit.commit()
+            return run.proposals_created
 
-    def one_run():
-        try:
-            with UnitOfWork(db, "matching", actor="staff-test", actor_role="staff") as unit:
-                barrier.wait()
-                run = services.run_matching(unit, default_policy())
-                unit.commit()
-                results.append(run.proposals_created)
-        except Exception as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=one_run) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    assert not errors
+    results = run_concurrently(one_run, 2)
     assert sorted(results) == [0, 6]
     with db.session() as s:
         per_flat = s.execute(select(Proposal.flat_id, func.count()).group_by(Proposal.flat_id)).all()

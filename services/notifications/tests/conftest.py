@@ -46,21 +46,14 @@ def deliver(job_context, clock):
 
 
 @pytest.fixture
-def record(db, clock):
-    """Hand one event to the handler in a unit of work (the consumer's path without the broker)."""
-    from servicekit.bus import Event
-    from servicekit.db import UnitOfWork
-
-    from notifications.handlers import on_event
+def record(handle_event):
+    """Hand one event to the service as its consumer would (inbox and handler), without the broker."""
     from sample_events import SAMPLE_DATA
 
     def run(event_type, data=None, event_id=None):
-        event = Event(type=event_type, data=SAMPLE_DATA[event_type] if data is None else data,
-                      source=event_type.split(".")[0], correlation_id="test-correlation",
-                      **({"id": event_id} if event_id else {}))
-        with UnitOfWork(db, "notifications", clock=clock) as uow:
-            on_event(uow, event)
-            uow.commit()
+        outcome, event = handle_event(event_type, SAMPLE_DATA[event_type] if data is None else data,
+                                      event_id=event_id, source=event_type.split(".")[0])
+        assert outcome in ("handled", "duplicate"), outcome
         return event
 
     return run

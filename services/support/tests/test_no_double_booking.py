@@ -1,7 +1,6 @@
 """The database itself refuses two overlapping appointments of one caseworker, and two cases
 opened at the same moment do not double-book (concurrency is real only on PostgreSQL)."""
 
-import threading
 import uuid
 from datetime import timedelta
 
@@ -42,27 +41,12 @@ def test_database_refuses_overlap_even_when_python_is_bypassed(client, tokens, d
         s.commit()
 
 
-def test_two_cases_opened_at_the_same_moment_do_not_double_book(client, tokens, db, clock):
+def test_two_cases_opened_at_the_same_moment_do_not_double_book(client, tokens, db, clock, run_concurrently):
     if not db.is_postgres:
         pytest.skip("concurrency is tested on PostgreSQL (SQLite runs one writer at a time)")
     clock.freeze(MONDAY)
     register(client, tokens)  # one caseworker: both cases must share her calendar
-    barrier = threading.Barrier(4)
-    errors = []
-
-    def open_one():
-        try:
-            barrier.wait()
-            deliver(db, clock, "matching.tenancy.agreed", tenancy())
-        except Exception as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=open_one) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    assert not errors
+    run_concurrently(lambda _: deliver(db, clock, "matching.tenancy.agreed", tenancy()), 4)
     with db.session() as s:
         rows = s.execute(select(Appointment.starts_at, Appointment.ends_at).where(Appointment.status == "scheduled")
                          .order_by(Appointment.starts_at)).all()
@@ -72,7 +56,8 @@ def test_two_cases_opened_at_the_same_moment_do_not_double_book(client, tokens, 
         assert e1 <= s2
 
 
-def test_two_people_booking_the_same_slot_at_once_get_one_201_and_one_409(app, client, tokens, db, clock):
+def test_two_people_booking_the_same_slot_at_once_get_one_201_and_one_409(app, client, tokens, db, clock,
+                                                                         run_concurrently):
     if not db.is_postgres:
         pytest.skip("concurrency is tested on PostgreSQL (SQLite runs one writer at a time)")
     clock.freeze(MONDAY)
@@ -81,20 +66,12 @@ def test_two_people_booking_the_same_slot_at_once_get_one_201_and_one_409(app, c
     deliver(db, clock, "matching.tenancy.agreed", tenancy(lease_start="2026-09-01"))
     deliver(db, clock, "matching.tenancy.agreed", tenancy(lease_start="2026-09-01"))
     case_ids = [c["id"] for c in client.get("/api/v1/cases", headers=tokens.staff()).json]
-    barrier = threading.Barrier(len(case_ids))
-    statuses = []
-
-    def book(case_id):
+    def book(i):
         with app.test_client() as own_client:
-            barrier.wait()
-            response = own_client.post(f"/api/v1/cases/{case_id}/appointments", headers=tokens.staff(),
+            response = own_client.post(f"/api/v1/cases/{case_ids[i]}/appointments", headers=tokens.staff(),
                                        json={"kind": "office_meeting", "starts_at": "2026-06-10T10:00:00+02:00",
                                              "caseworker_id": anna["id"]})
-            statuses.append(response.status_code)
+            return response.status_code
 
-    threads = [threading.Thread(target=book, args=(cid,)) for cid in case_ids]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
+    statuses = run_concurrently(book, len(case_ids))
     assert sorted(statuses) == [201, 409]

@@ -141,6 +141,36 @@ def worker(service, settings, db, clock):
 
 
 @pytest.fixture
+def run_concurrently():
+    """Start `fn` in `n` threads at the same moment (a barrier) and return their results; re-raise
+    the first error. For races the database must settle (row locks, unique and exclusion constraints)."""
+    import threading
+
+    def run(fn, n: int = 2, timeout: float = 30.0) -> list:
+        barrier = threading.Barrier(n)
+        results: list = []
+        errors: list[BaseException] = []
+
+        def one(i: int) -> None:
+            try:
+                barrier.wait()
+                results.append(fn(i))
+            except BaseException as exc:  # reported to the test below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=one, args=(i,)) for i in range(n)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout)
+        if errors:
+            raise errors[0]
+        return results
+
+    return run
+
+
+@pytest.fixture
 def wait_until():
     return _wait_until
 
@@ -151,3 +181,22 @@ def job_context(service, settings, db, clock):
     from servicekit.worker import JobContext
 
     return JobContext(service, settings, db, clock)
+
+
+@pytest.fixture
+def handle_event(service, settings, db, clock):
+    """Hand an event to the service exactly as its consumer would — inbox, handler and commit in one
+    transaction — but without the broker: `handle_event(type, data, event_id=None, source="test")`
+    returns the outcome (handled, duplicate, retry or dead_letter) and the event."""
+    from servicekit.bus.consumer import Consumer
+    from servicekit.bus.envelope import Event
+
+    consumer = Consumer(db, settings, service.handlers, clock=clock)
+
+    def handle(event_type: str, data: dict, *, event_id: str | None = None, source: str = "test"):
+        event = Event(type=event_type, data=data, source=source, correlation_id=str(uuid.uuid4()),
+                      occurred_at=clock.now(), **({"id": event_id} if event_id else {}))
+        [(outcome, _type)] = consumer.process_batch([event.to_json().encode()])
+        return outcome, event
+
+    return handle
