@@ -11,7 +11,8 @@ Use it from a service's `tests/conftest.py`:
         return service
 
 Fixtures: `settings`, `db`, `app`, `client`, `clock`, `tokens`, `worker`, `bus` (publish events and
-capture what the service publishes), and `wait_until` for eventually-true assertions.
+capture what the service publishes), `handle_event` (the consumer's path without the broker),
+`job_context`, `run_concurrently` and `wait_until` for eventually-true assertions.
 """
 
 from servicekit.testing.helpers import BusProbe, TestClock, Tokens, wait_until
