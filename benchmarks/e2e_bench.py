@@ -2,7 +2,7 @@
 lease rates, on the whole system as real processes (tests/system.py: gunicorn web and worker of each
 service, one PostgreSQL database each, the real broker).
 
-    .venv/bin/python benchmarks/e2e_bench.py [--rates 2,5,10] [--seconds 15]
+    .venv/bin/python benchmarks/e2e_bench.py [--rates 2,5,10] [--seconds 15] [--extra-workers support=1]
 
 Set-up (not timed): a company, two caseworkers, and for every lease one flat, one household, one
 proposal (POST /matching-runs) accepted by company and household — all through the HTTP APIs.
@@ -36,7 +36,7 @@ from sqlalchemy import create_engine, text
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from system import System  # noqa: E402
+from system import System, free_port  # noqa: E402
 
 DISTRICTS = ["Mitte", "Nord", "Ost", "Süd", "West", "Bad Cannstatt", "Feuerbach", "Vaihingen", "Zuffenhausen"]
 
@@ -186,7 +186,10 @@ def main() -> dict:
     parser.add_argument("--rates", default="2,5,10", help="leases per second, comma-separated")
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers per web process")
+    parser.add_argument("--extra-workers", default="", metavar="SERVICE=N,...",
+                        help="more worker processes (competing consumers), e.g. support=2,notifications=1")
     args = parser.parse_args()
+    extra = {name: int(n) for name, n in (item.split("=") for item in args.extra_workers.split(",") if item)}
     rates = [float(r) for r in args.rates.split(",")]
     counts = [max(1, int(rate * args.seconds)) for rate in rates]
     workdir = Path(tempfile.mkdtemp(prefix="wp-e2e-bench-"))
@@ -194,6 +197,10 @@ def main() -> dict:
     results = []
     try:
         system.start()
+        for service, n in extra.items():  # competing consumers on the service's one queue, as in production
+            for i in range(n):
+                system.spawn(f"{service}-worker-extra{i}", "worker", service,
+                             env={**system.env, f"{service.upper()}_WORKER_METRICS_PORT": str(free_port())})
         client = Client(system)
         setup_started = time.perf_counter()
         company, proposals = set_up(system, client, sum(counts))
@@ -232,7 +239,8 @@ def main() -> dict:
         shutil.rmtree(workdir, ignore_errors=True)
     result = {
         "benchmark": "lease signed -> contract, case and notification stored",
-        "system": f"8 processes, gunicorn sync x {args.workers} per web, PostgreSQL, RabbitMQ",
+        "system": f"8 processes, gunicorn sync x {args.workers} per web, PostgreSQL, RabbitMQ"
+                  + "".join(f", +{n} {name} worker(s)" for name, n in extra.items()),
         "setup_seconds": round(setup_s, 1),
         "runs": results,
         "target": "p99 <= 1 s at 100 leases/s",
