@@ -8,7 +8,9 @@ The service side is the real thing: `wohnenplus web contracts` (gunicorn, JWT ve
 SQLAlchemy on its own PostgreSQL database, metrics, JSON logs), with contracts created through the
 real event path (`matching.tenancy.agreed` → contracts worker). During the measurement only the
 process under test runs (the rest of the system is stopped) so both sides get the same machine.
-The bare baseline answers the same JSON document (one contract as the service renders it).
+The bare baseline answers the same JSON document (one contract as the service renders it); a
+second bare endpoint runs one hand-written SQL query for the contract on the same database (no ORM,
+no auth, no schema), to show how much of the gap is the database round trip itself.
 
 Needs `wrk` (Debian: `apt-get install -y wrk`); installs it with apt-get when missing and allowed.
 """
@@ -39,13 +41,24 @@ from system import BIN, System, free_port  # noqa: E402
 
 BARE_APP = '''
 import json, os
+import psycopg
 from flask import Flask, Response
 app = Flask(__name__)
 BODY = open(os.environ["BENCH_BODY_FILE"], "rb").read()
+_connection = None
 
 @app.get("/bare")
 def bare():
     return Response(BODY, mimetype="application/json")
+
+@app.get("/bare-db/<contract_id>")
+def bare_db(contract_id):
+    """One hand-written query on the same database, no ORM, no auth, no schema: the floor for a DB read."""
+    global _connection
+    if _connection is None:
+        _connection = psycopg.connect(os.environ["BENCH_DATABASE_URL"], autocommit=True)
+    row = _connection.execute("SELECT row_to_json(c)::text FROM contracts c WHERE id = %s", (contract_id,)).fetchone()
+    return Response(row[0], mimetype="application/json")
 '''
 
 
@@ -110,7 +123,7 @@ def seed_contracts(system: System, count: int) -> tuple[str, list[str]]:
     return company["id"], wait_until(listed, timeout=120, interval=0.5, message="contracts not created")
 
 
-def start_bare(workdir: Path, body: bytes, workers: int) -> tuple[subprocess.Popen, int]:
+def start_bare(workdir: Path, body: bytes, workers: int, database_url: str) -> tuple[subprocess.Popen, int]:
     (workdir / "bare_app.py").write_text(BARE_APP)
     (workdir / "body.json").write_bytes(body)
     metrics_dir = workdir / "prom"
@@ -118,7 +131,8 @@ def start_bare(workdir: Path, body: bytes, workers: int) -> tuple[subprocess.Pop
     port = free_port()
     conf = ROOT / "libs" / "servicekit" / "servicekit" / "web" / "gunicorn_conf.py"
     env = dict(os.environ, PORT=str(port), WEB_CONCURRENCY=str(workers), BENCH_BODY_FILE=str(workdir / "body.json"),
-               PROMETHEUS_MULTIPROC_DIR=str(metrics_dir), PYTHONPATH=str(workdir))
+               PROMETHEUS_MULTIPROC_DIR=str(metrics_dir), PYTHONPATH=str(workdir),
+               BENCH_DATABASE_URL=database_url.replace("postgresql+psycopg://", "postgresql://"))
     process = subprocess.Popen([str(BIN / "gunicorn"), "-c", str(conf), "bare_app:app"], env=env, cwd=workdir,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
 
@@ -159,9 +173,12 @@ def main() -> dict:
         one = run_wrk(wrk, one_url, headers, args.seconds, args.connections)
         many = run_wrk(wrk, list_url, headers, args.seconds, args.connections)
         system.stop("contracts-web")
-        bare, port = start_bare(workdir, body, args.workers)
+        bare, port = start_bare(workdir, body, args.workers, system.env["CONTRACTS_DATABASE_URL"])
         run_wrk(wrk, f"http://127.0.0.1:{port}/bare", {}, 3, args.connections)
         baseline = run_wrk(wrk, f"http://127.0.0.1:{port}/bare", {}, args.seconds, args.connections)
+        db_url = f"http://127.0.0.1:{port}/bare-db/{contract_ids[len(contract_ids) // 2]}"
+        floor = run_wrk(wrk, db_url, {}, args.seconds, args.connections) \
+            if system.env["CONTRACTS_DATABASE_URL"].startswith("postgresql") else None  # SQLite: no floor
     finally:
         if bare is not None:
             os.killpg(bare.pid, 15)
@@ -172,10 +189,12 @@ def main() -> dict:
         "benchmark": "read API under wrk",
         "load": f"wrk -t2 -c{args.connections} -d{args.seconds}s, gunicorn sync × {args.workers}",
         "bare_flask_json": baseline,
+        "bare_flask_one_sql_query": floor,
         "contracts_get_one": one,
         "contracts_list_20": many,
         "get_one_ratio": round(one["rps"] / baseline["rps"], 2),
         "list_20_ratio": round(many["rps"] / baseline["rps"], 2),
+        "get_one_vs_one_sql_query": round(one["rps"] / floor["rps"], 2) if floor else None,
         "target_ratio": 0.5,
     }
     print(json.dumps(result, indent=2))
