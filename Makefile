@@ -41,7 +41,11 @@ test-e2e: install
 	$(PYTEST) tests
 
 bench: install broker
+	@command -v wrk >/dev/null || apt-get install -y -q wrk >/dev/null || echo "install wrk for the read API benchmark"
 	$(BIN)/python benchmarks/run.py
+
+demo: install
+	$(BIN)/python scripts/demo.py $(DEMO_ARGS)
 
 token: install
 	@$(BIN)/wohnenplus token --role $(or $(ROLE),staff) $(if $(COMPANY),--company-id $(COMPANY))
