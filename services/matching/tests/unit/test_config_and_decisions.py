@@ -10,7 +10,9 @@ from matching.domain.deadlines import is_overdue, respond_by
 from matching.domain.policy import PolicyError
 from tests.unit.factories import POLICY, TODAY, flat, household, tables
 
-STUTTGART = Path("/work/shared/data/stuttgart.json")
+# The program's public facts (DESIGN.md's data/stuttgart.json) lie beside the repository in shared/.
+REPO = Path(__file__).resolve().parents[4]
+STUTTGART = REPO.parent / "shared" / "data" / "stuttgart.json"
 
 
 @pytest.mark.skipif(not STUTTGART.exists(), reason="shared data not present")
