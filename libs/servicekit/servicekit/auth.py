@@ -82,14 +82,15 @@ class TokenVerifier:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._jwks = jwt.PyJWKClient(settings.jwt_jwks_url, cache_keys=True) if settings.jwt_jwks_url else None
-        self._public_key: bytes | None = None
+        self._public_key = None
 
     def _key_for(self, token: str):
         if self._jwks is not None:
             return self._jwks.get_signing_key_from_jwt(token).key
         if self._public_key is None:
+            # Parsed once: handing PyJWT the PEM text would parse the key again on every request.
             path = self.settings.jwt_public_key_file or ensure_dev_keys(self.settings.var_dir)[1]
-            self._public_key = Path(path).read_bytes()
+            self._public_key = serialization.load_pem_public_key(Path(path).read_bytes())
         return self._public_key
 
     def verify(self, token: str) -> Principal:
