@@ -64,6 +64,8 @@ def test_openapi_document_is_valid_and_documents_problems_and_auth(client):
     assert spec["openapi"].startswith("3.")
     assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
     assert "application/problem+json" in spec["components"]["responses"]["UNPROCESSABLE_ENTITY"]["content"]
+    for operation in (spec["paths"]["/api/v1/notes"]["post"], spec["paths"]["/api/v1/notes/{note_id}"]["get"]):
+        assert {"401", "403"} <= set(operation["responses"])  # documented by `requires` itself
 
 
 def test_docs_page_and_its_assets_are_served_locally(client):

@@ -68,9 +68,8 @@ PDF_RESPONSE = {"200": {"description": "The document", "content": {"application/
     "schema": {"type": "string", "format": "binary"}}}}}
 
 
+# 401 and 403 are documented by servicekit's `requires` on every guarded operation.
 ERROR_DESCRIPTIONS = {
-    401: ("UNAUTHORIZED", "No bearer token, or an invalid or expired one"),
-    403: ("FORBIDDEN", "The token's roles do not allow this operation"),
     404: ("NOT_FOUND", "No such object — or it belongs to another company (the two are indistinguishable)"),
 }
 
@@ -106,7 +105,6 @@ def company_filter() -> str | None:
 @companies.route("")
 class Companies(MethodView):
     @requires("admin")
-    @documented_errors(companies, 401, 403)
     @companies.arguments(CompanyIn)
     @companies.response(201, CompanyOut)
     @companies.alt_response(409, description="Name or id already registered")
@@ -134,7 +132,6 @@ class Companies(MethodView):
             return company
 
     @requires("admin", "staff", "finance")
-    @documented_errors(companies, 401, 403)
     @companies.response(200, CompanyOut(many=True))
     @companies.paginate()
     def get(self, pagination_parameters):
@@ -146,7 +143,7 @@ class Companies(MethodView):
 @companies.route("/<uuid:company_id>")
 class CompanyById(MethodView):
     @requires(*READERS)
-    @documented_errors(companies, 401, 403, 404)
+    @documented_errors(companies, 404)
     @companies.response(200, CompanyOut)
     def get(self, company_id):
         """One company.
@@ -158,7 +155,7 @@ class CompanyById(MethodView):
 
 
     @requires("admin")
-    @documented_errors(companies, 401, 403, 404)
+    @documented_errors(companies, 404)
     @companies.arguments(CompanyPatch)
     @companies.response(200, CompanyOut)
     def patch(self, data, company_id):
@@ -185,7 +182,7 @@ class CompanyById(MethodView):
 @companies.route("/<uuid:company_id>/track-record")
 class TrackRecord(MethodView):
     @requires("staff", "admin", "finance")
-    @documented_errors(companies, 401, 403, 404)
+    @documented_errors(companies, 404)
     @companies.arguments(TrackRecordQuery, location="query")
     @companies.response(200, TrackRecordOut)
     def get(self, args, company_id):
@@ -208,7 +205,6 @@ class TrackRecord(MethodView):
 @tenancies.route("")
 class Tenancies(MethodView):
     @requires(*READERS)
-    @documented_errors(tenancies, 401, 403)
     @tenancies.response(200, TenancyOut(many=True))
     @tenancies.paginate()
     def get(self, pagination_parameters):
@@ -227,7 +223,6 @@ class Tenancies(MethodView):
 @contracts_blp.route("")
 class Contracts(MethodView):
     @requires(*READERS)
-    @documented_errors(contracts_blp, 401, 403)
     @contracts_blp.arguments(ContractQuery, location="query")
     @contracts_blp.response(200, ContractOut(many=True))
     @contracts_blp.paginate()
@@ -259,7 +254,7 @@ def _present(unit, row: Contract) -> dict:
 @contracts_blp.route("/<uuid:contract_id>")
 class ContractById(MethodView):
     @requires(*READERS)
-    @documented_errors(contracts_blp, 401, 403, 404)
+    @documented_errors(contracts_blp, 404)
     @contracts_blp.response(200, ContractOut)
     def get(self, contract_id):
         """One contract with its caps and what remains of them."""
@@ -270,7 +265,7 @@ class ContractById(MethodView):
 @contracts_blp.route("/<uuid:contract_id>/sign")
 class SignContract(MethodView):
     @requires("staff", "company")
-    @documented_errors(contracts_blp, 401, 403, 404)
+    @documented_errors(contracts_blp, 404)
     @contracts_blp.arguments(SignIn)
     @contracts_blp.response(200, ContractOut)
     @contracts_blp.alt_response(409, description="This side has already signed, or the contract is no draft")
@@ -295,7 +290,7 @@ class SignContract(MethodView):
 @contracts_blp.route("/<uuid:contract_id>/terminate")
 class TerminateContract(MethodView):
     @requires("staff")
-    @documented_errors(contracts_blp, 401, 403, 404)
+    @documented_errors(contracts_blp, 404)
     @contracts_blp.arguments(TerminateIn)
     @contracts_blp.response(200, ContractOut)
     @contracts_blp.alt_response(409, description="The contract has already ended")
@@ -316,7 +311,7 @@ class TerminateContract(MethodView):
 @contracts_blp.route("/<uuid:contract_id>/document")
 class ContractDocumentView(MethodView):
     @requires(*READERS)
-    @documented_errors(contracts_blp, 401, 403, 404)
+    @documented_errors(contracts_blp, 404)
     @contracts_blp.doc(responses=PDF_RESPONSE)
     def get(self, contract_id):
         """The contract as a German PDF.
@@ -335,7 +330,7 @@ class ContractDocumentView(MethodView):
 @contracts_blp.route("/<uuid:contract_id>/history")
 class ContractHistory(MethodView):
     @requires(*READERS)
-    @documented_errors(contracts_blp, 401, 403, 404)
+    @documented_errors(contracts_blp, 404)
     @contracts_blp.response(200, AuditEntryOut(many=True))
     def get(self, contract_id):
         """The audit trail of the contract and its claims and incidents, oldest first.
@@ -363,7 +358,7 @@ class ContractHistory(MethodView):
 @contracts_blp.route("/<uuid:contract_id>/claims")
 class ContractClaims(MethodView):
     @requires("company")
-    @documented_errors(contracts_blp, 401, 403, 404)
+    @documented_errors(contracts_blp, 404)
     @contracts_blp.arguments(ClaimIn)
     @contracts_blp.doc(parameters=[idempotency.HEADER_DOC])
     @contracts_blp.response(201, ClaimOut)
@@ -394,7 +389,7 @@ class ContractClaims(MethodView):
         ), ClaimOut().dump)
 
     @requires(*READERS)
-    @documented_errors(contracts_blp, 401, 403, 404)
+    @documented_errors(contracts_blp, 404)
     @contracts_blp.response(200, ClaimOut(many=True))
     @contracts_blp.paginate()
     def get(self, contract_id, pagination_parameters):
@@ -408,7 +403,7 @@ class ContractClaims(MethodView):
 @contracts_blp.route("/<uuid:contract_id>/incidents")
 class ContractIncidents(MethodView):
     @requires("company")
-    @documented_errors(contracts_blp, 401, 403, 404)
+    @documented_errors(contracts_blp, 404)
     @contracts_blp.arguments(IncidentIn)
     @contracts_blp.doc(parameters=[idempotency.HEADER_DOC])
     @contracts_blp.response(201, IncidentOut)
@@ -425,7 +420,7 @@ class ContractIncidents(MethodView):
         ), IncidentOut().dump)
 
     @requires(*READERS)
-    @documented_errors(contracts_blp, 401, 403, 404)
+    @documented_errors(contracts_blp, 404)
     @contracts_blp.response(200, IncidentOut(many=True))
     @contracts_blp.paginate()
     def get(self, contract_id, pagination_parameters):
@@ -443,7 +438,6 @@ class ContractIncidents(MethodView):
 @claims_blp.route("")
 class Claims(MethodView):
     @requires(*READERS)
-    @documented_errors(claims_blp, 401, 403)
     @claims_blp.arguments(ClaimQuery, location="query")
     @claims_blp.response(200, ClaimOut(many=True))
     @claims_blp.paginate()
@@ -463,7 +457,7 @@ class Claims(MethodView):
 @claims_blp.route("/<uuid:claim_id>")
 class ClaimById(MethodView):
     @requires(*READERS)
-    @documented_errors(claims_blp, 401, 403, 404)
+    @documented_errors(claims_blp, 404)
     @claims_blp.response(200, ClaimOut)
     def get(self, claim_id):
         """One claim with its decision, payout and the list of its documents."""
@@ -474,7 +468,7 @@ class ClaimById(MethodView):
 @claims_blp.route("/<uuid:claim_id>/decision")
 class DecideClaim(MethodView):
     @requires("finance")
-    @documented_errors(claims_blp, 401, 403, 404)
+    @documented_errors(claims_blp, 404)
     @claims_blp.arguments(DecisionIn)
     @claims_blp.response(200, ClaimOut)
     @claims_blp.alt_response(409, description="The claim is not waiting for a decision")
@@ -495,7 +489,7 @@ class DecideClaim(MethodView):
 @claims_blp.route("/<uuid:claim_id>/payout")
 class PayClaim(MethodView):
     @requires("finance")
-    @documented_errors(claims_blp, 401, 403, 404)
+    @documented_errors(claims_blp, 404)
     @claims_blp.arguments(PayoutIn)
     @claims_blp.response(200, ClaimOut)
     @claims_blp.alt_response(409, description="Not approved, or already paid")
@@ -513,7 +507,7 @@ class PayClaim(MethodView):
 @claims_blp.route("/<uuid:claim_id>/resubmit")
 class ResubmitClaim(MethodView):
     @requires("company")
-    @documented_errors(claims_blp, 401, 403, 404)
+    @documented_errors(claims_blp, 404)
     @claims_blp.arguments(ResubmitIn)
     @claims_blp.response(200, ClaimOut)
     @claims_blp.alt_response(409, description="The claim was not returned for more information")
@@ -534,7 +528,7 @@ class ResubmitClaim(MethodView):
 @claims_blp.route("/<uuid:claim_id>/withdraw")
 class WithdrawClaim(MethodView):
     @requires("company")
-    @documented_errors(claims_blp, 401, 403, 404)
+    @documented_errors(claims_blp, 404)
     @claims_blp.response(200, ClaimOut)
     @claims_blp.alt_response(409, description="The claim is already decided")
     def post(self, claim_id):
@@ -552,7 +546,7 @@ class WithdrawClaim(MethodView):
 @claims_blp.route("/<uuid:claim_id>/documents/<uuid:document_id>")
 class ClaimDocumentView(MethodView):
     @requires(*READERS)
-    @documented_errors(claims_blp, 401, 403, 404)
+    @documented_errors(claims_blp, 404)
     @claims_blp.doc(responses={"200": {"description": "The stored file", "content": {
         "application/pdf": {}, "image/png": {}, "image/jpeg": {}}}})
     def get(self, claim_id, document_id):
@@ -575,7 +569,6 @@ class ClaimDocumentView(MethodView):
 @incidents_blp.route("")
 class Incidents(MethodView):
     @requires(*READERS)
-    @documented_errors(incidents_blp, 401, 403)
     @incidents_blp.arguments(IncidentQuery, location="query")
     @incidents_blp.response(200, IncidentOut(many=True))
     @incidents_blp.paginate()
@@ -595,7 +588,7 @@ class Incidents(MethodView):
 @incidents_blp.route("/<uuid:incident_id>")
 class IncidentById(MethodView):
     @requires(*READERS)
-    @documented_errors(incidents_blp, 401, 403, 404)
+    @documented_errors(incidents_blp, 404)
     @incidents_blp.response(200, IncidentOut)
     def get(self, incident_id):
         """One incident report."""

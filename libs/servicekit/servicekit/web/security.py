@@ -8,6 +8,7 @@ object into the same 404 as a missing one, so ids cannot be probed.
 from __future__ import annotations
 
 from contextlib import contextmanager
+from copy import deepcopy
 from functools import wraps
 from typing import Any, Callable, Iterator, TypeVar
 
@@ -52,10 +53,21 @@ def requires(*roles: str) -> Callable[[F], F]:
                 abort(403, message=f"This needs one of the roles: {', '.join(roles)}.")
             return view(*args, **kwargs)
 
-        wrapper._required_roles = roles  # type: ignore[attr-defined]  # read by the OpenAPI docs and tests
+        wrapper._required_roles = roles  # type: ignore[attr-defined]  # read by tests
+        _document_auth_errors(wrapper)
         return wrapper  # type: ignore[return-value]
 
     return decorator
+
+
+def _document_auth_errors(view) -> None:
+    """Every guarded operation can answer 401 and 403: say so in its OpenAPI entry (flask-smorest
+    keeps an operation's documentation in `_apidoc`; the copy leaves the wrapped view's untouched)."""
+    doc = deepcopy(getattr(view, "_apidoc", {}))
+    responses = doc.setdefault("response", {}).setdefault("responses", {})
+    for status, name in ((401, "UNAUTHORIZED"), (403, "FORBIDDEN")):
+        responses.setdefault(status, []).append(name)
+    view._apidoc = doc
 
 
 def company_scope(stmt: Select, company_column) -> Select:
