@@ -82,7 +82,7 @@ def pipeline(db: Database, settings: Settings, n: int) -> float:
     """Rows already in the outbox → relay → broker → consumer (inbox row + ack per message)."""
     consumer = Consumer(db, settings, {"bench.pipeline.sent": lambda uow, event: None}, prefetch=200)
     connection = connect(settings.bus_url, "bench-setup")
-    topology.declare_consumer(connection.channel(), settings, consumer.settings_bindings(), list(settings.retry_delays_ms))
+    topology.declare_consumer(connection.channel(), settings, sorted(consumer.handlers), list(settings.retry_delays_ms))
     connection.close()
     _fill_outbox(db, n, "bench.pipeline.sent")
     stop = threading.Event()

@@ -12,7 +12,6 @@ import re
 import shutil
 import socket
 import subprocess
-import time
 import uuid
 from pathlib import Path
 

@@ -21,8 +21,6 @@ import base64
 import functools
 import json
 import threading
-import time
-import uuid
 from datetime import date, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage

@@ -41,6 +41,3 @@ class FrozenClock:
     def set(self, at: datetime) -> None:
         self._now = at
 
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)

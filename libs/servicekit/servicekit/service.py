@@ -54,10 +54,6 @@ class Service:
     def migrations_dir(self) -> Path:
         return Path(import_module(self.package).__file__).parent / "migrations"
 
-    @property
-    def worker_consumer_name(self) -> str:
-        return f"{self.name}.events"
-
 
 def discover() -> dict[str, Service]:
     """Every installed service, via the `wohnenplus.services` entry point group."""

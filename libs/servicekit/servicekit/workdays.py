@@ -25,10 +25,6 @@ def is_public_holiday(day: date) -> bool:
     return day in _holidays_for(day.year)
 
 
-def holiday_name(day: date) -> str | None:
-    return _holidays_for(day.year).get(day)
-
-
 def is_working_day(day: date) -> bool:
     return day.weekday() < 5 and not is_public_holiday(day)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-import uuid
 from collections import Counter
 
 import pytest

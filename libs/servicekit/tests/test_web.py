@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 
 from openapi_spec_validator import validate
-from prometheus_client import REGISTRY
 
 from servicekit.web import create_app
 

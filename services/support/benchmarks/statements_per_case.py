@@ -1,8 +1,9 @@
 """Count SQL statements and time per opened case (assign + 8 weeks booked) on PostgreSQL.
 Run from the repository root: `.venv/bin/python services/support/benchmarks/statements_per_case.py`."""
-import sys, uuid, time
+import time
+import uuid
 
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from sqlalchemy import event
 from servicekit.clock import FrozenClock
 from servicekit.db import Database, UnitOfWork, migrations

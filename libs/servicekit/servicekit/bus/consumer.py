@@ -14,7 +14,6 @@ import threading
 import time
 from datetime import datetime, timezone
 
-import pika
 import structlog
 from marshmallow import ValidationError
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -180,7 +179,7 @@ class Consumer:
                 connection = connect(self.settings.bus_url, f"{self.settings.service}-consumer")
                 channel = connection.channel()
                 topology.declare_consumer(
-                    channel, self.settings, self.settings_bindings(), list(self.settings.retry_delays_ms)
+                    channel, self.settings, sorted(self.handlers), list(self.settings.retry_delays_ms)
                 )
                 channel.basic_qos(prefetch_count=self.prefetch)
                 retry_channel = connection.channel()
@@ -210,6 +209,3 @@ class Consumer:
             finally:
                 close_quietly(connection)
         metrics.BUS_CONNECTED.labels(self.settings.service).set(0)
-
-    def settings_bindings(self) -> list[str]:
-        return sorted(self.handlers)

@@ -9,7 +9,6 @@ SQLite has no row locks: run one relay per SQLite database.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from datetime import datetime, timezone
@@ -30,10 +29,6 @@ from servicekit.settings import Settings
 log = structlog.get_logger("servicekit.relay")
 
 
-class RelayFault(RuntimeError):
-    """Raised by the fault-injection switch: the relay dies between publish and marking sent."""
-
-
 class OutboxRelay:
     def __init__(self, db: Database, settings: Settings, *, batch_size: int = 200) -> None:
         self.db = db
@@ -41,8 +36,6 @@ class OutboxRelay:
         self.batch_size = batch_size
         self._connection: pika.BlockingConnection | None = None
         self._channel = None
-        # For chaos tests only: die after publishing, before the rows are marked sent.
-        self._fault_after_publish = os.environ.get("OUTBOX_FAULT_AFTER_PUBLISH") == "1"
 
     def _ensure_channel(self):
         if self._channel is None or not self._channel.is_open:
@@ -78,8 +71,6 @@ class OutboxRelay:
                     metrics.PUBLISH_FAILURES.labels(self.settings.service, "refused").inc()
                 else:
                     metrics.EVENTS_PUBLISHED.labels(self.settings.service, row.type).inc()
-            if self._fault_after_publish and confirmed:
-                raise RelayFault("fault injected between publish and marking sent")
             now = datetime.now(timezone.utc)
             if confirmed:
                 session.execute(
@@ -124,8 +115,6 @@ class OutboxRelay:
                 self.close()
                 stop.wait(backoff)
                 backoff = min(backoff * 2, 10.0)
-            except RelayFault:
-                raise
             except Exception as exc:  # database away, etc.: keep the loop alive
                 log.warning("relay.error", error=type(exc).__name__, retry_in=backoff)
                 self.close()

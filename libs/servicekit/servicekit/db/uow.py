@@ -39,11 +39,9 @@ class UnitOfWork:
         self.actor_role = actor_role
         self.clock = clock or SystemClock()
         self.session: Session
-        self.published: list[Event] = []
 
     def __enter__(self) -> "UnitOfWork":
         self.session = self.db.session()
-        self.published = []
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -77,7 +75,6 @@ class UnitOfWork:
                 attempts=0,
             )
         )
-        self.published.append(event)
         return event
 
     def audit(

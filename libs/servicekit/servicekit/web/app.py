@@ -12,7 +12,6 @@ from pathlib import Path
 
 import structlog
 import swagger_ui_bundle
-from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Flask, Response, g, jsonify, request, send_from_directory
 from flask_smorest import Api
 from flask_smorest.spec import prepare_response
