@@ -6,6 +6,8 @@
     wohnenplus token --role staff           mint a development token
     wohnenplus dlq list|replay SERVICE      inspect and replay dead letters
     wohnenplus wait-ready                   wait until every service answers /readyz
+    wohnenplus privacy records|export|rotate-data-keys
+                                            Art. 30 document, Art. 15 bundle, data key rotation
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import requests
 from servicekit import service as registry
 from servicekit.auth import ROLES, ensure_dev_keys, mint_token
 from servicekit.db import migrations
+from servicekit.privacy import crypto
 from servicekit.settings import Settings
 
 
@@ -46,16 +49,18 @@ def migrate(services: tuple[str, ...]) -> None:
     for name in _names(services):
         svc = registry.load(name)
         settings = _settings(name)
+        crypto.configure(settings)  # a revision may encrypt what was stored in plain text
         migrations.upgrade(svc.migrations_dir, settings.database_url)
         click.echo(f"{name}: database at head")
 
 
 @main.command()
 def keys() -> None:
-    """Create the development JWT key pair under var/jwt if it is missing."""
+    """Create the development JWT key pair (var/jwt) and data key (var/data-keys) if missing."""
     settings = Settings.from_env("cli", 0, 0)
     private, public = ensure_dev_keys(settings.var_dir)
-    click.echo(f"dev keys: {public}")
+    crypto.ensure_dev_data_key(settings.var_dir)
+    click.echo(f"dev keys: {public}, {settings.var_dir / 'data-keys'}")
 
 
 @main.command()
@@ -147,3 +152,56 @@ def wait_ready(timeout: float) -> None:
     for name, svc in registry.discover().items():
         base = f"http://127.0.0.1:{_settings(name).web_port}"
         click.echo(f"  {name:14} {base}/api/v1   docs {base}/docs   metrics {base}/metrics")
+
+
+@main.group()
+def privacy() -> None:
+    """Records of processing, access export and data keys."""
+
+
+@privacy.command("records")
+def privacy_records() -> None:
+    """Print the records of processing activities (Art. 30 GDPR) as Markdown."""
+    from servicekit.privacy.records import render
+
+    click.echo(render(registry.discover().values()), nl=False)
+
+
+@privacy.command("export")
+@click.argument("household_id")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True)
+@click.option("--token", envvar="WOHNENPLUS_TOKEN", default=None,
+              help="A dpo token (default: a development token minted with the dev key).")
+def privacy_export(household_id: str, out_dir: Path, token: str | None) -> None:
+    """Collect everything every service holds about HOUSEHOLD_ID into OUT/bundle.json + auskunft.txt."""
+    import json
+
+    from servicekit.privacy.bundle import collect, summary_de
+
+    if token is None:
+        token = mint_token(Settings.from_env("cli", 0, 0), sub="dev-dpo", roles=["dpo"], ttl_seconds=600)
+    bases = {name: os.environ.get(f"{name.upper()}_URL", f"http://127.0.0.1:{_settings(name).web_port}")
+             for name in registry.discover()}
+    bundle = collect(household_id, bases, token)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "bundle.json").write_text(json.dumps(bundle, ensure_ascii=False, indent=2))
+    (out_dir / "auskunft.txt").write_text(summary_de(bundle))
+    click.echo(f"{out_dir / 'bundle.json'}\n{out_dir / 'auskunft.txt'}")
+
+
+@privacy.command("rotate-data-keys")
+@click.argument("services", nargs=-1)
+def rotate_data_keys(services: tuple[str, ...]) -> None:
+    """Re-encrypt every encrypted value with the first key of DATA_KEYS."""
+    from servicekit.db.database import Database
+
+    for name in _names(services):
+        svc, settings = registry.load(name), _settings(name)
+        if svc.metadata is None:
+            continue
+        crypto.configure(settings)
+        db = Database(settings.database_url)
+        try:
+            click.echo(f"{name}: re-encrypted {crypto.rotate(db, svc.metadata)} value(s)")
+        finally:
+            db.dispose()

@@ -11,10 +11,12 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable
 if TYPE_CHECKING:
     from flask_smorest import Api
     from prometheus_client.core import Metric
+    from sqlalchemy import MetaData
     from sqlalchemy.orm import Session
 
     from servicekit.bus.envelope import Event
     from servicekit.db.uow import UnitOfWork
+    from servicekit.privacy.records import Processing
     from servicekit.worker import JobContext
 
 Handler = Callable[["UnitOfWork", "Event"], None]
@@ -45,6 +47,13 @@ class Service:
     collectors: list[Callable[["Session"], Iterable["Metric"]]] = field(default_factory=list)
     # Called once per app with the Flask app, e.g. to attach the service's configuration.
     configure_app: Callable[[Any], None] | None = None
+    # The service's declarative metadata: its column classification drives log redaction, key
+    # rotation, the records of processing and the checks on unclassified columns.
+    metadata: "MetaData | None" = None
+    # Everything the service holds about one household, as {"table": rows}, for the access export.
+    export_household: Callable[["Session", str], dict[str, Iterable[Any]]] | None = None
+    # Purpose, legal basis, recipients and retention, for the records of processing (Art. 30).
+    processing: "Processing | None" = None
 
     @property
     def bindings(self) -> list[str]:

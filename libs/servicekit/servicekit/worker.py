@@ -24,6 +24,8 @@ from servicekit.clock import Clock, SystemClock
 from servicekit.db.database import Database
 from servicekit.db.uow import UnitOfWork
 from servicekit.logs import configure_logging
+from servicekit.privacy import crypto
+from servicekit.privacy.classification import personal_names
 from servicekit.service import Job, Service
 from servicekit.settings import Settings
 
@@ -159,7 +161,8 @@ class Worker:
 
 
 def main(service: Service, settings: Settings) -> None:
-    configure_logging(service.name, settings.log_level)
+    configure_logging(service.name, settings.log_level, personal_names(service.metadata))
+    crypto.configure(settings)
     worker = Worker(service, settings)
     REGISTRY.register(_ServiceCollector(service, worker.db))
     start_http_server(settings.worker_metrics_port)

@@ -8,12 +8,15 @@ import pytest
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
-from sqlalchemy import Column, MetaData, String, Table, insert, select
+from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from servicekit import Service
 from servicekit.db import Database, kit_metadata
 from servicekit.errors import NotFound
-from servicekit.web import current_principal, requires, uow
+from servicekit.privacy import CONTACT, FREE_TEXT, IDENTIFYING, SOCIAL, EncryptedText, Processing, personal, record_access
+from servicekit.privacy.views import ALL, PurposeBoundSchema, Views
+from servicekit.web import current_principal, ensure_visible, requires, uow
 
 pytest_plugins = ["servicekit.testing.plugin"]
 
@@ -70,6 +73,56 @@ class NoteById(MethodView):
             return dict(row)
 
 
+class PrivacyBase(DeclarativeBase):
+    pass
+
+
+class Person(PrivacyBase):
+    """A household-like record with one field of each category."""
+
+    __tablename__ = "people"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    household_id: Mapped[str] = mapped_column(String(36))
+    company_id: Mapped[str] = mapped_column(String(36))
+    name: Mapped[str] = mapped_column(String(200), info=personal(IDENTIFYING, label="Name"))
+    email: Mapped[str | None] = mapped_column(String(254), info=personal(CONTACT, label="E-Mail"))
+    size: Mapped[int] = mapped_column(Integer, info=personal(SOCIAL, keep=True, label="Haushaltsgröße"))
+    note: Mapped[str | None] = mapped_column(EncryptedText, info=personal(FREE_TEXT, label="Notiz"))
+
+
+class PersonOut(PurposeBoundSchema):
+    views = Views(staff=ALL, company={"household_id", "size"})
+    id = fields.String()
+    household_id = fields.String()
+    name = fields.String()
+    email = fields.String(allow_none=True)
+    size = fields.Integer()
+    note = fields.String(allow_none=True)
+
+
+people = Blueprint("people", __name__, url_prefix="/api/v1/people")
+
+
+@people.route("/<person_id>")
+class PersonById(MethodView):
+    @requires("staff", "company")
+    @people.response(200, PersonOut)
+    def get(self, person_id):
+        with uow() as unit:
+            person = ensure_visible(unit.session.get(Person, person_id), what="person")
+        record_access([person.household_id])
+        return person
+
+
+def _register(api):
+    api.register_blueprint(blp)
+    api.register_blueprint(people)
+
+
+def _export(session, household_id):
+    return {"people": session.scalars(select(Person).where(Person.household_id == household_id)).all()}
+
+
 def _note_added(unit, event):
     unit.session.execute(insert(notes).values(id=event.data["id"], company_id=event.data["company_id"],
                                               text=event.data["text"]))
@@ -87,7 +140,11 @@ kit_service = Service(
     title="kit test",
     web_port=18999,
     worker_metrics_port=19999,
-    register_api=lambda api: api.register_blueprint(blp),
+    register_api=_register,
+    metadata=PrivacyBase.metadata,
+    export_household=_export,
+    processing=Processing(purpose="Test", legal_basis="§ 67a SGB X", data_subjects="Haushalte",
+                          retention=("3 Jahre nach Abschluss",)),
     handlers={"kit.note.copied": _note_added, "kit.flaky.happened": _flaky},
 )
 
@@ -102,6 +159,7 @@ def db(settings):
     database = Database(settings.database_url)
     kit_metadata.create_all(database.engine)
     test_metadata.create_all(database.engine)
+    PrivacyBase.metadata.create_all(database.engine)
     yield database
     database.dispose()
 

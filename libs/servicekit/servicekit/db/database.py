@@ -35,12 +35,17 @@ class Database:
             path = url.split("///", 1)[-1]
             if path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
-            self.engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
+            self.engine = create_engine(
+                url, connect_args={"check_same_thread": False, "timeout": 10}, hide_parameters=True
+            )
             _sqlite_real_transactions(self.engine)
         else:
             if url.startswith("postgresql://"):
                 url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-            self.engine = create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=10)
+            self.engine = create_engine(
+                # hide_parameters: a database error's text must not carry the personal values it was about
+                url, pool_pre_ping=True, pool_size=pool_size, max_overflow=10, hide_parameters=True
+            )
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @property

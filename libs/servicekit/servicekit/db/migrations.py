@@ -24,7 +24,8 @@ def upgrade(migrations_dir, database_url: str, revision: str = "head") -> None:
 
 
 def create_kit_tables(op: Operations) -> None:
-    """Outbox, inbox and audit trail, for a service's first revision."""
+    """Outbox, inbox, audit trail and access log; creates only the missing ones, so a later revision
+    can call it again to add a kit table introduced since."""
     bind = op.get_bind()
     kit_metadata.create_all(bind)
 

@@ -56,3 +56,19 @@ audit_log = Table(
     Column("correlation_id", String(64), nullable=True),
     Index("ix_audit_entity", "entity", "entity_id"),
 )
+
+# Who read which household's personal data, when and for what purpose (see servicekit.privacy.access).
+access_log = Table(
+    "access_log",
+    kit_metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor", String(120), nullable=False),
+    Column("actor_role", String(40), nullable=False),
+    Column("company_id", String(36), nullable=True),
+    Column("household_id", String(36), nullable=False),
+    Column("purpose", String(60), nullable=False),
+    Column("operation", String(200), nullable=False),  # "GET /api/v1/households/<id>": the route, not the URL
+    Index("ix_access_household", "household_id", "at"),
+    Index("ix_access_actor", "actor", "at"),
+)

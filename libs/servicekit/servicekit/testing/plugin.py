@@ -13,6 +13,7 @@ from servicekit.auth import ensure_dev_keys
 from servicekit.bus.connection import close_quietly, connect
 from servicekit.db import migrations
 from servicekit.db.database import Database
+from servicekit.privacy import crypto
 from servicekit.settings import Settings
 from servicekit.testing.helpers import (
     BusProbe,
@@ -58,6 +59,7 @@ def settings(service, database_url, run_id, tmp_path_factory) -> Settings:
         jwt_private_key_file=var_dir / "jwt" / "dev-private.pem",
         retry_delays_ms=(100, 300),
     )
+    crypto.configure(settings)
     yield settings
     delete_broker_names(settings)
 

@@ -22,6 +22,8 @@ from servicekit.bus.connection import RECOVERABLE, close_quietly, connect
 from servicekit.clock import Clock, SystemClock
 from servicekit.db.database import Database
 from servicekit.logs import configure_logging
+from servicekit.privacy import access, crypto
+from servicekit.privacy.classification import personal_names
 from servicekit.service import Service
 from servicekit.settings import Settings
 from servicekit.web import problems
@@ -83,7 +85,8 @@ def create_app(
     clock: Clock | None = None,
 ) -> Flask:
     settings = settings or Settings.from_env(service.name, service.web_port, service.worker_metrics_port)
-    configure_logging(service.name, settings.log_level)
+    configure_logging(service.name, settings.log_level, personal_names(service.metadata))
+    crypto.configure(settings)
     app = Flask(service.package)
     app.config.update(
         API_TITLE=service.title,
@@ -117,6 +120,7 @@ def create_app(
     problems.install(app)
     if service.register_api:
         service.register_api(api)
+    access.register_api(api, service)
     if service.configure_app:
         service.configure_app(app)
     _install_request_hooks(app, service)

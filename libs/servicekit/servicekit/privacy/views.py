@@ -1,0 +1,59 @@
+"""Purpose-bound views: each role gets the fields its task needs and nothing more.
+
+    HOUSEHOLD_VIEWS = Views(staff=ALL, caseworker=ALL, company={"id", "size", "needs"}, finance={"id"})
+    return HOUSEHOLD_VIEWS.apply(schema.dump(household))
+
+A caller with several roles gets the union of their fields; a role the view does not name gets
+no fields beyond `always` (ids, so a client can still refer to the object).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Iterable
+
+from flask import g, has_request_context
+from marshmallow import Schema, post_dump
+
+ALL = None
+
+
+class Views:
+    def __init__(self, *, always: Iterable[str] = ("id",), **by_role: Iterable[str] | None) -> None:
+        self.always = frozenset(always)
+        self.by_role = {role: (None if fields is ALL else frozenset(fields)) for role, fields in by_role.items()}
+
+    def fields_for(self, roles: Iterable[str]) -> frozenset[str] | None:
+        """The fields these roles may see; None means every field."""
+        allowed = set(self.always)
+        for role in roles:
+            if role in self.by_role:
+                if self.by_role[role] is None:
+                    return None
+                allowed |= self.by_role[role]
+        return frozenset(allowed)
+
+    def apply(self, data: Any, roles: Iterable[str] | None = None) -> Any:
+        """Project one dumped object or a list of them for the roles (default: the caller's)."""
+        if roles is None:
+            from servicekit.web.security import current_principal
+
+            roles = current_principal().roles
+        allowed = self.fields_for(roles)
+        if allowed is None:
+            return data
+        if isinstance(data, list):
+            return [{k: v for k, v in item.items() if k in allowed} for item in data]
+        return {k: v for k, v in data.items() if k in allowed}
+
+
+class PurposeBoundSchema(Schema):
+    """A response schema that projects itself for the caller: set `views` on the subclass.
+    The OpenAPI document still lists every field; each caller receives its role's subset."""
+
+    views: ClassVar[Views | None] = None
+
+    @post_dump
+    def _purpose_bound(self, data: dict, **kwargs) -> dict:
+        if self.views is None or not has_request_context() or "principal" not in g:
+            return data
+        return self.views.apply(data, g.principal.roles)
