@@ -20,7 +20,8 @@ K8S = ROOT / "deploy" / "k8s"
 kubectl = shutil.which("kubectl")
 pytestmark = pytest.mark.skipif(not kubectl, reason="kubectl (with built-in kustomize) not installed")
 
-DOCUMENTED_SECRETS = {"wohnenplus-bus", "notifications-smtp"} | {f"{n}-database" for n in discover()}
+DOCUMENTED_SECRETS = {"wohnenplus-bus", "notifications-smtp"} | {f"{n}-{s}" for n in discover()
+                                                                   for s in ("database", "data-keys")}
 
 
 def _render(path: Path) -> list[dict]:
@@ -57,7 +58,7 @@ def test_each_service_has_web_worker_service_autoscalers_budgets_and_a_migration
         assert container["image"].startswith(f"wohnenplus/{service}:")  # the image sets WOHNENPLUS_SERVICE
         assert f"exec wohnenplus {command} " in container["command"][-1]
         secrets = [e["secretRef"]["name"] for e in container.get("envFrom", []) if "secretRef" in e]
-        assert f"{service}-database" in secrets and set(secrets) <= DOCUMENTED_SECRETS
+        assert {f"{service}-database", f"{service}-data-keys"} <= set(secrets) <= DOCUMENTED_SECRETS
         pod = obj["spec"]["template"]["spec"]
         assert pod["securityContext"]["runAsNonRoot"] is True
         assert container["securityContext"]["readOnlyRootFilesystem"] is True
