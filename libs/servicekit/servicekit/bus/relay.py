@@ -5,10 +5,17 @@ marked only after the broker confirmed it; a crash in between re-publishes the s
 message (same message_id) later, which the consumers' inboxes absorb. On PostgreSQL the batch is
 claimed with FOR UPDATE SKIP LOCKED, so several relays never publish the same row at the same time.
 SQLite has no row locks: run one relay per SQLite database.
+
+Fault injection (chaos tests only, off unless set): `WOHNENPLUS_FAULT_RELAY_CRASH_AFTER_PUBLISH`,
+read once when the relay is built, makes the process exit hard right after the broker confirmed a
+batch and before its rows are marked sent — the crash this design must survive. A value below 1 is
+the probability per confirmed batch (`0.2`); a whole number n crashes at the n-th confirmed batch.
 """
 
 from __future__ import annotations
 
+import os
+import random
 import threading
 import time
 from datetime import datetime, timezone
@@ -28,6 +35,46 @@ from servicekit.settings import Settings
 
 log = structlog.get_logger("servicekit.relay")
 
+FAULT_SWITCH = "WOHNENPLUS_FAULT_RELAY_CRASH_AFTER_PUBLISH"
+FAULT_EXIT_CODE = 70
+
+
+class CrashAfterPublish:
+    """Decides, per confirmed batch, whether the relay dies now (see the module docstring)."""
+
+    def __init__(self, value: str | None) -> None:
+        self.probability = 0.0
+        self.at_batch = 0
+        self.batches = 0
+        text = (value or "").strip()
+        if not text:
+            return
+        try:
+            number = float(text)
+        except ValueError:
+            raise ValueError(f"{FAULT_SWITCH} must be a probability below 1 or a batch count, not {text!r}") from None
+        if number < 0 or (number >= 1 and not number.is_integer()):
+            raise ValueError(f"{FAULT_SWITCH} must be a probability below 1 or a batch count, not {text!r}")
+        if number < 1:
+            self.probability = number
+        else:
+            self.at_batch = int(number)
+
+    @property
+    def armed(self) -> bool:
+        return self.probability > 0 or self.at_batch > 0
+
+    def now(self) -> bool:
+        self.batches += 1
+        if self.at_batch:
+            return self.batches == self.at_batch
+        return random.random() < self.probability
+
+    def crash(self, count: int) -> None:
+        log.warning("relay.fault_injected", confirmed=count)
+        # os._exit: no finally blocks, no rollback sent, no connection closed — as under SIGKILL.
+        os._exit(FAULT_EXIT_CODE)
+
 
 class OutboxRelay:
     def __init__(self, db: Database, settings: Settings, *, batch_size: int = 200) -> None:
@@ -36,6 +83,7 @@ class OutboxRelay:
         self.batch_size = batch_size
         self._connection: pika.BlockingConnection | None = None
         self._channel = None
+        self._fault = CrashAfterPublish(os.environ.get(FAULT_SWITCH))
 
     def _ensure_channel(self):
         if self._channel is None or not self._channel.is_open:
@@ -71,6 +119,8 @@ class OutboxRelay:
                     metrics.PUBLISH_FAILURES.labels(self.settings.service, "refused").inc()
                 else:
                     metrics.EVENTS_PUBLISHED.labels(self.settings.service, row.type).inc()
+            if confirmed and self._fault.armed and self._fault.now():
+                self._fault.crash(len(confirmed))
             now = datetime.now(timezone.utc)
             if confirmed:
                 session.execute(
