@@ -5,14 +5,20 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from servicekit.db import UTCDateTime
+from servicekit.privacy import CONTACT, FREE_TEXT, IDENTIFYING, EncryptedText, not_personal, personal
 
 
 class Base(DeclarativeBase):
     pass
+
+
+# Rendered texts can carry any whitelisted event field: names, addresses, rents, claim kinds,
+# appointment reasons. They are encrypted at rest and emptied on erasure or after retention.
+_RENDERED = "Nachrichteninhalt"
 
 
 def new_id() -> str:
@@ -30,32 +36,46 @@ class Notification(Base):
     __table_args__ = (
         UniqueConstraint("event_id", "recipient", "channel", name="uq_notification_once"),
         Index("ix_notifications_due", "state", "next_attempt_at"),
+        # The retention job looks for old messages whose contents are still there.
+        Index("ix_notifications_unerased", "created_at", postgresql_where=text("erased_at IS NULL"),
+              sqlite_where=text("erased_at IS NULL")),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     event_id: Mapped[str] = mapped_column(String(36))
     event_type: Mapped[str] = mapped_column(String(120), index=True)
-    recipient: Mapped[str] = mapped_column(String(120), index=True)
+    #: ``household:<id>``, ``company:<id>``, ...: a reference, never an address.
+    recipient: Mapped[str] = mapped_column(
+        String(120), index=True, info=not_personal("a directory reference such as household:<uuid>, kept for statistics"))
+    #: The household the message is to or about (from the event), so erasure and the access
+    #: export find every message about it, including those to companies and caseworkers.
+    household_id: Mapped[str | None] = mapped_column(String(36), index=True)
     channel: Mapped[str] = mapped_column(String(20))
-    subject: Mapped[str] = mapped_column(String(300))
-    body: Mapped[str] = mapped_column(Text)
+    subject: Mapped[str] = mapped_column(EncryptedText, info=personal(FREE_TEXT, label="Betreff"))
+    body: Mapped[str] = mapped_column(EncryptedText, info=personal(FREE_TEXT, label=f"{_RENDERED} (Text)"))
     state: Mapped[str] = mapped_column(String(20), default="delivered")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     role: Mapped[str | None] = mapped_column(String(40))
-    html: Mapped[str | None] = mapped_column(Text)
+    html: Mapped[str | None] = mapped_column(EncryptedText, info=personal(FREE_TEXT, label=f"{_RENDERED} (HTML)"))
     #: Webhook JSON body (signed afresh at every attempt).
-    payload: Mapped[str | None] = mapped_column(Text)
+    payload: Mapped[str | None] = mapped_column(
+        EncryptedText, info=personal(FREE_TEXT, label="Übermittelte Daten (Webhook)"))
     #: Email address used for this message (a later directory change does not redirect it).
-    destination: Mapped[str | None] = mapped_column(String(320))
-    recipient_name: Mapped[str | None] = mapped_column(String(200))
+    destination: Mapped[str | None] = mapped_column(String(320), info=personal(CONTACT, label="E-Mail-Adresse"))
+    recipient_name: Mapped[str | None] = mapped_column(
+        String(200), info=personal(IDENTIFYING, label="Name in der Anrede"))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: A short reason ("smtp 550", "timeout"); never the server's text, which can name addresses.
     last_error: Mapped[str | None] = mapped_column(String(200))
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     correlation_id: Mapped[str | None] = mapped_column(String(64))
     #: The staff mailbox stands in for an unknown contact person.
     fallback: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: When the contents were erased (on request or by retention); ids, type, channel, state,
+    #: times and attempts stay for the delivery statistics.
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     history: Mapped[list["DeliveryAttempt"]] = relationship(
         back_populates="notification", order_by="DeliveryAttempt.number", lazy="raise_on_sql"
@@ -72,6 +92,7 @@ class DeliveryAttempt(Base):
     number: Mapped[int] = mapped_column(Integer)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     ok: Mapped[bool] = mapped_column(Boolean)
+    #: A short reason, as ``Notification.last_error``.
     error: Mapped[str | None] = mapped_column(String(200))
     duration_ms: Mapped[int] = mapped_column(Integer)
 
@@ -85,9 +106,10 @@ class DirectoryEntry(Base):
 
     ref: Mapped[str] = mapped_column(String(120), primary_key=True)  # e.g. company:<uuid>
     kind: Mapped[str] = mapped_column(String(20))
-    name: Mapped[str | None] = mapped_column(String(200))
-    email: Mapped[str | None] = mapped_column(String(320))
-    phone: Mapped[str | None] = mapped_column(String(60))
+    # Households' and caseworkers' own details (companies' and mailboxes' too, which is harmless).
+    name: Mapped[str | None] = mapped_column(String(200), info=personal(IDENTIFYING, label="Name"))
+    email: Mapped[str | None] = mapped_column(String(320), info=personal(CONTACT, label="E-Mail-Adresse"))
+    phone: Mapped[str | None] = mapped_column(String(60), info=personal(CONTACT, label="Telefonnummer"))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
@@ -108,7 +130,7 @@ class WebhookEndpoint(Base):
     __tablename__ = "webhook_endpoints"
 
     company_id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    url: Mapped[str] = mapped_column(String(2048))
+    url: Mapped[str] = mapped_column(String(2048), info=not_personal("a company's system endpoint"))
     secret: Mapped[str] = mapped_column(String(100))
     #: Still signed with during the grace period after a rotation.
     previous_secret: Mapped[str | None] = mapped_column(String(100))

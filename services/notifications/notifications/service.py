@@ -3,6 +3,7 @@
 from servicekit import Job, Service
 
 from notifications import api, handlers, jobs, metrics
+from notifications.models import Base
 from notifications.runtime import runtime
 
 # Loading the runtime checks that every routed (event, role) has its template: a missing one
@@ -23,4 +24,5 @@ service = Service(
     handlers={event_type: handlers.on_event for event_type in _RUNTIME.consumed_event_types},
     jobs=[Job(name="deliver", every_seconds=2.0, run=jobs.deliver)],
     collectors=[metrics.collect],
+    metadata=Base.metadata,
 )
