@@ -2,6 +2,10 @@
 
 The rows are persistence only; the rules live in `contracts.domain` and `contracts.repository`
 maps between the two.
+
+Every column about a household says so (`personal(...)`), which drives erasure, the access export,
+log redaction and the records of processing; free text people typed about a household is stored
+encrypted (`EncryptedText`). A company's own contact data is not a household's and says why.
 """
 
 from __future__ import annotations
@@ -10,10 +14,11 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Index, Integer, LargeBinary, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from servicekit.db import UTCDateTime
+from servicekit.privacy import CONTACT, FREE_TEXT, IDENTIFYING, SOCIAL, EncryptedText, not_personal, personal
 
 
 class Base(DeclarativeBase):
@@ -30,13 +35,13 @@ class Company(Base):
     __tablename__ = "companies"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
-    name: Mapped[str] = mapped_column(String(200), unique=True)
-    email: Mapped[str] = mapped_column(String(254))
+    name: Mapped[str] = mapped_column(String(200), unique=True, info=not_personal("a housing company's name"))
+    email: Mapped[str] = mapped_column(String(254), info=not_personal("the company's business address for contract mail"))
     registered_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    street: Mapped[str | None] = mapped_column(String(200))
-    postal_code: Mapped[str | None] = mapped_column(String(10))
+    street: Mapped[str | None] = mapped_column(String(200), info=not_personal("the company's office address"))
+    postal_code: Mapped[str | None] = mapped_column(String(10), info=not_personal("the company's office address"))
     city: Mapped[str | None] = mapped_column(String(100))
-    phone: Mapped[str | None] = mapped_column(String(40))
+    phone: Mapped[str | None] = mapped_column(String(40), info=not_personal("the company's business line"))
     # Flats the company committed to offer per calendar year (Kontingent); None = no commitment.
     quota_flats_per_year: Mapped[int | None] = mapped_column(Integer)
 
@@ -56,15 +61,20 @@ class Tenancy(Base):
     service_charges_cents: Mapped[int] = mapped_column(Integer)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
     heating_cents: Mapped[int] = mapped_column(Integer, default=0)
-    street: Mapped[str | None] = mapped_column(String(200))
-    postal_code: Mapped[str | None] = mapped_column(String(10))
+    # The flat's address is where the household lives: its street goes with the person, while
+    # postcode and district stay as coarse, pseudonymous figures for the programme's statistics.
+    street: Mapped[str | None] = mapped_column(String(200), info=personal(CONTACT, label="Straße der Mietwohnung"))
+    postal_code: Mapped[str | None] = mapped_column(
+        String(10), info=personal(CONTACT, keep=True, label="Postleitzahl der Mietwohnung"))
     city: Mapped[str | None] = mapped_column(String(100))
-    district: Mapped[str | None] = mapped_column(String(100))
-    household_name: Mapped[str | None] = mapped_column(String(200))
-    household_email: Mapped[str | None] = mapped_column(String(254))
-    household_phone: Mapped[str | None] = mapped_column(String(40))
-    household_size: Mapped[int | None] = mapped_column(Integer)
-    household_reference: Mapped[str | None] = mapped_column(String(64), index=True)
+    district: Mapped[str | None] = mapped_column(
+        String(100), info=personal(CONTACT, keep=True, label="Stadtbezirk der Mietwohnung"))
+    household_name: Mapped[str | None] = mapped_column(String(200), info=personal(IDENTIFYING, label="Name des Haushalts"))
+    household_email: Mapped[str | None] = mapped_column(String(254), info=personal(CONTACT, label="E-Mail des Haushalts"))
+    household_phone: Mapped[str | None] = mapped_column(String(40), info=personal(CONTACT, label="Telefon des Haushalts"))
+    household_size: Mapped[int | None] = mapped_column(Integer, info=personal(SOCIAL, keep=True, label="Haushaltsgröße"))
+    household_reference: Mapped[str | None] = mapped_column(
+        String(64), index=True, info=personal(IDENTIFYING, label="Aktenzeichen des Haushalts (Zuweisung)"))
 
 
 class ContractCounter(Base):
@@ -86,10 +96,12 @@ class Contract(Base):
     tenancy_id: Mapped[str] = mapped_column(ForeignKey("tenancies.id"), unique=True)
     company_id: Mapped[str] = mapped_column(String(36), index=True)
     household_id: Mapped[str] = mapped_column(String(36), index=True)
-    household_reference: Mapped[str | None] = mapped_column(String(64), index=True)
+    household_reference: Mapped[str | None] = mapped_column(
+        String(64), index=True, info=personal(IDENTIFYING, label="Aktenzeichen des Haushalts (Zuweisung)"))
     term_start: Mapped[date] = mapped_column(Date)
     term_end: Mapped[date] = mapped_column(Date, index=True)
-    coverage: Mapped[dict[str, Any]] = mapped_column(JSON)  # caps copied from configuration at creation
+    # caps copied from configuration at creation
+    coverage: Mapped[dict[str, Any]] = mapped_column(JSON, info=not_personal("the programme's caps per kind of loss"))
     config_version: Mapped[str] = mapped_column(String(40))
     monthly_covered_rent_cents: Mapped[int] = mapped_column(Integer)
     state: Mapped[str] = mapped_column(String(20), index=True)
@@ -98,13 +110,22 @@ class Contract(Base):
     company_signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     company_signed_by: Mapped[str | None] = mapped_column(String(120))
     activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    notices_sent: Mapped[list[int]] = mapped_column(JSON, default=list)
+    notices_sent: Mapped[list[int]] = mapped_column(JSON, default=list, info=not_personal("days-before marks of expiry notices"))
     ended_on: Mapped[date | None] = mapped_column(Date)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    termination_reason: Mapped[str | None] = mapped_column(String(20))
-    termination_note: Mapped[str | None] = mapped_column(Text)
+    # A closed list (move_out, notice, eviction, other): why the guarantee ended stays with the
+    # financial record, which no longer names the household once it is erased.
+    termination_reason: Mapped[str | None] = mapped_column(
+        String(20), info=personal(SOCIAL, keep=True, label="Beendigungsgrund (Kategorie)"))
+    termination_note: Mapped[str | None] = mapped_column(
+        EncryptedText, info=personal(FREE_TEXT, label="Notiz zur Beendigung"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Retention: contact data goes after the claim grace period, the rest after the period for
+    # financial records (or on an erasure request); these mark when that happened.
+    contact_erased_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime, info=not_personal("when the household's contact data was erased, not the data"))
+    personal_data_erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     tenancy: Mapped[Tenancy] = relationship(lazy="joined")
 
@@ -121,10 +142,11 @@ class Claim(Base):
     amount_cents: Mapped[int] = mapped_column(BigInteger)
     period_first: Mapped[str | None] = mapped_column(String(7))  # YYYY-MM
     period_last: Mapped[str | None] = mapped_column(String(7))
-    description: Mapped[str] = mapped_column(Text)
+    description: Mapped[str] = mapped_column(EncryptedText, info=personal(FREE_TEXT, label="Begründung der Inanspruchnahme"))
     status: Mapped[str] = mapped_column(String(20), index=True)
     approved_cents: Mapped[int | None] = mapped_column(BigInteger)
-    decision_reason: Mapped[str | None] = mapped_column(Text)
+    decision_reason: Mapped[str | None] = mapped_column(
+        EncryptedText, info=personal(FREE_TEXT, label="Begründung der Entscheidung"))
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime)
     first_submitted_at: Mapped[datetime] = mapped_column(UTCDateTime)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -147,11 +169,14 @@ class ClaimDocument(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     claim_id: Mapped[str] = mapped_column(ForeignKey("claims.id"), index=True)
     kind: Mapped[str] = mapped_column(String(20))
-    filename: Mapped[str] = mapped_column(String(200))
+    filename: Mapped[str] = mapped_column(String(200), info=personal(IDENTIFYING, label="Dateiname des Belegs"))
     content_type: Mapped[str] = mapped_column(String(60))
     size: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))
-    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    # Rent ledgers and invoices name the tenant: on erasure the bytes are emptied, while kind, size
+    # and hash stay as the record that (and which) evidence was submitted.
+    content: Mapped[bytes] = mapped_column(
+        LargeBinary, deferred=True, info=personal(FREE_TEXT, erase=b"", label="Inhalt des Belegs (Mietkonto, Rechnung)"))
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
@@ -164,7 +189,7 @@ class Incident(Base):
     household_id: Mapped[str] = mapped_column(String(36))
     kind: Mapped[str] = mapped_column(String(30))
     severity: Mapped[str] = mapped_column(String(10))
-    description: Mapped[str] = mapped_column(Text)
+    description: Mapped[str] = mapped_column(EncryptedText, info=personal(FREE_TEXT, label="Beschreibung des Vorfalls"))
     reported_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     reported_by: Mapped[str] = mapped_column(String(120))
 
@@ -189,7 +214,8 @@ class ProposalRecord(Base):
     company_id: Mapped[str | None] = mapped_column(String(36), index=True)
     created_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     company_response: Mapped[str | None] = mapped_column(String(20))  # accepted / declined
-    household_response: Mapped[str | None] = mapped_column(String(20))  # accepted / declined
+    # accepted / declined, with no link to the household (the record carries no household id)
+    household_response: Mapped[str | None] = mapped_column(String(20))
     expired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
@@ -202,5 +228,22 @@ class IdempotencyKey(Base):
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     request_hash: Mapped[str] = mapped_column(String(64))
     status: Mapped[int] = mapped_column(Integer)
-    body: Mapped[dict[str, Any]] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # the answer holds the claim's or incident's text: kept only for the retry window, deleted on erasure
+    body: Mapped[dict[str, Any]] = mapped_column(
+        JSON, info=personal(FREE_TEXT, label="Gespeicherte Antwort für Wiederholungen"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class ErasureRequest(Base):
+    """A household erasure matching asked for (`matching.household.erasure_requested`) and where it
+    stands here: `postponed` while a legal hold (an open claim) keeps the data, then `erased`."""
+
+    __tablename__ = "erasure_requests"
+
+    request_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    household_id: Mapped[str] = mapped_column(String(36), index=True)
+    reason: Mapped[str] = mapped_column(String(20), info=not_personal("request or retention: which path asked, nothing about the person"))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(20), index=True)  # postponed / erased
+    hold: Mapped[str | None] = mapped_column(String(40))  # e.g. open_claim
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -4,6 +4,7 @@ from servicekit import Job, Service
 
 from contracts import api, handlers, jobs, metrics
 from contracts.errors import configure_app
+from contracts.models import Base
 
 service = Service(
     name="contracts",
@@ -35,4 +36,5 @@ service = Service(
     jobs=[Job("end-of-term", 3600, jobs.end_of_term)],
     collectors=[metrics.collect],
     configure_app=configure_app,
+    metadata=Base.metadata,
 )

@@ -303,7 +303,7 @@ def decide_claim(uow: UnitOfWork, claim_id: str, decision: domain.Decision, *, a
     claim = contract.decide_claim(claim_id, decision, by=uow.actor, at=uow.now(),
                                   approved_cents=approved_cents, reason=reason)
     _save_claim(uow, claim_row, contract, f"decided_{decision.value}", before,
-                {"approved_cents": claim.approved_cents, "reason": claim.decision_reason})
+                {"approved_cents": claim.approved_cents})  # the reason stays on the claim, encrypted
     if decision is not domain.Decision.RETURN:
         elapsed = (claim.decided_at - claim_row.first_submitted_at).total_seconds()
         CLAIM_DECISION_SECONDS.observe(max(elapsed, 0.0))
