@@ -1,7 +1,9 @@
 """Support's tables (SQLAlchemy 2 typed models). Schema changes go through Alembic migrations.
 
 Household name, contact and address are personal data: they are kept for the people who work the
-case, never put in logs, metrics or the iCalendar feed.
+case, never put in logs, metrics or the iCalendar feed. Every column about a person says so in its
+`info` (servicekit.privacy): that declaration drives log redaction, the access export, erasure and
+the records of processing. Free text people typed about a household is encrypted at rest.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, UniqueC
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from servicekit.db import UTCDateTime
+from servicekit.privacy import CONTACT, FREE_TEXT, IDENTIFYING, SOCIAL, EncryptedText, not_personal, personal
 
 
 class Base(DeclarativeBase):
@@ -29,15 +32,21 @@ class Caseworker(Base):
     __tablename__ = "caseworkers"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
-    name: Mapped[str] = mapped_column(String(200))
-    email: Mapped[str] = mapped_column(String(254), unique=True)
+    # the social office's staff: personal data of employees, not of households (never erased with one)
+    name: Mapped[str] = mapped_column(String(200), info=personal(IDENTIFYING, label="Name der Fachkraft"))
+    email: Mapped[str] = mapped_column(String(254), unique=True,
+                                       info=personal(CONTACT, label="Dienstliche E-Mail der Fachkraft"))
     registered_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    phone: Mapped[str | None] = mapped_column(String(40), default=None)
-    roles: Mapped[list] = mapped_column(JSON, default=lambda: ["contact_person", "social_worker"])
+    phone: Mapped[str | None] = mapped_column(String(40), default=None,
+                                              info=personal(CONTACT, label="Dienstliche Telefonnummer der Fachkraft"))
+    roles: Mapped[list] = mapped_column(JSON, default=lambda: ["contact_person", "social_worker"],
+                                        info=not_personal("work organisation: which functions the caseworker takes"))
     max_cases: Mapped[int] = mapped_column(Integer, default=30)
     weekly_minutes: Mapped[int] = mapped_column(Integer, default=20 * 60)
-    working_weekdays: Mapped[list] = mapped_column(JSON, default=lambda: [0, 1, 2, 3, 4])
-    districts: Mapped[list] = mapped_column(JSON, default=list)
+    working_weekdays: Mapped[list] = mapped_column(JSON, default=lambda: [0, 1, 2, 3, 4],
+                                                   info=not_personal("work organisation: the caseworker's working days"))
+    districts: Mapped[list] = mapped_column(JSON, default=list,
+                                            info=not_personal("work organisation: the city districts served"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # the identity provider's `sub` of this person, so a caseworker token finds its own data
     subject: Mapped[str | None] = mapped_column(String(120), unique=True, default=None)
@@ -54,7 +63,8 @@ class Absence(Base):
     caseworker_id: Mapped[str] = mapped_column(ForeignKey("caseworkers.id"), index=True)
     first_day: Mapped[date] = mapped_column(Date)
     last_day: Mapped[date] = mapped_column(Date)
-    kind: Mapped[str] = mapped_column(String(30))
+    # sick leave is health data of the employee: shown to staff and the caseworker only
+    kind: Mapped[str] = mapped_column(String(30), info=personal(SOCIAL, label="Art der Abwesenheit der Fachkraft"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     caseworker: Mapped[Caseworker] = relationship(back_populates="absences")
@@ -75,22 +85,36 @@ class SupportCase(Base):
     flat_id: Mapped[str | None] = mapped_column(String(36), default=None)
     contract_id: Mapped[str | None] = mapped_column(String(36), index=True, default=None)
     support_start: Mapped[date | None] = mapped_column(Date, default=None)
-    district: Mapped[str | None] = mapped_column(String(80), default=None)
-    street: Mapped[str | None] = mapped_column(String(200), default=None)
-    postal_code: Mapped[str | None] = mapped_column(String(10), default=None)
-    city: Mapped[str | None] = mapped_column(String(80), default=None)
-    household_name: Mapped[str | None] = mapped_column(String(200), default=None)
-    household_email: Mapped[str | None] = mapped_column(String(254), default=None)
-    household_phone: Mapped[str | None] = mapped_column(String(40), default=None)
-    household_size: Mapped[int | None] = mapped_column(Integer, default=None)
+    # the city district alone does not single out a household; kept for assignment and statistics
+    district: Mapped[str | None] = mapped_column(String(80), default=None,
+                                                 info=not_personal("city district of the flat, kept for statistics"))
+    street: Mapped[str | None] = mapped_column(String(200), default=None, info=personal(CONTACT, label="Anschrift: Straße"))
+    postal_code: Mapped[str | None] = mapped_column(String(10), default=None,
+                                                    info=personal(CONTACT, label="Anschrift: Postleitzahl"))
+    city: Mapped[str | None] = mapped_column(String(80), default=None, info=personal(CONTACT, label="Anschrift: Ort"))
+    household_name: Mapped[str | None] = mapped_column(String(200), default=None,
+                                                       info=personal(IDENTIFYING, label="Name des Haushalts"))
+    household_email: Mapped[str | None] = mapped_column(String(254), default=None,
+                                                        info=personal(CONTACT, label="E-Mail des Haushalts"))
+    household_phone: Mapped[str | None] = mapped_column(String(40), default=None,
+                                                        info=personal(CONTACT, label="Telefon des Haushalts"))
+    household_size: Mapped[int | None] = mapped_column(Integer, default=None,
+                                                       info=personal(SOCIAL, keep=True, label="Haushaltsgröße"))
     contact_person_id: Mapped[str | None] = mapped_column(ForeignKey("caseworkers.id"), index=True, default=None)
     social_worker_id: Mapped[str | None] = mapped_column(ForeignKey("caseworkers.id"), index=True, default=None)
-    at_risk: Mapped[bool] = mapped_column(Boolean, default=False)
-    at_risk_since: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
-    recorded_outcome: Mapped[str | None] = mapped_column(String(40), default=None)
-    outcome: Mapped[str | None] = mapped_column(String(40), default=None)
-    close_reason: Mapped[str | None] = mapped_column(String(500), default=None)
+    # states and coded outcomes stay after erasure: without the person they are statistics
+    at_risk: Mapped[bool] = mapped_column(Boolean, default=False, info=personal(SOCIAL, keep=True, label="Krisenlage"))
+    at_risk_since: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None,
+                                                           info=personal(SOCIAL, keep=True, label="Krisenlage seit"))
+    recorded_outcome: Mapped[str | None] = mapped_column(
+        String(40), default=None, info=personal(SOCIAL, keep=True, label="Erwartetes Ergebnis der Begleitung (Code)"))
+    outcome: Mapped[str | None] = mapped_column(String(40), default=None,
+                                                info=personal(SOCIAL, keep=True, label="Ergebnis der Begleitung (Code)"))
+    close_reason: Mapped[str | None] = mapped_column(EncryptedText, default=None,
+                                                     info=personal(FREE_TEXT, label="Begründung des Abschlusses"))
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # set when the household's personal data was erased (on request or by the retention job)
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
     contact_person: Mapped[Caseworker | None] = relationship(foreign_keys=[contact_person_id])
     social_worker: Mapped[Caseworker | None] = relationship(foreign_keys=[social_worker_id])
@@ -126,8 +150,10 @@ class Appointment(Base):
     plan_key: Mapped[str | None] = mapped_column(String(60), default=None)
     crisis_id: Mapped[str | None] = mapped_column(String(36), default=None)
     sequence: Mapped[int] = mapped_column(Integer, default=0)
-    cancel_reason: Mapped[str | None] = mapped_column(String(500), default=None)
-    outcome_note: Mapped[str | None] = mapped_column(String(500), default=None)
+    cancel_reason: Mapped[str | None] = mapped_column(EncryptedText, default=None,
+                                                      info=personal(FREE_TEXT, label="Grund der Absage"))
+    outcome_note: Mapped[str | None] = mapped_column(EncryptedText, default=None,
+                                                     info=personal(FREE_TEXT, label="Ergebnis des Termins"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -141,7 +167,8 @@ class Crisis(Base):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     case_id: Mapped[str] = mapped_column(ForeignKey("support_cases.id"), index=True)
-    trigger: Mapped[str] = mapped_column(String(30))
+    # incident or rent arrears: coded, kept for statistics; support stores no incident description
+    trigger: Mapped[str] = mapped_column(String(30), info=personal(SOCIAL, keep=True, label="Anlass der Krise"))
     source_id: Mapped[str] = mapped_column(String(36), unique=True)
     reported_at: Mapped[datetime] = mapped_column(UTCDateTime)
     deadline: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -3,6 +3,7 @@
 from servicekit import Job, Service
 
 from support import api, handlers, jobs, metrics
+from support.models import Base
 
 service = Service(
     name="support",
@@ -15,6 +16,7 @@ service = Service(
     web_port=8003,
     worker_metrics_port=9003,
     register_api=api.register,
+    metadata=Base.metadata,
     handlers={
         "matching.tenancy.agreed": handlers.tenancy_agreed,
         "contracts.contract.created": handlers.contract_created,
