@@ -7,16 +7,17 @@ from flask_smorest import Api, Blueprint
 from sqlalchemy import select
 
 from servicekit.errors import NotFound, Unprocessable
+from servicekit.privacy import record_access
 from servicekit.web import company_scope, current_principal, ensure_visible, requires, uow
 from servicekit.web.pagination import page_of
 
-from matching import services
+from matching import erasure, services
 from matching.config import default_policy
-from matching.models import Flat, Household, MatchingRun, Proposal
+from matching.models import ErasureRequest, Flat, Household, MatchingRun, Proposal
 from matching.schemas import (
     DeclineIn, FlatIn, FlatOut, FlatQuery, HouseholdIn, HouseholdOut, HouseholdQuery, LeaseIn, PartyIn,
-    DeclineCountOut, FlatPatch, PeriodQuery, ProposalIn, ProposalOut, ProposalQuery, RentLimitOverrideIn, RunOut, WhyNotOut,
-    WithdrawIn,
+    DeclineCountOut, ErasureIn, ErasureOut, FlatPatch, PeriodQuery, ProposalIn, ProposalOut, ProposalQuery,
+    RentLimitOverrideIn, RunOut, WhyNotOut, WithdrawIn,
 )
 
 STAFF = ("staff", "admin")
@@ -31,6 +32,8 @@ proposals = Blueprint("proposals", __name__, url_prefix="/api/v1/proposals",
 
 
 def _household_out(h: Household) -> Household:
+    """Every view that hands out a household record logs the read first (access log)."""
+    record_access([h.id])
     h.rent_limit_cents = services.household_limit(h, default_policy())  # type: ignore[attr-defined]
     return h
 
@@ -61,7 +64,11 @@ class Households(MethodView):
                 stmt = stmt.where(Household.status == query["status"])
             if "needs_review" in query:
                 stmt = stmt.where(Household.needs_review == query["needs_review"])
-            return [_household_out(h) for h in page_of(unit.session, stmt, pagination_parameters)]
+            page = list(page_of(unit.session, stmt, pagination_parameters))
+            record_access([h.id for h in page])
+            for h in page:
+                h.rent_limit_cents = services.household_limit(h, default_policy())  # type: ignore[attr-defined]
+            return page
 
 
 @households.route("/<uuid:household_id>")
@@ -110,7 +117,51 @@ class HouseholdWhyNot(MethodView):
         """Flats on offer this household is eligible for (best first) and, for the others, the rules that excluded it."""
         with uow() as unit:
             household = services.get_or_404(unit.session, Household, household_id)
+            services.ensure_not_erased(household)
+            record_access([household.id])
             return services.why_not_household(unit.session, default_policy(), household, services.berlin_day(unit.now()))
+
+
+# --- erasure (data protection officer) -----------------------------------------------------------
+
+def _erasure_out(session, request: ErasureRequest) -> dict:
+    answers = erasure.answers_of(session, request)
+    out = {c: getattr(request, c) for c in ("id", "household_id", "reason", "note", "requested_at", "requested_by")}
+    return {**out, "state": erasure.state_of(answers),
+            "answers": [{"service": a.service, "status": a.status, "hold": a.hold, "answered_at": a.answered_at}
+                        for a in answers]}
+
+
+@households.route("/<uuid:household_id>/erasure")
+class HouseholdErasure(MethodView):
+    @requires("dpo")
+    @households.arguments(ErasureIn)
+    @households.response(202, ErasureOut)
+    @households.alt_response(200, schema=ErasureOut, success=True,
+                             description="The household was already erased: its existing request, nothing new.")
+    def post(self, data, household_id):
+        """Erase a household in every service (Art. 17 GDPR): matching erases at once and asks the others."""
+        with uow() as unit:
+            # The row lock serialises two requests for one household: the second finds the first.
+            household = unit.session.get(Household, str(household_id), with_for_update=True)
+            if household is None:
+                raise NotFound("No household with this id.")
+            request, created = erasure.request_erasure(unit, household, data["reason"], data["note"])
+            unit.commit()
+            out = _erasure_out(unit.session, request)
+        return out, 202 if created else 200
+
+    @requires("dpo")
+    @households.response(200, ErasureOut)
+    def get(self, household_id):
+        """Where the household's erasure stands: the request and each service's answer."""
+        with uow() as unit:
+            request = erasure.existing_request(unit.session, str(household_id))
+            if request is None:
+                raise NotFound("No erasure request for this household.")
+            out = _erasure_out(unit.session, request)
+        record_access([str(household_id)])
+        return out
 
 
 # --- flats --------------------------------------------------------------------------------------
@@ -196,7 +247,10 @@ class FlatWhyNot(MethodView):
         """Waiting households eligible for this flat (best first) and, for the others, the rules that excluded them."""
         with uow() as unit:
             flat = services.get_or_404(unit.session, Flat, flat_id)
-            return services.why_not_flat(unit.session, default_policy(), flat, services.berlin_day(unit.now()))
+            verdicts = services.why_not_flat(unit.session, default_policy(), flat, services.berlin_day(unit.now()))
+        # Each verdict tells a household's rent limit, needs and excluded districts.
+        record_access([v["id"] for group in verdicts.values() for v in group])
+        return verdicts
 
 
 # --- runs ---------------------------------------------------------------------------------------
@@ -234,7 +288,8 @@ class RunById(MethodView):
 # --- proposals ----------------------------------------------------------------------------------
 
 def _proposal_out(session, p: Proposal) -> dict:
-    """Staff see everything; a company sees the pseudonymous profile until it accepted."""
+    """Staff see everything; a company sees the pseudonymous profile until it accepted, and its own
+    decline text but not the household's. ProposalOut's views drop the rest for a company."""
     household = session.get(Household, p.household_id)
     principal = current_principal()
     out = {c: getattr(p, c) for c in ProposalOut().fields if hasattr(p, c)}
@@ -244,8 +299,16 @@ def _proposal_out(session, p: Proposal) -> dict:
         out["snapshot"] = p.snapshot
         return out
     out.pop("snapshot", None)
+    if p.decline_party != "company":
+        out["decline_text"] = None
     out["household"] = {**profile, **services.household_contact(household)} if p.company_answer == "accepted" else profile
     return out
+
+
+def _proposals_out(session, found: list[Proposal]) -> list[dict]:
+    """Proposals carry their household's profile (needs) or contact: the read is logged first."""
+    record_access([p.household_id for p in found])
+    return [_proposal_out(session, p) for p in found]
 
 
 def _visible_proposal(session, proposal_id) -> Proposal:
@@ -279,7 +342,7 @@ class Proposals(MethodView):
                 raise Unprocessable("no such household", field="household_id")
             proposal = services.manual_proposal(unit, default_policy(), flat, household)
             unit.commit()
-            return _proposal_out(unit.session, proposal)
+            return _proposals_out(unit.session, [proposal])[0]
 
     @requires("company", *STAFF)
     @proposals.arguments(ProposalQuery, location="query")
@@ -291,7 +354,7 @@ class Proposals(MethodView):
             stmt = company_scope(select(Proposal).order_by(Proposal.created_at, Proposal.id), Proposal.company_id)
             if "status" in query:
                 stmt = stmt.where(Proposal.status == query["status"])
-            return [_proposal_out(unit.session, p) for p in page_of(unit.session, stmt, pagination_parameters)]
+            return _proposals_out(unit.session, list(page_of(unit.session, stmt, pagination_parameters)))
 
 
 @proposals.route("/<uuid:proposal_id>")
@@ -301,7 +364,7 @@ class ProposalById(MethodView):
     def get(self, proposal_id):
         """One proposal with its score breakdown and the rules it passed."""
         with uow() as unit:
-            return _proposal_out(unit.session, _visible_proposal(unit.session, proposal_id))
+            return _proposals_out(unit.session, [_visible_proposal(unit.session, proposal_id)])[0]
 
 
 @proposals.route("/<uuid:proposal_id>/accept")
@@ -315,7 +378,7 @@ class Accept(MethodView):
             proposal = _visible_proposal(unit.session, proposal_id)
             services.accept(unit, proposal, _party(data))
             unit.commit()
-            return _proposal_out(unit.session, proposal)
+            return _proposals_out(unit.session, [proposal])[0]
 
 
 @proposals.route("/<uuid:proposal_id>/decline")
@@ -329,7 +392,7 @@ class Decline(MethodView):
             proposal = _visible_proposal(unit.session, proposal_id)
             services.decline(unit, default_policy(), proposal, _party(data), data["reason"], data["text"])
             unit.commit()
-            return _proposal_out(unit.session, proposal)
+            return _proposals_out(unit.session, [proposal])[0]
 
 
 @proposals.route("/<uuid:proposal_id>/lease")
@@ -343,7 +406,7 @@ class Lease(MethodView):
             proposal = _visible_proposal(unit.session, proposal_id)
             services.record_lease(unit, default_policy(), proposal, data)
             unit.commit()
-            return _proposal_out(unit.session, proposal)
+            return _proposals_out(unit.session, [proposal])[0]
 
 
 @reports.route("/declines")

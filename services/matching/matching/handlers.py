@@ -6,6 +6,7 @@ from __future__ import annotations
 from servicekit.bus import Event
 from servicekit.db import UnitOfWork
 
+from matching import erasure
 from matching.models import Household
 
 
@@ -16,5 +17,12 @@ def contract_terminated(uow: UnitOfWork, event: Event) -> None:
         return
     previous = household.status
     household.status = "left_program"
-    uow.audit("household", household.id, "left_program", from_state=previous, to_state="left_program",
-              detail={"reason": event.data.get("reason")})
+    household.status_changed_at = uow.now()
+    # Why a tenancy ended (e.g. an eviction) is social data: not kept once the household is erased.
+    detail = None if household.erased_at else {"reason": event.data.get("reason")}
+    uow.audit("household", household.id, "left_program", from_state=previous, to_state="left_program", detail=detail)
+
+
+def household_erased(uow: UnitOfWork, event: Event) -> None:
+    """Another service's answer to an erasure request (erased, or postponed by a legal hold)."""
+    erasure.record_answer(uow.session, event.type.split(".", 1)[0], event.data, uow.now())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from servicekit.worker import JobContext
 
-from matching import services
+from matching import retention, services
 
 
 def expire_proposals(ctx: JobContext) -> int:
@@ -13,3 +13,8 @@ def expire_proposals(ctx: JobContext) -> int:
         count = services.expire_overdue(unit)
         unit.commit()
     return count
+
+
+def apply_retention(ctx: JobContext) -> dict[str, int]:
+    """Erase what matching's retention periods say is due (see matching.retention)."""
+    return retention.run(ctx)

@@ -6,10 +6,11 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from servicekit.db import UTCDateTime
+from servicekit.privacy import CONTACT, FREE_TEXT, IDENTIFYING, SOCIAL, EncryptedText, not_personal, personal
 
 
 class Base(DeclarativeBase):
@@ -22,31 +23,50 @@ def new_id() -> str:
 
 class Household(Base):
     """A household referred by the social office. Name and contact are personal data: they never
-    reach logs or metrics, and companies see them only after accepting a proposal."""
+    reach logs or metrics, and companies see them only after accepting a proposal. On erasure only
+    the pseudonymous make-up (adults, children) stays, for the program's statistics."""
 
     __tablename__ = "households"
-    __table_args__ = (Index("ix_households_status", "status"),)
+    __table_args__ = (Index("ix_households_status", "status"),
+                      Index("ix_households_status_changed", "status", "status_changed_at"))
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
-    referral_no: Mapped[str] = mapped_column(String(40), unique=True)
-    adults: Mapped[int] = mapped_column(Integer)
-    children: Mapped[int] = mapped_column(Integer)
-    urgency: Mapped[str] = mapped_column(String(40))
+    # NULL once erased: the social office's file number would identify the household again.
+    referral_no: Mapped[str | None] = mapped_column(
+        String(40), unique=True, info=personal(IDENTIFYING, label="Aktenzeichen der Zuweisung"))
+    adults: Mapped[int] = mapped_column(Integer, info=personal(SOCIAL, keep=True, label="Anzahl Erwachsene"))
+    children: Mapped[int] = mapped_column(Integer, info=personal(SOCIAL, keep=True, label="Anzahl Kinder"))
+    urgency: Mapped[str] = mapped_column(String(40), info=personal(SOCIAL, label="Dringlichkeit (Zuweisungsgrund)"))
     status: Mapped[str] = mapped_column(String(20), default="waiting")
-    name: Mapped[str] = mapped_column(String(200))
-    email: Mapped[str | None] = mapped_column(String(254))
-    phone: Mapped[str | None] = mapped_column(String(40))
-    referred_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    needs_barrier_free: Mapped[bool] = mapped_column(Boolean, default=False)
-    needs_wheelchair: Mapped[bool] = mapped_column(Boolean, default=False)
-    needs_ground_floor_or_lift: Mapped[bool] = mapped_column(Boolean, default=False)
-    has_pets: Mapped[bool] = mapped_column(Boolean, default=False)
-    preferred_districts: Mapped[list[str]] = mapped_column(JSON, default=list)
-    excluded_districts: Mapped[list[str]] = mapped_column(JSON, default=list)
-    rent_limit_override_cents: Mapped[int | None] = mapped_column(Integer)
-    rent_limit_override_reason: Mapped[str | None] = mapped_column(Text)
+    name: Mapped[str] = mapped_column(String(200), info=personal(IDENTIFYING, label="Name"))
+    email: Mapped[str | None] = mapped_column(String(254), info=personal(CONTACT, label="E-Mail"))
+    phone: Mapped[str | None] = mapped_column(String(40), info=personal(CONTACT, label="Telefon"))
+    referred_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, info=personal(SOCIAL, keep=True, label="Zeitpunkt der Zuweisung"))
+    needs_barrier_free: Mapped[bool] = mapped_column(
+        Boolean, default=False, info=personal(SOCIAL, label="Bedarf: barrierefrei"))
+    needs_wheelchair: Mapped[bool] = mapped_column(
+        Boolean, default=False, info=personal(SOCIAL, label="Bedarf: rollstuhlgerecht"))
+    needs_ground_floor_or_lift: Mapped[bool] = mapped_column(
+        Boolean, default=False, info=personal(SOCIAL, label="Bedarf: Erdgeschoss oder Aufzug"))
+    has_pets: Mapped[bool] = mapped_column(Boolean, default=False, info=personal(SOCIAL, label="Haustiere"))
+    # Excluded districts can tell where someone must not live (e.g. protection from violence).
+    preferred_districts: Mapped[list[str]] = mapped_column(
+        JSON, default=list, info=personal(SOCIAL, erase=[], label="Bevorzugte Stadtbezirke"))
+    excluded_districts: Mapped[list[str]] = mapped_column(
+        JSON, default=list, info=personal(SOCIAL, erase=[], label="Ausgeschlossene Stadtbezirke"))
+    rent_limit_override_cents: Mapped[int | None] = mapped_column(
+        Integer, info=not_personal("an amount; why it was granted is in rent_limit_override_reason"))
+    rent_limit_override_reason: Mapped[str | None] = mapped_column(
+        EncryptedText, info=personal(FREE_TEXT, label="Begründung der abweichenden Mietobergrenze"))
+    withdrawal_reason: Mapped[str | None] = mapped_column(
+        EncryptedText, info=personal(FREE_TEXT, label="Grund der Rücknahme der Zuweisung"))
     counted_declines: Mapped[int] = mapped_column(Integer, default=0)
-    needs_review: Mapped[bool] = mapped_column(Boolean, default=False)
+    needs_review: Mapped[bool] = mapped_column(
+        Boolean, default=False, info=personal(SOCIAL, label="Zur Prüfung durch das Sozialamt markiert"))
+    # When the status last changed: retention periods run from a withdrawal or leaving the program.
+    status_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     @property
     def size(self) -> int:
@@ -60,8 +80,8 @@ class Flat(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     company_id: Mapped[str] = mapped_column(String(36))
     unit_ref: Mapped[str | None] = mapped_column(String(80))
-    street: Mapped[str] = mapped_column(String(200))
-    postal_code: Mapped[str] = mapped_column(String(5))
+    street: Mapped[str] = mapped_column(String(200), info=not_personal("the offered flat's address, the company's data"))
+    postal_code: Mapped[str] = mapped_column(String(5), info=not_personal("the offered flat's postal code"))
     city: Mapped[str] = mapped_column(String(80))
     district: Mapped[str] = mapped_column(String(40))
     rooms: Mapped[float] = mapped_column(Float)
@@ -119,13 +139,48 @@ class Proposal(Base):
     company_answer: Mapped[str | None] = mapped_column(String(20))
     household_answer: Mapped[str | None] = mapped_column(String(20))
     score: Mapped[float] = mapped_column(Float)
-    score_breakdown: Mapped[dict[str, Any]] = mapped_column(JSON)
-    rules_passed: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
-    snapshot: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # Scores and rule results stay after erasure: the allocation must remain explainable, and
+    # without name or file number they no longer point to a person.
+    score_breakdown: Mapped[dict[str, Any]] = mapped_column(
+        JSON, info=personal(SOCIAL, keep=True, label="Punkte je Kriterium"))
+    rules_passed: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSON, info=personal(SOCIAL, keep=True, label="Geprüfte Regeln"))
+    # Erasure keeps the flat and policy parts and cuts the household part down to its size
+    # (matching.erasure.pseudonymous_snapshot), so the column itself is marked keep.
+    snapshot: Mapped[dict[str, Any]] = mapped_column(
+        JSON, info=personal(SOCIAL, keep=True, label="Eingaben zum Zeitpunkt des Vorschlags (Haushaltsteil wird gelöscht)"))
     respond_by: Mapped[date] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decline_party: Mapped[str | None] = mapped_column(String(20))
-    decline_reason: Mapped[str | None] = mapped_column(String(60))
-    decline_text: Mapped[str | None] = mapped_column(Text)
-    lease: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    decline_reason: Mapped[str | None] = mapped_column(
+        String(60), info=personal(SOCIAL, keep=True, label="Ablehnungsgrund (Schlüssel aus der Liste)"))
+    decline_text: Mapped[str | None] = mapped_column(EncryptedText, info=personal(FREE_TEXT, label="Ablehnungstext"))
+    lease: Mapped[dict[str, Any] | None] = mapped_column(
+        JSON, info=not_personal("the lease terms: dates and amounts, no name or contact"))
+
+
+class ErasureRequest(Base):
+    """One household-wide erasure (Art. 17 request or retention), at most one per household; the
+    services' answers say where it stands. Kept after the erasure: it documents that it happened."""
+
+    __tablename__ = "erasure_requests"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    household_id: Mapped[str] = mapped_column(String(36), unique=True)
+    reason: Mapped[str] = mapped_column(String(20), info=not_personal("request or retention"))
+    note: Mapped[str | None] = mapped_column(EncryptedText, info=personal(FREE_TEXT, label="Vermerk zum Löschantrag"))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    requested_by: Mapped[str] = mapped_column(String(120))
+
+
+class ErasureAnswer(Base):
+    """A service's answer to an erasure request: erased, or postponed by a legal hold."""
+
+    __tablename__ = "erasure_answers"
+
+    request_id: Mapped[str] = mapped_column(ForeignKey("erasure_requests.id"), primary_key=True)
+    service: Mapped[str] = mapped_column(String(40), primary_key=True)
+    status: Mapped[str] = mapped_column(String(20))
+    hold: Mapped[str | None] = mapped_column(String(200), info=not_personal("the kind of legal hold, e.g. open_claim"))
+    answered_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -2,6 +2,8 @@
 
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
+from servicekit.privacy import ALL, PurposeBoundSchema, Views
+
 from matching.config import default_policy
 
 URGENCIES = tuple(u.key for u in default_policy().urgency_levels)
@@ -54,9 +56,11 @@ class WithdrawIn(Schema):
     reason = fields.String(required=True, validate=validate.Length(min=3, max=2000))
 
 
-class HouseholdOut(Schema):
+class HouseholdOut(PurposeBoundSchema):
+    # Only the social office's staff read a household record; anyone else gets its id at most.
+    views = Views(staff=ALL, admin=ALL)
     id = fields.String(required=True)
-    referral_no = fields.String(required=True)
+    referral_no = fields.String(allow_none=True, metadata={"description": "null once the household's data was erased"})
     adults = fields.Integer(required=True)
     children = fields.Integer(required=True)
     size = fields.Integer(required=True)
@@ -75,8 +79,11 @@ class HouseholdOut(Schema):
     rent_limit_cents = fields.Integer(metadata={"description": "cold-rent limit in force (override or city table)"})
     rent_limit_override_cents = fields.Integer(allow_none=True)
     rent_limit_override_reason = fields.String(allow_none=True)
+    withdrawal_reason = fields.String(allow_none=True)
     counted_declines = fields.Integer()
     needs_review = fields.Boolean()
+    status_changed_at = fields.DateTime(allow_none=True)
+    erased_at = fields.DateTime(allow_none=True, metadata={"description": "when the household's personal data was erased"})
 
 
 class HouseholdQuery(Schema):
@@ -190,7 +197,14 @@ class RuleOut(Schema):
     reason = fields.String()
 
 
-class ProposalOut(Schema):
+class ProposalOut(PurposeBoundSchema):
+    # A company never sees what reveals urgency or the referral's reasons: the score breakdown
+    # (urgency points), the rule results (the household's rent limit, excluded districts) and the
+    # snapshot. Another party's decline text is removed per proposal (matching.api).
+    views = Views(staff=ALL, admin=ALL, company={
+        "run_id", "flat_id", "household_id", "company_id", "status", "company_answer", "household_answer",
+        "score", "respond_by", "created_at", "decided_at", "decline_party", "decline_reason", "decline_text",
+        "lease", "household"})
     id = fields.String()
     run_id = fields.String(allow_none=True)
     flat_id = fields.String()
@@ -245,3 +259,28 @@ class DeclineCountOut(Schema):
     label_de = fields.String()
     counts_towards_review = fields.Boolean()
     count = fields.Integer()
+
+
+class ErasureIn(Schema):
+    reason = fields.String(load_default="request", validate=validate.OneOf(("request",)),
+                           metadata={"description": "request: Art. 17 GDPR (retention erasures are the worker's)"})
+    note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000),
+                         metadata={"description": "the officer's note, stored encrypted"})
+
+
+class ErasureAnswerOut(Schema):
+    service = fields.String()
+    status = fields.String(metadata={"description": "erased | postponed"})
+    hold = fields.String(allow_none=True, metadata={"description": "why a service postpones, e.g. open_claim"})
+    answered_at = fields.DateTime()
+
+
+class ErasureOut(Schema):
+    id = fields.String()
+    household_id = fields.String()
+    reason = fields.String(metadata={"description": "request (Art. 17) or retention"})
+    note = fields.String(allow_none=True)
+    requested_at = fields.DateTime()
+    requested_by = fields.String()
+    state = fields.String(metadata={"description": "complete once every service erased; postponed while one holds it back; else pending"})
+    answers = fields.List(fields.Nested(ErasureAnswerOut))

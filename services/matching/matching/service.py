@@ -2,7 +2,8 @@
 
 from servicekit import Job, Service
 
-from matching import api, handlers, jobs, metrics
+from matching import api, handlers, jobs, metrics, privacy
+from matching.models import Base
 
 service = Service(
     name="matching",
@@ -10,14 +11,21 @@ service = Service(
     title="WohnenPlus Matching API",
     description=(
         "Flats offered by housing companies, households referred by the social office, eligibility "
-        "and transparent scores, global matching runs, proposals and the signed lease."
+        "and transparent scores, global matching runs, proposals and the signed lease; coordinates "
+        "the household-wide erasure of personal data."
     ),
     web_port=8001,
     worker_metrics_port=9001,
     register_api=api.register,
     handlers={
         "contracts.contract.terminated": handlers.contract_terminated,
+        "contracts.household.erased": handlers.household_erased,
+        "support.household.erased": handlers.household_erased,
+        "notifications.household.erased": handlers.household_erased,
     },
-    jobs=[Job("expire-proposals", 300, jobs.expire_proposals)],
+    jobs=[Job("expire-proposals", 300, jobs.expire_proposals), Job("retention", 3600, jobs.apply_retention)],
     collectors=[metrics.collect],
+    metadata=Base.metadata,
+    export_household=privacy.export_household,
+    processing=privacy.PROCESSING,
 )

@@ -109,6 +109,7 @@ def _household_state(unit, household, new, action, detail=None):
         _set_state(unit, "household", household, decisions.HOUSEHOLD_TRANSITIONS, new, action, detail)
     except decisions.TransitionError as exc:
         raise Conflict(str(exc)) from None
+    household.status_changed_at = unit.now()
 
 
 def _flat_event(f: Flat) -> dict[str, Any]:
@@ -128,7 +129,8 @@ def refer_household(unit: UnitOfWork, data: dict[str, Any]) -> Household:
         raise Unprocessable("the referral date lies in the future", field="referred_on")
     # A referral date from the office counts from its start in Stuttgart; otherwise from now.
     referred_at = now if referred_on is None else datetime.combine(referred_on, datetime.min.time(), BERLIN)
-    household = Household(**data, status="waiting", referred_at=referred_at, counted_declines=0, needs_review=False)
+    household = Household(**data, status="waiting", referred_at=referred_at, counted_declines=0, needs_review=False,
+                          status_changed_at=now)
     unit.session.add(household)
     unit.session.flush()
     unit.publish("matching.household.referred",
@@ -137,12 +139,19 @@ def refer_household(unit: UnitOfWork, data: dict[str, Any]) -> Household:
     return household
 
 
+def ensure_not_erased(household: Household) -> None:
+    if household.erased_at is not None:
+        raise Conflict("The household's data was erased.")
+
+
 def set_rent_limit_override(unit: UnitOfWork, household: Household, cents: int | None, reason: str) -> None:
+    ensure_not_erased(household)
     before = household.rent_limit_override_cents
     household.rent_limit_override_cents = cents
     household.rent_limit_override_reason = reason if cents is not None else None
+    # The reason is free text about the household: it stays in its encrypted column, not in the trail.
     unit.audit("household", household.id, "rent_limit_override", from_state=household.status,
-               to_state=household.status, detail={"from_cents": before, "to_cents": cents, "reason": reason})
+               to_state=household.status, detail={"from_cents": before, "to_cents": cents})
 
 
 def offer_flat(unit: UnitOfWork, data: dict[str, Any], company_id: str) -> Flat:
@@ -190,10 +199,12 @@ def withdraw_flat(unit: UnitOfWork, flat: Flat, reason: str) -> None:
 
 
 def withdraw_household(unit: UnitOfWork, household: Household, reason: str) -> None:
+    ensure_not_erased(household)
     for p in _open_proposals(unit.session, household_id=household.id):
         _close_proposal(unit, p, "withdrawn", {"reason": "household withdrawn"})
         _flat_state(unit, unit.session.get(Flat, p.flat_id), "offered", "reoffered")
-    _household_state(unit, household, "withdrawn", "withdrawn", {"reason": reason})
+    _household_state(unit, household, "withdrawn", "withdrawn")
+    household.withdrawal_reason = reason  # free text about the household: encrypted, not in the trail
 
 
 # --- runs and proposals -----------------------------------------------------------------------

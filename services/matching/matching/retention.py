@@ -1,0 +1,70 @@
+"""Matching's own retention periods (configurable: RETENTION_<NAME>_DAYS), applied by a worker job
+with the service's clock.
+
+- referral_withdrawn (180 days): a household withdrawn that long is erased household-wide, with
+  reason `retention` — the same path as an Art. 17 request.
+- left_program (180 days): likewise for a household whose tenancy in the program ended early.
+- decline_text (365 days): the free text of a decline, once the proposal was decided that long ago
+  (the reason key stays for the decline statistics).
+- erasure_note (1095 days): the officer's note on an erasure request (the request itself stays as
+  the record that the erasure happened).
+- published_events (30 days): events in the outbox the broker confirmed long ago (a tenancy's
+  event carries the household's name and contact).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+
+from servicekit.privacy import retention_days
+from servicekit.privacy.erasure import prune_outbox
+from servicekit.worker import JobContext
+
+from matching import erasure
+from matching.models import ErasureRequest, Household, Proposal
+
+BATCH = 200
+DEFAULTS = {"referral_withdrawn": 180, "left_program": 180, "decline_text": 365, "erasure_note": 1095,
+            "published_events": 30}
+DECIDED = ("declined", "expired", "withdrawn", "leased")
+
+
+def period(ctx: JobContext, name: str):
+    return retention_days(ctx.settings, name, DEFAULTS[name])
+
+
+def run(ctx: JobContext) -> dict[str, int]:
+    done = {"households": _erase_households(ctx)}
+    now = ctx.now()
+    with ctx.uow(actor="retention") as unit:
+        done["decline_texts"] = unit.session.execute(
+            update(Proposal).where(Proposal.status.in_(DECIDED), Proposal.decline_text.is_not(None),
+                                   Proposal.decided_at < now - period(ctx, "decline_text"))
+            .values(decline_text=None)).rowcount or 0
+        done["erasure_notes"] = unit.session.execute(
+            update(ErasureRequest).where(ErasureRequest.note.is_not(None),
+                                         ErasureRequest.requested_at < now - period(ctx, "erasure_note"))
+            .values(note=None)).rowcount or 0
+        done["published_events"] = prune_outbox(unit.session, now - period(ctx, "published_events"))
+        unit.commit()
+    return done
+
+
+def _erase_households(ctx: JobContext) -> int:
+    now = ctx.now()
+    count = 0
+    for status, name in (("withdrawn", "referral_withdrawn"), ("left_program", "left_program")):
+        due = select(Household.id).where(Household.status == status, Household.erased_at.is_(None),
+                                         Household.status_changed_at < now - period(ctx, name)).limit(BATCH)
+        with ctx.uow() as unit:
+            ids = list(unit.session.scalars(due))
+        for household_id in ids:
+            # One unit per household: one that fails does not hold back the others.
+            with ctx.uow(actor="retention") as unit:
+                household = unit.session.get(Household, household_id, with_for_update={"skip_locked": True})
+                if household is None or household.erased_at is not None:
+                    continue
+                erasure.request_erasure(unit, household, "retention")
+                unit.commit()
+                count += 1
+    return count
