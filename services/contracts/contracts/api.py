@@ -6,7 +6,9 @@ Conventions every endpoint keeps, so that housing companies can rely on them:
 - rule violations answer 422 problem+json naming the field in `errors.json` and a stable `code`;
   state conflicts (signing twice, deciding a decided claim) answer 409 with a `code`;
 - nothing is written when a request fails; lists are paginated (`page`, `page_size`, total in the
-  `X-Pagination` header) in a fixed order.
+  `X-Pagination` header) in a fixed order;
+- each role receives its projection of a response (`views` on the schemas), and a view that hands a
+  household's personal data to a person logs the read first (`contracts.access`).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from servicekit.web import company_scope, current_principal, ensure_visible, req
 from servicekit.web.pagination import page_of
 
 from contracts import domain, idempotency, queries, services
+from contracts.access import log_read, log_reads
 from contracts.documents import render_contract_pdf
 from contracts.models import Claim, ClaimDocument, Company, Contract, Incident, Tenancy
 from contracts.schemas import (
@@ -214,7 +217,9 @@ class Tenancies(MethodView):
         """
         with uow() as unit:
             stmt = company_scope(select(Tenancy).order_by(Tenancy.recorded_at.desc(), Tenancy.id), Tenancy.company_id)
-            return page_of(unit.session, stmt, pagination_parameters)
+            rows = page_of(unit.session, stmt, pagination_parameters)
+        log_reads(TenancyOut, [r.household_id for r in rows])
+        return rows
 
 
 # --------------------------------------------------------------------------- contracts
@@ -244,11 +249,16 @@ class Contracts(MethodView):
             if args["company_id"]:
                 stmt = stmt.where(Contract.company_id == args["company_id"])
             rows = page_of(unit.session, company_scope(stmt, Contract.company_id), pagination_parameters)
-            return queries.present_contracts(unit.session, rows)
+            presented = queries.present_contracts(unit.session, rows)
+        log_reads(ContractOut, [c["household_id"] for c in presented])
+        return presented
 
 
 def _present(unit, row: Contract) -> dict:
-    return queries.present_contracts(unit.session, [row])[0]
+    """One contract as the API shows it; the caller is about to receive it, so the read is logged."""
+    presented = queries.present_contracts(unit.session, [row])[0]
+    log_reads(ContractOut, [row.household_id])
+    return presented
 
 
 @contracts_blp.route("/<uuid:contract_id>")
@@ -318,10 +328,15 @@ class ContractDocumentView(MethodView):
 
         Parties, flat, term, coverage with caps and what remains of them, signature status.
         """
+        # the PDF names the household for those whose task needs it; finance gets it without
+        show_household = TenancyOut.hands_out_household_data(current_principal().roles)
         with uow() as unit:
             row = services.get_contract(unit, str(contract_id), company_filter())
             company = unit.session.get(Company, row.company_id)
-            doc = queries.contract_document(row, company, _present(unit, row)["coverage"], unit.now())
+            coverage = queries.present_contracts(unit.session, [row])[0]["coverage"]
+            doc = queries.contract_document(row, company, coverage, unit.now(), show_household=show_household)
+        if show_household:
+            log_read(row.household_id)
         body = render_contract_pdf(doc)
         return Response(body, mimetype="application/pdf", headers={
             "Content-Disposition": f'inline; filename="{row.contract_no}.pdf"'})
@@ -397,7 +412,10 @@ class ContractClaims(MethodView):
         with uow() as unit:
             row = services.get_contract(unit, str(contract_id), company_filter())
             stmt = select(Claim).where(Claim.contract_id == row.id).order_by(Claim.first_submitted_at, Claim.id)
-            return page_of(unit.session, stmt, pagination_parameters)
+            rows = page_of(unit.session, stmt, pagination_parameters)
+            if rows:
+                log_reads(ClaimOut, [row.household_id])
+            return rows
 
 
 @contracts_blp.route("/<uuid:contract_id>/incidents")
@@ -429,7 +447,10 @@ class ContractIncidents(MethodView):
             row = services.get_contract(unit, str(contract_id), company_filter())
             stmt = select(Incident).where(Incident.contract_id == row.id).order_by(
                 Incident.reported_at.desc(), Incident.id)
-            return page_of(unit.session, stmt, pagination_parameters)
+            rows = page_of(unit.session, stmt, pagination_parameters)
+            if rows:
+                log_reads(IncidentOut, [row.household_id])
+            return rows
 
 
 # --------------------------------------------------------------------------- claims
@@ -451,7 +472,9 @@ class Claims(MethodView):
             for field in ("status", "kind", "contract_id", "company_id"):
                 if args[field]:
                     stmt = stmt.where(getattr(Claim, field) == args[field])
-            return page_of(unit.session, company_scope(stmt, Claim.company_id), pagination_parameters)
+            rows = page_of(unit.session, company_scope(stmt, Claim.company_id), pagination_parameters)
+            log_reads(ClaimOut, [c.household_id for c in rows])
+            return rows
 
 
 @claims_blp.route("/<uuid:claim_id>")
@@ -462,7 +485,9 @@ class ClaimById(MethodView):
     def get(self, claim_id):
         """One claim with its decision, payout and the list of its documents."""
         with uow() as unit:
-            return services.get_claim(unit, str(claim_id), company_filter())
+            claim = services.get_claim(unit, str(claim_id), company_filter())
+            log_reads(ClaimOut, [claim.household_id])
+            return claim
 
 
 @claims_blp.route("/<uuid:claim_id>/decision")
@@ -483,6 +508,7 @@ class DecideClaim(MethodView):
             claim = services.decide_claim(unit, str(claim_id), domain.Decision(data["decision"]),
                                           approved_cents=data["approved_cents"], reason=data["reason"])
             unit.commit()
+            log_reads(ClaimOut, [claim.household_id])
             return claim
 
 
@@ -501,6 +527,7 @@ class PayClaim(MethodView):
         with uow() as unit:
             claim = services.record_payout(unit, str(claim_id), data["reference"])
             unit.commit()
+            log_reads(ClaimOut, [claim.household_id])
             return claim
 
 
@@ -556,9 +583,10 @@ class ClaimDocumentView(MethodView):
             doc = unit.session.scalars(
                 select(ClaimDocument).where(ClaimDocument.id == str(document_id), ClaimDocument.claim_id == claim.id)
             ).one_or_none()
-            if doc is None:
+            if doc is None or not doc.content:  # emptied when the household's data was erased
                 raise NotFound("No document with this id.")
             content, content_type, filename = doc.content, doc.content_type, doc.filename
+            log_read(claim.household_id)
         return Response(content, mimetype=content_type,
                         headers={"Content-Disposition": attachment_disposition(filename)})
 
@@ -582,7 +610,9 @@ class Incidents(MethodView):
             for field in ("kind", "severity", "contract_id", "company_id"):
                 if args[field]:
                     stmt = stmt.where(getattr(Incident, field) == args[field])
-            return page_of(unit.session, company_scope(stmt, Incident.company_id), pagination_parameters)
+            rows = page_of(unit.session, company_scope(stmt, Incident.company_id), pagination_parameters)
+            log_reads(IncidentOut, [i.household_id for i in rows])
+            return rows
 
 
 @incidents_blp.route("/<uuid:incident_id>")
@@ -593,7 +623,9 @@ class IncidentById(MethodView):
     def get(self, incident_id):
         """One incident report."""
         with uow() as unit:
-            return ensure_visible(unit.session.get(Incident, str(incident_id)), what="incident")
+            incident = ensure_visible(unit.session.get(Incident, str(incident_id)), what="incident")
+            log_reads(IncidentOut, [incident.household_id])
+            return incident
 
 
 def register(api: Api) -> None:

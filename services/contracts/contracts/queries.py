@@ -130,11 +130,19 @@ def track_record(session: Session, company: Company, year: int) -> dict[str, Any
 
 
 def contract_document(row: Contract, company: Company | None, coverage: list[dict[str, Any]],
-                      generated_at: datetime) -> ContractDocument:
+                      generated_at: datetime, *, show_household: bool = True) -> ContractDocument:
     """What the PDF shows, from the contract, its tenancy and the company (missing data is named
-    as missing rather than left blank, so a reader sees what the city was not told)."""
+    as missing rather than left blank, so a reader sees what the city was not told). The PDF is
+    rendered on every request, so once the household's data is erased it no longer names them; a
+    reader whose role does not need the household (finance) gets the document without it."""
     tenancy = row.tenancy
     missing = "(nicht übermittelt)"
+    erased = "(gelöscht)"
+    household_name = tenancy.household_name or (erased if row.personal_data_erased_at else missing)
+    street = tenancy.street or (erased if row.contact_erased_at or row.personal_data_erased_at else missing)
+    reference = tenancy.household_reference
+    if not show_household:
+        household_name, street, reference = "(für diese Rolle nicht sichtbar)", "(für diese Rolle nicht sichtbar)", None
     if company is not None:
         place = " ".join(p for p in (company.postal_code, company.city) if p)
         company_name, company_address = company.name, ", ".join(p for p in (company.street, place) if p)
@@ -145,9 +153,9 @@ def contract_document(row: Contract, company: Company | None, coverage: list[dic
         state=row.state,
         company_name=company_name,
         company_address=company_address,
-        household_name=tenancy.household_name or missing,
-        household_reference=tenancy.household_reference,
-        flat_street=tenancy.street or missing,
+        household_name=household_name,
+        household_reference=reference,
+        flat_street=street,
         flat_postal_code=tenancy.postal_code or "",
         flat_city=tenancy.city or "Stuttgart",
         flat_district=tenancy.district,

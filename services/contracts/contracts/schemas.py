@@ -2,6 +2,10 @@
 
 Strict on purpose: unknown fields are refused (a typo never silently drops data), integers must be
 JSON integers (no "100", no 1.5), enums are closed, and every field error names its field.
+
+Response schemas that carry a household's data are purpose-bound (`views`): each role receives the
+fields its task needs. `household_fields` names the fields about the household, so a view knows
+whether the caller's projection hands out personal data (and must be logged) or not.
 """
 
 from __future__ import annotations
@@ -10,7 +14,11 @@ import base64
 import binascii
 import re
 
+from typing import ClassVar
+
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates_schema
+
+from servicekit.privacy import ALL, PurposeBoundSchema, Views
 
 from contracts import domain
 from contracts.domain.evidence import ALLOWED_CONTENT_TYPES, MAX_DOCUMENT_BYTES, MAX_DOCUMENTS, EvidenceKind
@@ -129,7 +137,32 @@ class AddressSchema(Schema):
     district = fields.String(allow_none=True)
 
 
-class TenancyOut(Schema):
+class HouseholdOut(Schema):
+    name = fields.String(allow_none=True)
+    email = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)
+    size = fields.Integer(allow_none=True)
+
+
+class HouseholdBound(PurposeBoundSchema):
+    household_fields: ClassVar[frozenset[str]] = frozenset()
+
+    @classmethod
+    def hands_out_household_data(cls, roles) -> bool:
+        allowed = cls.views.fields_for(roles)
+        return allowed is None or bool(allowed & cls.household_fields)
+
+
+_TENANCY_MONEY = {"company_id", "flat_id", "lease_start", "cold_rent_cents", "service_charges_cents", "heating_cents"}
+
+
+class TenancyOut(HouseholdBound):
+    """The lease: the landlord and the social office see the household it houses; finance sees the
+    rent figures that bound an arrears claim, not who lives there."""
+
+    views = Views(staff=ALL, admin=ALL, company=ALL, finance=_TENANCY_MONEY)
+    household_fields = frozenset({"household_id", "household_reference", "household", "address"})
+
     id = fields.String(required=True)
     proposal_id = fields.String(required=True)
     household_id = fields.String(required=True)
@@ -141,9 +174,15 @@ class TenancyOut(Schema):
     service_charges_cents = fields.Integer(required=True)
     heating_cents = fields.Integer(required=True)
     address = fields.Method("_address")
+    household = fields.Method("_household", metadata={
+        "description": "Name, contact and size of the household living in the flat (null once erased)"})
 
     def _address(self, obj):
         return {"street": obj.street, "postal_code": obj.postal_code, "city": obj.city, "district": obj.district}
+
+    def _household(self, obj):
+        return HouseholdOut().dump({"name": obj.household_name, "email": obj.household_email,
+                                    "phone": obj.household_phone, "size": obj.household_size})
 
 
 class _EventAddress(Schema):
@@ -220,7 +259,21 @@ class SignatureOut(Schema):
     signed_by = fields.String(required=True)
 
 
-class ContractOut(Schema):
+_CONTRACT_FIGURES = {
+    "contract_no", "state", "company_id", "term_start", "term_end", "covered_until", "monthly_covered_rent_cents",
+    "coverage", "config_version", "city_signature", "company_signature", "activated_at", "expiry_notices_sent",
+    "ended_on", "termination_reason", "created_at", "updated_at",
+}
+
+
+class ContractOut(HouseholdBound):
+    """Finance works with contract numbers, terms and caps; the company with its tenancy (the social
+    office's note on an early end stays with the social office)."""
+
+    views = Views(staff=ALL, admin=ALL, finance=_CONTRACT_FIGURES,
+                  company=_CONTRACT_FIGURES | {"household_id", "household_reference", "tenancy"})
+    household_fields = frozenset({"household_id", "household_reference", "tenancy", "termination_note"})
+
     id = fields.String(required=True)
     contract_no = fields.String(required=True, metadata={"example": "GV-2026-00042"})
     state = fields.String(required=True, metadata={"enum": [s.value for s in domain.ContractState]})
@@ -343,7 +396,13 @@ class DocumentOut(Schema):
     uploaded_at = fields.DateTime(required=True)
 
 
-class ClaimOut(Schema):
+class ClaimOut(HouseholdBound):
+    """Everyone who handles a claim needs its reasons and evidence: the company that files it, finance
+    deciding it, the social office. Its texts are about the household, so every read is logged."""
+
+    views = Views(staff=ALL, admin=ALL, finance=ALL, company=ALL)
+    household_fields = frozenset({"description", "decision_reason", "documents"})
+
     id = fields.String(required=True)
     contract_id = fields.String(required=True)
     company_id = fields.String(required=True)
@@ -395,7 +454,13 @@ class IncidentIn(StrictSchema):
     description = fields.String(required=True, validate=validate.Length(min=1, max=4000))
 
 
-class IncidentOut(Schema):
+class IncidentOut(HouseholdBound):
+    """Incidents are support's business; finance counts them but does not read what happened."""
+
+    views = Views(staff=ALL, admin=ALL, company=ALL,
+                  finance={"contract_id", "company_id", "kind", "severity", "reported_at"})
+    household_fields = frozenset({"description"})
+
     id = fields.String(required=True)
     contract_id = fields.String(required=True)
     company_id = fields.String(required=True)
