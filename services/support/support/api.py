@@ -5,6 +5,15 @@ Who sees what:
 - caseworker: their own profile, calendar, cases (as contact person, social worker or stand-in)
   and appointments — another caseworker's answers 404;
 - company: its own cases, reduced to whom to contact; another company's case answers 404.
+
+A caseworker's "own" cases are those they are contact person or social worker of, and those in
+which they have a booked (scheduled) appointment as a stand-in — for as long as it is booked. A
+deactivated caseworker sees nothing, and an appointment that was cancelled or taken over by
+someone else gives no access: after a reassignment the previous person loses the case.
+
+Which fields each role receives is declared on the response schemas (`views`); every response
+that carries a household's personal data is written to the access log first (`record_access`).
+The calendar feed carries no household data (see domain/ics.py) and is not logged.
 """
 
 from __future__ import annotations
@@ -15,10 +24,11 @@ from datetime import timedelta
 from flask import Response, url_for
 from flask.views import MethodView
 from flask_smorest import Api, Blueprint
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from servicekit.errors import Conflict, Forbidden, NotFound, Unprocessable
+from servicekit.privacy import record_access
 from servicekit.web import current_principal, requires, uow
 from servicekit.web.pagination import page_of
 
@@ -43,7 +53,6 @@ from support.schemas import (
     CaseworkerOut,
     CaseworkerPatch,
     CloseIn,
-    CompanyCaseOut,
     CompleteIn,
     CrisisOut,
     CrisisQuery,
@@ -73,12 +82,17 @@ def is_staff() -> bool:
 
 
 def me(session: Session) -> Caseworker | None:
-    """The caseworker behind a caseworker token (matched by the IdP subject, or the id itself)."""
+    """The active caseworker behind a caseworker token: matched by the IdP subject, or by the id
+    itself for a caseworker registered without a subject (another person's subject can never
+    happen to equal an id and borrow that caseworker's cases)."""
     principal = current_principal()
     if not principal.has_any("caseworker"):
         return None
     return session.scalar(
-        select(Caseworker).where(or_(Caseworker.subject == principal.sub, Caseworker.id == principal.sub))
+        select(Caseworker).where(
+            Caseworker.active.is_(True),
+            or_(Caseworker.subject == principal.sub, and_(Caseworker.subject.is_(None), Caseworker.id == principal.sub)),
+        )
     )
 
 
@@ -94,11 +108,16 @@ def visible_caseworker(session: Session, caseworker_id: str) -> Caseworker:
     return caseworker
 
 
+def stand_in_cases(caseworker: Caseworker):
+    """Cases in which the caseworker has a booked appointment without being assigned (a stand-in)."""
+    return select(Appointment.case_id).where(Appointment.caseworker_id == caseworker.id,
+                                             Appointment.status == "scheduled")
+
+
 def works_on_case(session: Session, caseworker: Caseworker, case: SupportCase) -> bool:
     if caseworker.id in (case.contact_person_id, case.social_worker_id):
         return True
-    return bool(session.scalar(select(Appointment.id).where(Appointment.case_id == case.id,
-                                                            Appointment.caseworker_id == caseworker.id).limit(1)))
+    return bool(session.scalar(stand_in_cases(caseworker).where(Appointment.case_id == case.id).limit(1)))
 
 
 def visible_case(session: Session, case_id: str, *, lock: bool = False) -> SupportCase:
@@ -130,14 +149,29 @@ def visible_appointment(session: Session, appointment_id: str) -> Appointment:
 
 
 def case_view(session: Session, case: SupportCase, *, detail: bool = False) -> dict:
-    view = {c: getattr(case, c) for c in CaseDetailOut().fields if hasattr(case, c)}
+    """The case as a dict for CaseOut / CaseDetailOut, whose views cut it down to the caller's role."""
+    fields = CaseDetailOut().fields if detail else CaseOut().fields
+    view = {c: getattr(case, c) for c in fields if hasattr(case, c)}
     view["contact_person"] = services.person(case.contact_person)
     view["social_worker"] = services.person(case.social_worker)
-    if current_principal().is_company:
-        return {k: view[k] for k in CompanyCaseOut().fields}
-    if not detail:
-        return {k: view[k] for k in CaseOut().fields}
     return view
+
+
+def shown_case(session: Session, case: SupportCase) -> dict:
+    """A case's detail for the caller, logged as a read of the household's data."""
+    record_access([case.household_id])
+    return case_view(session, case, detail=True)
+
+
+def shown_appointments(session: Session, rows):
+    """Appointments for the caller (their notes are about the household), logged per household."""
+    rows = list(rows)
+    record_access(services.households_of(session, {a.case_id for a in rows}).values())
+    return rows
+
+
+def shown_appointment(session: Session, appointment: Appointment) -> Appointment:
+    return shown_appointments(session, [appointment])[0]
 
 
 def caseworker_view(caseworker: Caseworker, loads: dict[str, int]) -> dict:
@@ -311,8 +345,9 @@ class CaseworkerAppointments(MethodView):
         """A caseworker's appointments (their own, for a caseworker)."""
         with uow() as unit:
             caseworker = visible_caseworker(unit.session, caseworker_id)
-            return page_of(unit.session, _appointment_filter(select(Appointment), {**query, "caseworker_id": caseworker.id}),
+            page = page_of(unit.session, _appointment_filter(select(Appointment), {**query, "caseworker_id": caseworker.id}),
                            pagination_parameters)
+            return shown_appointments(unit.session, page)
 
 
 # --- cases -----------------------------------------------------------------------------------
@@ -333,7 +368,8 @@ class Cases(MethodView):
             if not principal.has_any(*STAFF):
                 mine = me(unit.session)
                 if mine is not None:
-                    stmt = stmt.where(or_(SupportCase.contact_person_id == mine.id, SupportCase.social_worker_id == mine.id))
+                    stmt = stmt.where(or_(SupportCase.contact_person_id == mine.id, SupportCase.social_worker_id == mine.id,
+                                          SupportCase.id.in_(stand_in_cases(mine))))
                 elif principal.is_company:
                     stmt = stmt.where(SupportCase.company_id == principal.company_id)
                 else:
@@ -346,7 +382,9 @@ class Cases(MethodView):
                 cid = query["caseworker_id"]
                 stmt = stmt.where(or_(SupportCase.contact_person_id == cid, SupportCase.social_worker_id == cid))
             stmt = stmt.order_by(SupportCase.opened_at.desc(), SupportCase.id)
-            return [case_view(unit.session, c) for c in page_of(unit.session, stmt, pagination_parameters)]
+            page = page_of(unit.session, stmt, pagination_parameters)
+            record_access(c.household_id for c in page)
+            return [case_view(unit.session, c) for c in page]
 
 
 @cases.route("/<string:case_id>")
@@ -356,7 +394,7 @@ class CaseById(MethodView):
     def get(self, case_id):
         """One case; household contact and address only for staff and the case's caseworkers."""
         with uow() as unit:
-            return case_view(unit.session, visible_case(unit.session, case_id), detail=True)
+            return shown_case(unit.session, visible_case(unit.session, case_id))
 
 
 @cases.route("/<string:case_id>/close")
@@ -370,7 +408,7 @@ class CloseCase(MethodView):
             case = visible_case(unit.session, case_id, lock=True)
             services.close_case(unit, case, CloseOutcome(data["outcome"]), data["reason"])
             unit.commit()
-            return case_view(unit.session, case, detail=True)
+            return shown_case(unit.session, case)
 
 
 @cases.route("/<string:case_id>/outcome")
@@ -387,7 +425,7 @@ class RecordOutcome(MethodView):
             previous, case.recorded_outcome = case.recorded_outcome, data["outcome"]
             unit.audit("case", case.id, "outcome_recorded", detail={"from": previous, "to": data["outcome"]})
             unit.commit()
-            return case_view(unit.session, case, detail=True)
+            return shown_case(unit.session, case)
 
 
 @cases.route("/<string:case_id>/reassign")
@@ -402,7 +440,7 @@ class Reassign(MethodView):
             services.reassign(unit, case, Role(data["role"]), data["caseworker_id"], data["reason"])
             unit.commit()
             unit.session.refresh(case)
-            return case_view(unit.session, case, detail=True)
+            return shown_case(unit.session, case)
 
 
 @cases.route("/<string:case_id>/risk/clear")
@@ -418,7 +456,7 @@ class ClearRisk(MethodView):
             case.at_risk, case.at_risk_since = False, None
             unit.audit("case", case.id, "risk_cleared")
             unit.commit()
-            return case_view(unit.session, case, detail=True)
+            return shown_case(unit.session, case)
 
 
 @cases.route("/<string:case_id>/appointments")
@@ -432,7 +470,7 @@ class CaseAppointments(MethodView):
         with uow() as unit:
             case = visible_case(unit.session, case_id)
             stmt = _appointment_filter(select(Appointment).where(Appointment.case_id == case.id), query)
-            return page_of(unit.session, stmt, pagination_parameters)
+            return shown_appointments(unit.session, page_of(unit.session, stmt, pagination_parameters))
 
     @requires("staff", "admin", "caseworker")
     @cases.arguments(AppointmentIn)
@@ -451,7 +489,7 @@ class CaseAppointments(MethodView):
             appointment = services.book_by_hand(unit, case, caseworker_id, data["kind"], data["starts_at"],
                                                 data["duration_minutes"])
             unit.commit()
-            return appointment
+            return shown_appointment(unit.session, appointment)
 
 
 @cases.route("/<string:case_id>/crises")
@@ -462,7 +500,9 @@ class CaseCrises(MethodView):
         """Crisis deadlines of this case."""
         with uow() as unit:
             case = visible_case(unit.session, case_id)
-            return list(unit.session.scalars(select(Crisis).where(Crisis.case_id == case.id).order_by(Crisis.reported_at)))
+            found = list(unit.session.scalars(select(Crisis).where(Crisis.case_id == case.id).order_by(Crisis.reported_at)))
+            record_access([case.household_id] if found else [])
+            return found
 
 
 # --- appointments ----------------------------------------------------------------------------
@@ -494,7 +534,8 @@ class Appointments(MethodView):
                 if mine is None:
                     return []
                 query = {**query, "caseworker_id": mine.id}
-            return page_of(unit.session, _appointment_filter(select(Appointment), query), pagination_parameters)
+            page = page_of(unit.session, _appointment_filter(select(Appointment), query), pagination_parameters)
+            return shown_appointments(unit.session, page)
 
 
 @appointments.route("/<string:appointment_id>")
@@ -504,7 +545,7 @@ class AppointmentById(MethodView):
     def get(self, appointment_id):
         """One appointment."""
         with uow() as unit:
-            return visible_appointment(unit.session, appointment_id)
+            return shown_appointment(unit.session, visible_appointment(unit.session, appointment_id))
 
 
 @appointments.route("/<string:appointment_id>/reschedule")
@@ -518,7 +559,7 @@ class Reschedule(MethodView):
             appointment = visible_appointment(unit.session, appointment_id)
             services.reschedule(unit, appointment, data["starts_at"], data["duration_minutes"])
             unit.commit()
-            return appointment
+            return shown_appointment(unit.session, appointment)
 
 
 @appointments.route("/<string:appointment_id>/cancel")
@@ -532,7 +573,7 @@ class Cancel(MethodView):
             appointment = visible_appointment(unit.session, appointment_id)
             services.cancel(unit, appointment, data["reason"])
             unit.commit()
-            return appointment
+            return shown_appointment(unit.session, appointment)
 
 
 @appointments.route("/<string:appointment_id>/complete")
@@ -546,7 +587,7 @@ class Complete(MethodView):
             appointment = visible_appointment(unit.session, appointment_id)
             services.finish(unit, appointment, AppointmentAction.COMPLETE, data["outcome"])
             unit.commit()
-            return appointment
+            return shown_appointment(unit.session, appointment)
 
 
 @appointments.route("/<string:appointment_id>/missed")
@@ -559,7 +600,7 @@ class Missed(MethodView):
             appointment = visible_appointment(unit.session, appointment_id)
             services.finish(unit, appointment, AppointmentAction.MISS, None)
             unit.commit()
-            return appointment
+            return shown_appointment(unit.session, appointment)
 
 
 # --- crises ----------------------------------------------------------------------------------
@@ -577,7 +618,9 @@ class Crises(MethodView):
             stmt = select(Crisis).order_by(Crisis.deadline, Crisis.id)
             if query.get("status"):
                 stmt = stmt.where(Crisis.status == query["status"])
-            return page_of(unit.session, stmt, pagination_parameters)
+            page = page_of(unit.session, stmt, pagination_parameters)
+            record_access(services.households_of(unit.session, {c.case_id for c in page}).values())
+            return page
 
 
 def register(api: Api) -> None:

@@ -5,6 +5,8 @@ The `*Event` schemas are support's own reading of other services' events (no sha
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from servicekit.privacy import ALL, PurposeBoundSchema, Views
+
 from support.domain.lifecycle import OUTCOME_MAX_CHARS, CloseOutcome
 from support.domain.model import Role
 
@@ -90,7 +92,18 @@ class PersonOut(Schema):
     phone = fields.String(allow_none=True)
 
 
-class CaseOut(Schema):
+# Who sees what of a case. A housing company learns whom to call and whether support is running —
+# never the household's situation (risk, outcome, reasons) nor the social worker. Staff and the
+# case's own caseworkers (which cases are theirs is decided in api.visible_case) see the case.
+COMPANY_CASE_FIELDS = {"id", "reference", "household_id", "contract_id", "status", "contact_person"}
+CASE_VIEWS = Views(staff=ALL, admin=ALL, caseworker=ALL, company=COMPANY_CASE_FIELDS)
+# appointments and crises are support's own work: no other role reads them
+SUPPORT_VIEWS = Views(staff=ALL, admin=ALL, caseworker=ALL)
+
+
+class CaseOut(PurposeBoundSchema):
+    views = CASE_VIEWS
+
     id = fields.String(required=True)
     reference = fields.String(allow_none=True)
     household_id = fields.String(required=True)
@@ -119,17 +132,6 @@ class CaseDetailOut(CaseOut):
     street = fields.String(allow_none=True)
     postal_code = fields.String(allow_none=True)
     city = fields.String(allow_none=True)
-
-
-class CompanyCaseOut(Schema):
-    """What a housing company sees: who to call, nothing about the support itself."""
-
-    id = fields.String(required=True)
-    reference = fields.String(allow_none=True)
-    household_id = fields.String(required=True)
-    contract_id = fields.String(allow_none=True)
-    status = fields.String(required=True)
-    contact_person = fields.Nested(PersonOut, allow_none=True)
 
 
 class CaseQuery(Schema):
@@ -174,7 +176,9 @@ class CompleteIn(Schema):
     outcome = fields.String(required=True, validate=validate.Length(min=2, max=OUTCOME_MAX_CHARS))
 
 
-class AppointmentOut(Schema):
+class AppointmentOut(PurposeBoundSchema):
+    views = SUPPORT_VIEWS
+
     id = fields.String(required=True)
     case_id = fields.String(required=True)
     caseworker_id = fields.String(required=True)
@@ -200,7 +204,9 @@ class CalendarQuery(Schema):
     token = fields.String(metadata={"description": "Calendar secret, for clients that cannot send a bearer token"})
 
 
-class CrisisOut(Schema):
+class CrisisOut(PurposeBoundSchema):
+    views = SUPPORT_VIEWS
+
     id = fields.String(required=True)
     case_id = fields.String(required=True)
     trigger = fields.String(required=True)

@@ -226,6 +226,14 @@ def assign_team(uow: UnitOfWork, case: SupportCase, *, note_waiting: bool = Fals
     return True
 
 
+def households_of(session: Session, case_ids) -> dict[str, str]:
+    """case id → household id, for the access log of responses that list appointments or crises."""
+    ids = sorted(set(case_ids))
+    if not ids:
+        return {}
+    return dict(session.execute(select(SupportCase.id, SupportCase.household_id).where(SupportCase.id.in_(ids))).all())
+
+
 def load_case(session: Session, case_id: str, *, lock: bool = False) -> SupportCase:
     case = session.get(SupportCase, case_id, with_for_update=lock)
     if case is None:
