@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 SERVICES := matching contracts support notifications
 PYTEST := $(abspath $(BIN))/python -m pytest -q -p no:cacheprovider
 
-.PHONY: install run test test-kit test-services test-e2e bench broker migrate token clean tools demo
+.PHONY: install run test test-kit test-services test-e2e bench broker migrate token clean tools demo soak
 
 $(BIN)/.installed: constraints.txt libs/servicekit/pyproject.toml $(foreach s,$(SERVICES),services/$(s)/pyproject.toml)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,6 +43,13 @@ test-e2e: install
 bench: install broker
 	@command -v wrk >/dev/null || apt-get install -y -q wrk >/dev/null || echo "install wrk for the read API benchmark"
 	$(BIN)/python benchmarks/run.py
+
+soak: install broker $(BIN)/.load-installed
+	$(BIN)/python benchmarks/load/soak.py
+
+$(BIN)/.load-installed: benchmarks/load-requirements.txt constraints.txt $(BIN)/.installed
+	$(BIN)/python -m pip install -q -c constraints.txt -r benchmarks/load-requirements.txt
+	touch $@
 
 demo: install
 	$(BIN)/python scripts/demo.py $(DEMO_ARGS)
