@@ -86,6 +86,8 @@ class Redeliver(MethodView):
             note = _notification(unit, notification_id)
             if note.state != services.FAILED:
                 raise Conflict(f"Only failed notifications can be redelivered; this one is {note.state}.")
+            if note.erased_at is not None:
+                raise Conflict("This notification's contents were erased; it cannot be sent again.")
             services.retry_now(unit, note)
             unit.commit()
             return note

@@ -137,3 +137,14 @@ class WebhookEndpoint(Base):
     previous_secret_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ErasedHousehold(Base):
+    """A household whose data was erased here. Events about it that were already on their way
+    (published before the erasure, delivered after) must not bring its data back."""
+
+    __tablename__ = "erased_households"
+
+    household_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    request_id: Mapped[str | None] = mapped_column(String(36))
+    erased_at: Mapped[datetime] = mapped_column(UTCDateTime)

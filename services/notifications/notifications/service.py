@@ -1,6 +1,7 @@
 """The notifications service as servicekit runs it: its API, the events it consumes, its periodic jobs."""
 
 from servicekit import Job, Service
+from servicekit.privacy import ERASURE_REQUESTED
 
 from notifications import api, handlers, jobs, metrics
 from notifications.models import Base
@@ -21,8 +22,14 @@ service = Service(
     web_port=8004,
     worker_metrics_port=9004,
     register_api=api.register,
-    handlers={event_type: handlers.on_event for event_type in _RUNTIME.consumed_event_types},
-    jobs=[Job(name="deliver", every_seconds=2.0, run=jobs.deliver)],
+    handlers={
+        **{event_type: handlers.on_event for event_type in _RUNTIME.consumed_event_types},
+        ERASURE_REQUESTED: handlers.on_erasure_requested,
+    },
+    jobs=[
+        Job(name="deliver", every_seconds=2.0, run=jobs.deliver),
+        Job(name="retention", every_seconds=3600.0, run=jobs.retention),
+    ],
     collectors=[metrics.collect],
     metadata=Base.metadata,
 )

@@ -34,6 +34,7 @@ from notifications.domain.delivery import (
 )
 from notifications.domain.addresses import InvalidEmailAddress
 from notifications.domain.email_message import build_email
+from notifications.domain.households import household_of_event, household_of_message
 from notifications.domain.planning import plan_messages, render_message
 from notifications.domain.recipients import (
     ContactDetails,
@@ -49,6 +50,7 @@ from notifications.models import (
     ContactPerson,
     DeliveryAttempt,
     DirectoryEntry,
+    ErasedHousehold,
     Notification,
     WebhookEndpoint,
     new_id,
@@ -114,17 +116,26 @@ def record_event(uow: UnitOfWork, bus_event: BusEvent) -> list[Notification]:
             source=bus_event.source,
             correlation_id=bus_event.correlation_id,
         )
+
+        def household_of_case(case_id: str) -> str | None:
+            return uow.session.scalars(
+                select(ContactPerson.household_id).where(ContactPerson.case_id == case_id)
+            ).first()
+
+        def household_of_notification(notification_id: str) -> str | None:
+            return uow.session.scalar(select(Notification.household_id).where(Notification.id == notification_id))
+
+        household = household_of_event(event.type, event.data, household_of_case, household_of_notification)
+        if household and uow.session.get(ErasedHousehold, household) is not None:
+            # Published before the household was erased, delivered after: its data must not come back.
+            log.info("notification.skipped_for_erased_household", event_type=event.type)
+            return []
         for fact in directory_facts(event):
             _apply_fact(uow, fact, now)
 
         def contact_person_of(household_id: str) -> str | None:
             row = uow.session.get(ContactPerson, household_id)
             return row.caseworker_id if row else None
-
-        def household_of_case(case_id: str) -> str | None:
-            return uow.session.scalars(
-                select(ContactPerson.household_id).where(ContactPerson.case_id == case_id)
-            ).first()
 
         planned = plan_messages(event, runtime.table, contact_person_of, household_of_case)
     except InvalidEvent as error:
@@ -148,6 +159,7 @@ def record_event(uow: UnitOfWork, bus_event: BusEvent) -> list[Notification]:
                 event_id=event.id,
                 event_type=event.type,
                 recipient=str(plan.recipient),
+                household_id=household_of_message(plan.recipient, household),
                 recipient_name=name[:200] if name else None,
                 role=plan.route.role.value,
                 channel=channel.value,

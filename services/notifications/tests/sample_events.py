@@ -141,6 +141,17 @@ SAMPLE_DATA: dict[str, dict[str, Any]] = {
         "contact_person_id": CASEWORKER_ID,
         "deadline": "2026-03-04T16:00:00Z",
     },
+    "matching.household.erasure_requested": {
+        "household_id": HOUSEHOLD_ID,
+        "request_id": "8a9b0c1d-2e3f-4a5b-8c6d-7e8f9a0b1c2d",
+        "reason": "request",
+    },
+    "notifications.household.erased": {
+        "household_id": HOUSEHOLD_ID,
+        "request_id": "8a9b0c1d-2e3f-4a5b-8c6d-7e8f9a0b1c2d",
+        "status": "erased",
+        "hold": None,
+    },
     "notifications.delivery.failed": {
         "notification_id": "4e5f6a7b-8c9d-4e0f-9a1b-c2d3e4f5a6b7",
         "recipient": f"company:{COMPANY_ID}",

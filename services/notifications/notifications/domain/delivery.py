@@ -1,13 +1,14 @@
 """One delivery (a notification over one channel): its state after each attempt.
 
 States: ``pending`` (waiting for its first or next attempt, ``next_attempt_at`` says when),
-``delivered`` and ``failed`` (final). Every attempt's outcome is kept by the caller; this module
+``delivered``, ``failed`` and ``cancelled`` (final; the contents were erased before delivery). Every attempt's outcome is kept by the caller; this module
 decides what follows from it.
 """
 
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Callable
@@ -20,10 +21,20 @@ class DeliveryStatus(str, enum.Enum):
     PENDING = "pending"
     DELIVERED = "delivered"
     FAILED = "failed"
+    CANCELLED = "cancelled"
 
 
 class FinalDelivery(RuntimeError):
     """An attempt was recorded on a delivery that is already delivered or failed."""
+
+
+_EMAIL = re.compile(r"[^\s<>()\[\],;:\"']+@[^\s<>()\[\],;:\"']+")
+_URL = re.compile(r"\b[a-z][a-z0-9+.-]*://\S+", re.IGNORECASE)
+
+
+def without_addresses(text: str) -> str:
+    """A failure reason with any email address or URL masked."""
+    return _URL.sub("[url]", _EMAIL.sub("[email]", text))
 
 
 @dataclass(frozen=True)
@@ -33,6 +44,12 @@ class AttemptOutcome:
     error: str | None = None
     #: True when trying again cannot help (SMTP 5xx, HTTP 410).
     permanent: bool = False
+
+    def __post_init__(self) -> None:
+        # The reason goes into the attempt history, the failure event and the operators' inbox:
+        # whatever an adapter puts in it, no address may reach them.
+        if self.error:
+            object.__setattr__(self, "error", without_addresses(self.error)[:200])
 
     @classmethod
     def success(cls) -> "AttemptOutcome":

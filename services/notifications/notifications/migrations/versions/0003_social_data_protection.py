@@ -1,5 +1,5 @@
 """social data protection: messages know their household, contents encrypted at rest, erasure mark,
-access log
+erased households, access log
 
 Revision ID: 0003
 Revises: 0002
@@ -104,6 +104,12 @@ def upgrade() -> None:
     op.create_index("ix_notifications_household_id", "notifications", ["household_id"])
     op.create_index("ix_notifications_unerased", "notifications", ["created_at"],
                     postgresql_where=sa.text("erased_at IS NULL"), sqlite_where=sa.text("erased_at IS NULL"))
+    op.create_table(
+        "erased_households",
+        sa.Column("household_id", sa.String(36), primary_key=True),
+        sa.Column("request_id", sa.String(36), nullable=True),
+        sa.Column("erased_at", UTCDateTime, nullable=False),
+    )
     _backfill_households()  # reads webhook bodies, so before they are encrypted
     ring = crypto.keyring()
     _rewrite(lambda _c, v: v if _encrypted(v) else ring.encrypt(v.encode("utf-8")).decode("ascii"))
@@ -113,6 +119,7 @@ def downgrade() -> None:
     ring = crypto.keyring()
     _rewrite(lambda c, v: ring.decrypt(v.encode("ascii")).decode("utf-8")[:300 if c == "subject" else None]
              if _encrypted(v) else v)
+    op.drop_table("erased_households")
     op.drop_index("ix_notifications_unerased", table_name="notifications")
     op.drop_index("ix_notifications_household_id", table_name="notifications")
     with op.batch_alter_table("notifications") as batch:

@@ -1,0 +1,89 @@
+"""Erasure and retention of what notifications holds about people (protocol:
+servicekit/privacy/erasure.py).
+
+A message loses its contents — subject, texts, webhook body, address, name in the greeting — but
+keeps its ids, event type, recipient reference, channel, state, times and attempts: the delivery
+statistics need those and they name nobody. A message still waiting for delivery is cancelled,
+so an erased text is never sent.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+from servicekit.db import UnitOfWork
+from servicekit.privacy import erase, erased_event, forget_traces, retention_days
+from servicekit.privacy.erasure import prune_outbox
+from servicekit.settings import Settings
+
+from notifications.models import ContactPerson, DirectoryEntry, ErasedHousehold, Notification
+
+PENDING, CANCELLED = "pending", "cancelled"
+ERASED = erased_event("notifications")
+RETENTION_BATCH = 200
+
+
+def erase_contents(note: Notification, now: datetime, why: str) -> None:
+    erase(note)
+    note.erased_at = note.erased_at or now
+    if note.state == PENDING:
+        note.state, note.next_attempt_at, note.last_error = CANCELLED, None, why
+
+
+def _remember(uow: UnitOfWork, household_id: str, request_id: str | None) -> None:
+    values = dict(household_id=household_id, request_id=request_id, erased_at=uow.now())
+    if uow.session.get_bind().dialect.name == "postgresql":
+        uow.session.execute(pg_insert(ErasedHousehold).values(**values).on_conflict_do_nothing())
+    elif uow.session.get(ErasedHousehold, household_id) is None:
+        uow.session.add(ErasedHousehold(**values))
+
+
+def erase_household(uow: UnitOfWork, household_id: str, request_id: str | None) -> int:
+    """Every message to or about the household loses its contents; its directory entry and contact
+    person go. Answers `notifications.household.erased` in the same unit of work. Idempotent."""
+    now = uow.now()
+    # Locked: a delivery attempt running right now finishes first, and no later run picks these up.
+    notes = uow.session.scalars(
+        select(Notification)
+        .where(or_(Notification.household_id == household_id, Notification.recipient == f"household:{household_id}"))
+        .order_by(Notification.id)
+        .with_for_update()
+    ).all()
+    for note in notes:
+        erase_contents(note, now, "erased")
+    uow.session.execute(delete(DirectoryEntry).where(DirectoryEntry.ref == f"household:{household_id}"))
+    uow.session.execute(delete(ContactPerson).where(ContactPerson.household_id == household_id))
+    _remember(uow, household_id, request_id)
+    uow.session.flush()
+    forget_traces(uow.session, household_id, [note.id for note in notes])
+    uow.audit("household", household_id, "erased", detail={"request_id": request_id, "messages": len(notes)})
+    uow.publish(ERASED, {"household_id": household_id, "request_id": request_id, "status": "erased", "hold": None})
+    return len(notes)
+
+
+def apply_retention(uow_factory, now: datetime, settings: Settings) -> int:
+    """Messages older than RETENTION_NOTIFICATION_DAYS (default 365) lose their contents; published
+    outbox rows older than RETENTION_OUTBOX_DAYS (default 30) go. Batches of one transaction each,
+    skipping rows a delivery attempt holds."""
+    cutoff = now - retention_days(settings, "notification", 365)
+    done = 0
+    while True:
+        with uow_factory() as uow:
+            notes = uow.session.scalars(
+                select(Notification)
+                .where(Notification.erased_at.is_(None), Notification.created_at < cutoff)
+                .order_by(Notification.created_at)
+                .limit(RETENTION_BATCH)
+                .with_for_update(skip_locked=True)
+            ).all()
+            for note in notes:
+                erase_contents(note, now, "retention period over")
+            if len(notes) < RETENTION_BATCH:
+                prune_outbox(uow.session, now - retention_days(settings, "outbox", 30))
+            uow.commit()
+        done += len(notes)
+        if len(notes) < RETENTION_BATCH:
+            return done
