@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import structlog
 
+from servicekit.privacy import retention_days
 from servicekit.worker import JobContext
 
-from support import services
+from support import erasure, services
 
 log = structlog.get_logger("support.jobs")
 
@@ -20,3 +21,11 @@ def plan_appointments(ctx: JobContext) -> dict[str, int]:
 
 def crisis_deadlines(ctx: JobContext) -> int:
     return services.decide_crises(ctx.uow)
+
+
+def retention(ctx: JobContext) -> dict[str, int]:
+    """Erase the household data of cases closed longer than RETENTION_CASE_CLOSED_DAYS ago."""
+    period = retention_days(ctx.settings, "case_closed", erasure.DEFAULT_CASE_CLOSED_DAYS)
+    counts = erasure.erase_expired_cases(ctx.uow, ctx.now() - period)
+    log.info("retention.run", **counts)
+    return counts

@@ -7,7 +7,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from servicekit.privacy import ALL, PurposeBoundSchema, Views
 
-from support.domain.lifecycle import OUTCOME_MAX_CHARS, CloseOutcome
+from support.domain.lifecycle import CHOSEN_OUTCOMES, OUTCOME_MAX_CHARS
 from support.domain.model import Role
 
 ROLE_VALUES = [r.value for r in Role]
@@ -141,12 +141,12 @@ class CaseQuery(Schema):
 
 
 class CloseIn(Schema):
-    outcome = fields.String(required=True, validate=validate.OneOf([o.value for o in CloseOutcome]))
+    outcome = fields.String(required=True, validate=validate.OneOf(CHOSEN_OUTCOMES))
     reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
 
 
 class RecordOutcomeIn(Schema):
-    outcome = fields.String(required=True, validate=validate.OneOf([o.value for o in CloseOutcome]))
+    outcome = fields.String(required=True, validate=validate.OneOf(CHOSEN_OUTCOMES))
 
 
 class ReassignIn(Schema):
@@ -282,3 +282,11 @@ class ClaimEvent(_EventSchema):
     company_id = fields.String(load_default=None, allow_none=True)
     kind = fields.String(required=True)
     amount_cents = fields.Integer(load_default=None, allow_none=True)
+
+
+class ErasureRequestEvent(_EventSchema):
+    """What support reads from `matching.household.erasure_requested`."""
+
+    household_id = fields.String(required=True, validate=validate.Length(min=1, max=36))
+    request_id = fields.String(load_default=None, allow_none=True)
+    reason = fields.String(load_default=None, allow_none=True)

@@ -1,8 +1,9 @@
 """The support service as servicekit runs it: its API, the events it consumes, its periodic jobs."""
 
 from servicekit import Job, Service
+from servicekit.privacy import ERASURE_REQUESTED
 
-from support import api, handlers, jobs, metrics
+from support import api, erasure, handlers, jobs, metrics
 from support.models import Base
 
 service = Service(
@@ -24,10 +25,12 @@ service = Service(
         "contracts.contract.terminated": handlers.contract_terminated,
         "contracts.incident.reported": handlers.incident_reported,
         "contracts.claim.submitted": handlers.claim_submitted,
+        ERASURE_REQUESTED: erasure.household_erasure_requested,
     },
     jobs=[
         Job("plan-appointments", 3600, jobs.plan_appointments),
         Job("crisis-deadlines", 300, jobs.crisis_deadlines),
+        Job("retention", 6 * 3600, jobs.retention),
     ],
     collectors=[metrics.collect],
 )

@@ -58,6 +58,11 @@ def test_every_published_event_matches_the_contract(client, tokens, db, clock, j
     clock.advance(days=4)
     jobs.crisis_deadlines(job_context)
     client.post(f"/api/v1/cases/{case['id']}/close", json={"outcome": "moved_out"}, headers=tokens.staff())
+    from support import erasure
+
+    deliver(db, clock, "matching.household.erasure_requested",
+            {"household_id": data2["household_id"], "request_id": _uuid(), "reason": "request"},
+            handler=erasure.household_erasure_requested)
 
     with db.session() as s:
         bodies = [json.loads(b) for b in s.scalars(select(outbox.c.body))]
@@ -79,6 +84,7 @@ def test_examples_of_consumed_events_match_the_contract():
                                         "company_id": _uuid(), "kind": "noise", "severity": "high"},
         "contracts.claim.submitted": {"claim_id": _uuid(), "contract_id": _uuid(), "household_id": _uuid(),
                                       "company_id": _uuid(), "kind": "rent_arrears", "amount_cents": 120000},
+        "matching.household.erasure_requested": {"household_id": _uuid(), "request_id": _uuid(), "reason": "request"},
     }
     from support.service import service
 

@@ -67,6 +67,13 @@ class CloseOutcome(str, Enum):
     TENANCY_TERMINATED = "tenancy_terminated"
     SUPPORT_TERM_ENDED = "support_term_ended"  # contract expired, no outcome recorded by staff
     OTHER = "other"
+    # the household's data was erased (Art. 17 request) while the case was open; set only by the
+    # erasure itself, never chosen by staff, so the statistics can tell it apart from real outcomes
+    ERASED = "erased"
+
+
+# what staff may choose or record by hand
+CHOSEN_OUTCOMES = [o.value for o in CloseOutcome if o is not CloseOutcome.ERASED]
 
 
 def close_case(state: CaseState, outcome: CloseOutcome, reason: str | None = None) -> CaseState:
