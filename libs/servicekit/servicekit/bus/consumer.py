@@ -46,6 +46,16 @@ class PermanentFailure(Exception):
     never will); the message goes to the dead-letter queue at once."""
 
 
+def _retry_count(properties, last: int) -> int:
+    """The x-retry-count a message carries. One some other publisher mangled (text, a list, ...)
+    counts as retries used up: the message is dead-lettered instead of crashing the loop on every
+    redelivery."""
+    try:
+        return max(0, int((properties.headers or {}).get(RETRY_HEADER, 0)))
+    except (TypeError, ValueError):
+        return last
+
+
 class Consumer:
     def __init__(
         self,
@@ -155,7 +165,7 @@ class Consumer:
                 channel.basic_ack(method.delivery_tag)
                 metrics.EVENTS_CONSUMED.labels(self.settings.service, label, outcome).inc()
                 continue
-            attempt = int((properties.headers or {}).get(RETRY_HEADER, 0))
+            attempt = _retry_count(properties, len(delays))
             if outcome == "retry" and attempt < len(delays):
                 properties.headers = {**(properties.headers or {}), RETRY_HEADER: attempt + 1}
                 retry_channel.basic_publish(
