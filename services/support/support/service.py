@@ -3,7 +3,7 @@
 from servicekit import Job, Service
 from servicekit.privacy import ERASURE_REQUESTED
 
-from support import api, erasure, handlers, jobs, metrics
+from support import api, erasure, handlers, jobs, metrics, privacy
 from support.models import Base
 
 service = Service(
@@ -18,6 +18,8 @@ service = Service(
     worker_metrics_port=9003,
     register_api=api.register,
     metadata=Base.metadata,
+    export_household=privacy.export_household,
+    processing=privacy.PROCESSING,
     handlers={
         "matching.tenancy.agreed": handlers.tenancy_agreed,
         "contracts.contract.created": handlers.contract_created,
