@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask.views import MethodView
 from flask_smorest import Api, Blueprint
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import defer, selectinload
 
 from servicekit.errors import Conflict, NotFound
+from servicekit.privacy import Views, record_access
 from servicekit.web import current_principal, requires, uow
 from servicekit.web.pagination import page_of
 
@@ -42,6 +43,18 @@ mailboxes = Blueprint("mailboxes", __name__, url_prefix="/api/v1/mailboxes",
 
 # --- staff view --------------------------------------------------------------------------------
 
+# Contents a view can hand out; a caller whose view has none of them reads no personal data.
+CONTENTS = frozenset({"subject", "body", "payload", "destination", "recipient_name"})
+# The list shows no text: decrypting it for every row of a page would be wasted work.
+LIST_DEFERRED = [defer(Notification.body), defer(Notification.html), defer(Notification.payload)]
+
+
+def _record_reads(views: Views, notes) -> None:
+    """Log the read of every household on the answer, if the caller's view shows them contents."""
+    allowed = views.fields_for(current_principal().roles)
+    if allowed is None or allowed & CONTENTS:
+        record_access(note.household_id for note in notes)
+
 
 @notifications.route("")
 class Notifications(MethodView):
@@ -51,12 +64,14 @@ class Notifications(MethodView):
     @notifications.paginate()
     def get(self, query, pagination_parameters):
         """Notifications, newest first, filtered by recipient, event type, state or channel."""
-        stmt = select(Notification).order_by(Notification.created_at.desc(), Notification.id)
-        for name in ("event_type", "recipient", "state", "channel"):
+        stmt = select(Notification).options(*LIST_DEFERRED).order_by(Notification.created_at.desc(), Notification.id)
+        for name in ("event_type", "recipient", "state", "channel", "household_id"):
             if name in query:
                 stmt = stmt.where(getattr(Notification, name) == query[name])
         with uow() as unit:
-            return page_of(unit.session, stmt, pagination_parameters)
+            page = page_of(unit.session, stmt, pagination_parameters)
+        _record_reads(NotificationOut.views, page)
+        return page
 
 
 def _notification(unit, notification_id: str) -> Notification:
@@ -71,9 +86,11 @@ class NotificationDetail(MethodView):
     @requires("staff", "admin")
     @notifications.response(200, NotificationDetailOut)
     def get(self, notification_id):
-        """One notification with every delivery attempt."""
+        """One notification with every delivery attempt; staff also get its text (a logged read)."""
         with uow() as unit:
-            return _notification(unit, notification_id)
+            note = _notification(unit, notification_id)
+        _record_reads(NotificationDetailOut.views, [note])
+        return note
 
 
 @notifications.route("/<notification_id>/redeliver")
@@ -90,7 +107,8 @@ class Redeliver(MethodView):
                 raise Conflict("This notification's contents were erased; it cannot be sent again.")
             services.retry_now(unit, note)
             unit.commit()
-            return note
+        _record_reads(NotificationOut.views, [note])
+        return note
 
 
 # --- inbox ---------------------------------------------------------------------------------------
@@ -111,11 +129,14 @@ class Inbox(MethodView):
     @inbox.paginate()
     def get(self, query, pagination_parameters):
         """The caller's messages, newest first."""
-        stmt = _inbox_stmt().order_by(Notification.created_at.desc(), Notification.id)
+        stmt = _inbox_stmt().options(defer(Notification.html), defer(Notification.payload)).order_by(
+            Notification.created_at.desc(), Notification.id)
         if query.get("unread"):
             stmt = stmt.where(Notification.read_at.is_(None))
         with uow() as unit:
-            return page_of(unit.session, stmt, pagination_parameters)
+            page = page_of(unit.session, stmt, pagination_parameters)
+        record_access(note.household_id for note in page)
+        return page
 
 
 @inbox.route("/unread-count")
@@ -142,7 +163,8 @@ class MarkRead(MethodView):
             if note.read_at is None:
                 note.read_at = unit.now()
                 unit.commit()
-            return note
+        record_access([note.household_id])
+        return note
 
 
 # --- webhooks ------------------------------------------------------------------------------------

@@ -2,26 +2,37 @@
 
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
+from servicekit.privacy import ALL, PurposeBoundSchema, Views
+
 from notifications import runtime as rt
 from notifications.domain.addresses import InvalidEmailAddress, parse_email_address
 from notifications.domain.webhooks import InvalidWebhookUrl, validate_webhook_url
 
 CHANNELS = ("inbox", "email", "webhook")
-STATES = ("pending", "delivered", "failed")
+STATES = ("pending", "delivered", "failed", "cancelled")
 MAILBOXES = ("staff", "finance", "operators")
 
 
-class NotificationOut(Schema):
+# What operators (admin) need to keep delivery running: state, attempts, reasons, no contents.
+DELIVERY_STATUS = ("event_id", "event_type", "recipient", "household_id", "role", "channel", "state", "attempts",
+                   "next_attempt_at", "last_error", "delivered_at", "read_at", "fallback", "created_at", "erased_at")
+
+
+class NotificationOut(PurposeBoundSchema):
+    """The staff list: delivery state and subject, not the text. Staff follow whether a message
+    went out; the text (with the address it went to) is one click further, and that read is logged."""
+
+    views = Views(staff=ALL, admin=DELIVERY_STATUS)
+
     id = fields.String(required=True)
     event_id = fields.String(required=True)
     event_type = fields.String(required=True)
     recipient = fields.String(required=True, metadata={"example": "company:7f1c2a4e-..."})
+    household_id = fields.String(allow_none=True, metadata={"description": "the household the message is to or about"})
     role = fields.String(allow_none=True)
     channel = fields.String(required=True, metadata={"enum": list(CHANNELS)})
-    subject = fields.String(required=True)
-    body = fields.String(required=True)
+    subject = fields.String(required=True, metadata={"description": "staff only"})
     state = fields.String(required=True, metadata={"enum": list(STATES)})
-    destination = fields.String(allow_none=True, metadata={"description": "email address used"})
     attempts = fields.Integer()
     next_attempt_at = fields.DateTime(allow_none=True)
     last_error = fields.String(allow_none=True)
@@ -29,6 +40,7 @@ class NotificationOut(Schema):
     read_at = fields.DateTime(allow_none=True)
     fallback = fields.Boolean(metadata={"description": "the staff mailbox stood in for an unknown contact person"})
     created_at = fields.DateTime(required=True)
+    erased_at = fields.DateTime(allow_none=True, metadata={"description": "when the contents were erased"})
 
 
 class AttemptOut(Schema):
@@ -40,10 +52,20 @@ class AttemptOut(Schema):
 
 
 class NotificationDetailOut(NotificationOut):
+    """One message with its text and every attempt: staff see all of it (logged in the access
+    log), operators the attempts without the contents."""
+
+    views = Views(staff=ALL, admin=(*DELIVERY_STATUS, "history"))
+
+    body = fields.String(required=True, metadata={"description": "staff only"})
+    payload = fields.String(allow_none=True, metadata={"description": "the webhook body sent; staff only"})
+    destination = fields.String(allow_none=True, metadata={"description": "email address used; staff only"})
+    recipient_name = fields.String(allow_none=True, metadata={"description": "name in the greeting; staff only"})
     history = fields.List(fields.Nested(AttemptOut), required=True)
 
 
 class NotificationQuery(Schema):
+    household_id = fields.String(validate=validate.Length(max=36))
     event_type = fields.String(validate=validate.Length(max=120))
     recipient = fields.String(validate=validate.Length(max=120))
     state = fields.String(validate=validate.OneOf(STATES))
@@ -51,6 +73,9 @@ class NotificationQuery(Schema):
 
 
 class InboxItemOut(Schema):
+    """A message in the caller's own inbox, whole: the route's field whitelist already decided what
+    this recipient may learn (a company never sees urgency or the household's situation)."""
+
     id = fields.String(required=True)
     event_type = fields.String(required=True)
     subject = fields.String(required=True)

@@ -15,7 +15,8 @@ def test_household_referred_becomes_one_staff_notification(client, tokens, worke
     notes = wait_until(listed)
     assert len(notes) == 1
     assert notes[0]["subject"] == "Neuer Haushalt in der Vermittlung"
-    assert "4 Person(en)" in notes[0]["body"] and "Notunterkunft" in notes[0]["body"]
+    body = client.get(f"/api/v1/notifications/{notes[0]['id']}", headers=tokens.staff()).json["body"]
+    assert "4 Person(en)" in body and "Notunterkunft" in body
 
 
 def test_only_staff_read_the_staff_list(client, tokens):
