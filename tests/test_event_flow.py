@@ -22,9 +22,8 @@ def test_a_referral_in_matching_reaches_the_staff_inbox_in_notifications(system)
     assert created.status_code == 201, created.text
 
     def staff_notification():
-        listed = _get(f"{system.url('notifications')}/api/v1/notifications?event_type=matching.household.referred",
-                      staff) or []
-        return [n for n in listed if "4 Person" in n["body"]]
+        listed = _get(f"{system.url('notifications')}/api/v1/inbox?page_size=100", staff) or []
+        return [n for n in listed if n["event_type"] == "matching.household.referred" and "4 Person" in n["body"]]
 
     [note] = wait_until(staff_notification, timeout=20)
     assert "Familie Test" not in note["body"]
