@@ -10,9 +10,9 @@ from __future__ import annotations
 from servicekit.bus import Event
 from servicekit.db import UnitOfWork
 
-from contracts import services
+from contracts import erasure, services
 from contracts.models import FlatOffer, ProposalRecord
-from contracts.schemas import FlatEvent, ProposalEvent, TenancyEvent
+from contracts.schemas import ErasureRequestEvent, FlatEvent, ProposalEvent, TenancyEvent
 
 
 def tenancy_agreed(uow: UnitOfWork, event: Event) -> None:
@@ -68,3 +68,10 @@ proposal_declined = _response("declined")
 def proposal_expired(uow: UnitOfWork, event: Event) -> None:
     record = _proposal(uow, ProposalEvent().load(event.data))
     record.expired_at = record.expired_at or event.occurred_at
+
+
+def household_erasure_requested(uow: UnitOfWork, event: Event) -> None:
+    """Erase the household's personal data, or postpone while one of its claims is open; answers
+    `contracts.household.erased` in the same transaction."""
+    data = ErasureRequestEvent().load(event.data)
+    erasure.handle_request(uow, data["household_id"], data["request_id"], data["reason"])

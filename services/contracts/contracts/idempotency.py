@@ -3,8 +3,9 @@
 A company whose request timed out cannot know whether its claim was filed; sending the same request
 again with the same key returns the first answer instead of filing twice. The key is stored in the
 same transaction as the effect, so "answered" and "done" cannot disagree. Keys are per caller
-(company, or token subject for staff) and kept indefinitely; reusing a key for a different request
-is refused with 422.
+(company, or token subject for staff) and kept for the retry window (`RETENTION_IDEMPOTENCY_KEYS_DAYS`,
+7 days: the stored answer repeats the claim's text), then the retention job deletes them; reusing a
+key for a different request is refused with 422.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from servicekit.worker import JobContext
 
-from contracts import services
+from contracts import domain, erasure, services
 
 
 def end_of_term(ctx: JobContext, batch_size: int = 200) -> int:
@@ -19,3 +19,28 @@ def end_of_term(ctx: JobContext, batch_size: int = 200) -> int:
         if page.last_key is None:
             return total
         after = page.last_key
+
+
+def pending_erasures(ctx: JobContext, batch_size: int = 100) -> int:
+    """Erase households whose erasure waited for an open claim, once it is settled."""
+    total = 0
+    while True:
+        with ctx.uow() as unit:
+            done = erasure.run_pending_erasures(unit, batch_size)
+            unit.commit()
+        total += done
+        if done < batch_size:
+            return total
+
+
+def retention(ctx: JobContext, batch_size: int = 100) -> int:
+    """Erase what the retention periods say is due, by the service's clock; one transaction per batch."""
+    periods = erasure.Periods.from_settings(ctx.settings, services.program_config().claim_grace_period_days)
+    total = 0
+    while True:
+        with ctx.uow() as unit:
+            done = erasure.run_retention(unit, periods, domain.berlin_date(unit.now()), batch_size)
+            unit.commit()
+        total += done
+        if done == 0:
+            return total

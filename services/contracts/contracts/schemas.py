@@ -226,6 +226,17 @@ class TenancyEvent(Schema):
     household_reference = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
 
 
+class ErasureRequestEvent(Schema):
+    """What contracts reads from `matching.household.erasure_requested`."""
+
+    class Meta:
+        unknown = "exclude"
+
+    household_id = fields.String(required=True, validate=validate.Length(min=1, max=36))
+    request_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    reason = fields.String(load_default="request", validate=validate.Length(min=1, max=20))
+
+
 class FlatEvent(Schema):
     class Meta:
         unknown = "exclude"

@@ -41,6 +41,9 @@ class ClaimStatus(enum.StrEnum):
 
 OPEN = frozenset({ClaimStatus.SUBMITTED, ClaimStatus.RETURNED})
 DECIDED_FOR_PAYOUT = frozenset({ClaimStatus.APPROVED, ClaimStatus.PARTIALLY_APPROVED})
+# Claims not yet settled (open, or approved but not paid): a legal hold on erasing the household,
+# whose data the claim's decision, payout or dispute may still need.
+LEGAL_HOLD = OPEN | DECIDED_FOR_PAYOUT
 # Claims whose period still counts as covered: everything except the dead ends.
 BLOCKS_PERIOD = frozenset(set(ClaimStatus) - {ClaimStatus.REJECTED, ClaimStatus.WITHDRAWN})
 
