@@ -5,7 +5,7 @@ from pathlib import Path
 import jsonschema
 import yaml
 
-from tests.helpers import COMPANY, one_proposal
+from tests.helpers import COMPANY, one_proposal, refer
 
 SPEC = yaml.safe_load((Path(__file__).parents[1] / "asyncapi.yaml").read_text(encoding="utf-8"))
 
@@ -43,3 +43,19 @@ def test_an_invalid_payload_would_fail_the_contract():
 
     with pytest.raises(jsonschema.ValidationError):
         validate("proposalCreated", {"proposal_id": "x"})
+
+
+def test_erasure_request_and_the_answers_it_expects_are_documented(client, tokens, worker, bus):
+    import pytest
+
+    capture = bus.capture("matching.household.#")
+    household = refer(client, tokens)
+    r = client.post(f"/api/v1/households/{household['id']}/erasure", json={}, headers=tokens.headers("dpo"))
+    requested = capture.wait_for("matching.household.erasure_requested",
+                                 lambda e: e["data"]["household_id"] == household["id"])
+    validate("householdErasureRequested", requested["data"])
+    answer = {"household_id": household["id"], "request_id": r.json["id"]}
+    validate("householdErased", {**answer, "status": "postponed", "hold": "open_claim"})
+    validate("householdErased", {**answer, "status": "erased", "hold": None})
+    with pytest.raises(jsonschema.ValidationError):
+        validate("householdErased", {**answer, "status": "done"})
