@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import uuid
 import warnings
 
@@ -25,6 +26,10 @@ from servicekit.testing.helpers import (
     postgres_available,
     wait_until as _wait_until,
 )
+
+# An in-process test client sends far faster than any company would; a test of the rate limits
+# switches them on itself (servicekit.web.limits).
+os.environ.setdefault("RATELIMIT_ENABLED", "false")
 
 
 @pytest.fixture(scope="session")

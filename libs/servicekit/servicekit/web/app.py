@@ -26,7 +26,7 @@ from servicekit.privacy import access, crypto
 from servicekit.privacy.classification import personal_names
 from servicekit.service import Service
 from servicekit.settings import Settings
-from servicekit.web import problems
+from servicekit.web import headers, limits, pagination, problems
 from servicekit.web.schemas import ProblemSchema
 
 log = structlog.get_logger("servicekit.web")
@@ -64,6 +64,9 @@ class ProblemApi(Api):
         response = {"description": "Default error response", "schema": self.ERROR_SCHEMA}
         prepare_response(response, self.spec, problems.PROBLEM_JSON)
         self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
+
+    def _register_pagination_header(self):
+        pagination.register_header(self.spec)
 
 
 def _broker_reachable(settings: Settings) -> bool:
@@ -124,6 +127,8 @@ def create_app(
     if service.configure_app:
         service.configure_app(app)
     _install_request_hooks(app, service)
+    limits.install(app, settings)
+    headers.install(app)
     _install_operational_routes(app, kit)
     return app
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields
+from marshmallow import INCLUDE, Schema, fields
 
 
 class ProblemSchema(Schema):
+    class Meta:
+        # RFC 9457 §3.2: a problem type may add members of its own (e.g. a lease's list of `problems`).
+        unknown = INCLUDE
+
     type = fields.String(metadata={"example": "about:blank"})
     title = fields.String(required=True, metadata={"example": "Unprocessable Content"})
     status = fields.Integer(required=True, metadata={"example": 422})

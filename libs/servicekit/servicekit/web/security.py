@@ -54,19 +54,22 @@ def requires(*roles: str) -> Callable[[F], F]:
             return view(*args, **kwargs)
 
         wrapper._required_roles = roles  # type: ignore[attr-defined]  # read by tests
-        _document_auth_errors(wrapper)
+        _document_auth_errors(wrapper, roles)
         return wrapper  # type: ignore[return-value]
 
     return decorator
 
 
-def _document_auth_errors(view) -> None:
-    """Every guarded operation can answer 401 and 403: say so in its OpenAPI entry (flask-smorest
-    keeps an operation's documentation in `_apidoc`; the copy leaves the wrapped view's untouched)."""
+def _document_auth_errors(view, roles: tuple[str, ...]) -> None:
+    """Every guarded operation can answer 401 and 403: say so in its OpenAPI entry, with the roles it
+    admits as `x-required-roles` — what clients read, and what the security tests' role matrix is
+    generated from (flask-smorest keeps an operation's documentation in `_apidoc`; the copy leaves
+    the wrapped view's untouched)."""
     doc = deepcopy(getattr(view, "_apidoc", {}))
     responses = doc.setdefault("response", {}).setdefault("responses", {})
     for status, name in ((401, "UNAUTHORIZED"), (403, "FORBIDDEN")):
         responses.setdefault(status, []).append(name)
+    doc.setdefault("manual_doc", {})["x-required-roles"] = sorted(roles)
     view._apidoc = doc
 
 

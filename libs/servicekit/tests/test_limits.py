@@ -1,0 +1,124 @@
+"""What a caller may send and how often: 413, 400, 422 and 429 as problem+json, rates per company and
+for refused credentials, configurable per environment."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+
+from servicekit.web import create_app
+
+NOTE = {"company_id": "c", "text": "x"}
+
+
+@pytest.fixture
+def limited(service, settings, db, monkeypatch):
+    """An app with small limits, as an environment would configure them."""
+
+    def make(**env: str):
+        for name, value in {"RATELIMIT_ENABLED": "true", **env}.items():
+            monkeypatch.setenv(name, value)
+        app = create_app(service, settings, db=db)
+        app.testing = True
+        return app.test_client()
+
+    return make
+
+
+def test_a_company_is_throttled_per_company_with_retry_after(limited, tokens):
+    client = limited(RATELIMIT_COMPANY="3/minute")
+    a, b = tokens.company("company-a"), tokens.company("company-b")
+    assert [client.get("/api/v1/notes/00000000-0000-0000-0000-000000000001", headers=a).status_code
+            for _ in range(3)] == [404, 404, 404]
+    refused = client.get("/api/v1/notes/00000000-0000-0000-0000-000000000001", headers=a)
+    assert refused.status_code == 429 and refused.content_type == "application/problem+json"
+    assert refused.json["status"] == 429 and refused.json["title"] == "Too Many Requests"
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60
+    # another company and the city's own roles are not affected by company A's loop
+    assert client.get("/api/v1/notes/00000000-0000-0000-0000-000000000001", headers=b).status_code == 404
+    assert client.post("/api/v1/notes", json=NOTE, headers=tokens.staff()).status_code == 201
+
+
+def test_refused_credentials_are_throttled_per_address_but_valid_tokens_are_not(limited, tokens):
+    client = limited(RATELIMIT_AUTH_FAILURES="2/minute")
+    bad = {"Authorization": "Bearer not-a-token"}
+    assert [client.post("/api/v1/notes", json=NOTE, headers=bad).status_code for _ in range(2)] == [401, 401]
+    refused = client.post("/api/v1/notes", json=NOTE, headers=bad)
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1
+    assert client.post("/api/v1/notes", json=NOTE).status_code == 429  # no token either
+    # someone with a valid token behind the same address is never locked out by the guesser
+    assert client.post("/api/v1/notes", json=NOTE, headers=tokens.staff()).status_code == 201
+
+
+def test_a_wrong_query_secret_counts_as_a_refused_credential(limited, app):
+    client = limited(RATELIMIT_AUTH_FAILURES="2/minute")
+    statuses = [client.get("/api/v1/notes/00000000-0000-0000-0000-000000000001?token=guess").status_code
+                for _ in range(3)]
+    assert statuses == [401, 401, 429]
+
+
+def test_successful_requests_do_not_count_as_failures(limited, tokens):
+    client = limited(RATELIMIT_AUTH_FAILURES="2/minute")
+    for _ in range(5):
+        assert client.post("/api/v1/notes", json=NOTE, headers=tokens.staff()).status_code == 201
+
+
+def test_limits_can_be_switched_off_for_benchmarks(limited, tokens):
+    client = limited(RATELIMIT_COMPANY="1/minute", RATELIMIT_AUTH_FAILURES="1/minute", RATELIMIT_ENABLED="false")
+    a = tokens.company("company-a")
+    assert {client.get("/api/v1/notes/00000000-0000-0000-0000-000000000001", headers=a).status_code
+            for _ in range(5)} == {404}
+    assert {client.post("/api/v1/notes", json=NOTE).status_code for _ in range(5)} == {401}
+
+
+def test_behind_a_trusted_proxy_the_forwarded_address_is_the_client(limited):
+    client = limited(RATELIMIT_AUTH_FAILURES="1/minute", TRUSTED_PROXY_HOPS="1")
+    one, two = {"X-Forwarded-For": "192.0.2.1"}, {"X-Forwarded-For": "192.0.2.2"}
+    assert client.post("/api/v1/notes", json=NOTE, headers=one).status_code == 401
+    assert client.post("/api/v1/notes", json=NOTE, headers=one).status_code == 429
+    assert client.post("/api/v1/notes", json=NOTE, headers=two).status_code == 401
+
+
+def test_a_body_over_the_limit_is_413_with_or_without_content_length(limited, tokens):
+    client = limited(MAX_REQUEST_BYTES="1000")
+    big = json.dumps({**NOTE, "text": "x" * 2000}).encode()
+    sized = client.post("/api/v1/notes", data=big, content_type="application/json", headers=tokens.staff())
+    assert sized.status_code == 413 and sized.content_type == "application/problem+json"
+    assert "1000 bytes" in sized.json["detail"]
+    chunked = client.post("/api/v1/notes", input_stream=io.BytesIO(big), content_type="application/json",
+                          headers={**tokens.staff(), "Transfer-Encoding": "chunked"},
+                          environ_overrides={"wsgi.input_terminated": True})
+    assert chunked.status_code == 413, "a chunked body must not be cut at the limit and parsed"
+    small = json.dumps(NOTE).encode()
+    ok = client.post("/api/v1/notes", input_stream=io.BytesIO(small), content_type="application/json",
+                     headers={**tokens.staff(), "Transfer-Encoding": "chunked"},
+                     environ_overrides={"wsgi.input_terminated": True})
+    assert ok.status_code == 201
+
+
+def test_nul_characters_are_refused_naming_the_field(client, tokens, db):
+    from conftest import note_count
+
+    before = note_count(db)
+    body = client.post("/api/v1/notes", json={"company_id": "c", "text": "a\x00b"}, headers=tokens.staff())
+    assert body.status_code == 422 and body.json["errors"] == {"json": {"text": ["must not contain the NUL character"]}}
+    assert "text" in body.json["detail"]
+    nested = client.post("/api/v1/notes", json={"company_id": "c", "text": "x", "tags": [{"k": "\x00"}]},
+                         headers=tokens.staff())
+    assert nested.status_code == 422 and nested.json["errors"]["json"] == {"tags": {"0": {"k": [
+        "must not contain the NUL character"]}}}
+    query = client.get("/api/v1/privacy/access-log?actor=a%00b", headers=tokens.headers("dpo"))
+    assert query.status_code == 422 and "actor" in query.json["errors"]["query"]
+    path = client.get("/api/v1/people/a%00b", headers=tokens.staff())
+    assert path.status_code == 422 and "person_id" in path.json["errors"]["path"]
+    assert note_count(db) == before
+
+
+def test_deeply_nested_json_is_a_400_not_a_500(client, tokens):
+    for depth in (100, 100_000):
+        response = client.post("/api/v1/notes", data="[" * depth + "]" * depth, content_type="application/json",
+                               headers=tokens.staff())
+        assert response.status_code == 400 and response.content_type == "application/problem+json", depth
+        assert "nested deeper" in response.json["detail"]
