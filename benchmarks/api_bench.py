@@ -155,7 +155,7 @@ def main() -> dict:
     args = parser.parse_args()
     wrk = ensure_wrk()
     workdir = Path(tempfile.mkdtemp(prefix="wp-api-bench-"))
-    system = System(workdir, web_workers=args.workers, extra_env={"LOG_LEVEL": "WARNING"})
+    system = System(workdir, web_workers=args.workers, extra_env={"LOG_LEVEL": "WARNING", "RATELIMIT_ENABLED": "false"})
     bare = None
     try:
         system.start()

@@ -193,7 +193,7 @@ def main() -> dict:
     rates = [float(r) for r in args.rates.split(",")]
     counts = [max(1, int(rate * args.seconds)) for rate in rates]
     workdir = Path(tempfile.mkdtemp(prefix="wp-e2e-bench-"))
-    system = System(workdir, web_workers=args.workers, extra_env={"LOG_LEVEL": "WARNING"})
+    system = System(workdir, web_workers=args.workers, extra_env={"LOG_LEVEL": "WARNING", "RATELIMIT_ENABLED": "false"})
     results = []
     try:
         system.start()
