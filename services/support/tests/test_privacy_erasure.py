@@ -160,6 +160,8 @@ def test_retention_erases_cases_closed_longer_than_the_period(client, tokens, db
     assert jobs.retention(job_context) == {"erased": 0, "failed": 0}
 
     # the period is configuration: with 30 days, a case closed 40 days ago is due
+    chosen = client.post(f"/api/v1/cases/{recent['id']}/close", json={"outcome": "erased"}, headers=tokens.staff())
+    assert chosen.status_code == 422 and "outcome" in chosen.json["errors"]["json"]  # only the erasure sets it
     client.post(f"/api/v1/cases/{recent['id']}/close", json={"outcome": "moved_out"}, headers=tokens.staff())
     relay_has_run(db)
     clock.advance(days=40)
