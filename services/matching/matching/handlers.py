@@ -12,14 +12,24 @@ from matching.models import Household
 
 def contract_terminated(uow: UnitOfWork, event: Event) -> None:
     """The household's tenancy in the program ended early: it leaves the program's books here too."""
-    household = uow.session.get(Household, str(event.data["household_id"]))
+    _leave_program(uow, str(event.data["household_id"]), event.data.get("reason"))
+
+
+def contract_expired(uow: UnitOfWork, event: Event) -> None:
+    """The guarantee's five-year term ended: the program is done with the household, and from now
+    on its retention period (RETENTION_LEFT_PROGRAM_DAYS) runs."""
+    _leave_program(uow, str(event.data["household_id"]), "term_ended")
+
+
+def _leave_program(uow: UnitOfWork, household_id: str, reason: str | None) -> None:
+    household = uow.session.get(Household, household_id)
     if household is None or household.status == "left_program":
         return
     previous = household.status
     household.status = "left_program"
     household.status_changed_at = uow.now()
     # Why a tenancy ended (e.g. an eviction) is social data: not kept once the household is erased.
-    detail = None if household.erased_at else {"reason": event.data.get("reason")}
+    detail = None if household.erased_at else {"reason": reason}
     uow.audit("household", household.id, "left_program", from_state=previous, to_state="left_program", detail=detail)
 
 

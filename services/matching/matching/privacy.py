@@ -46,7 +46,8 @@ PROCESSING = Processing(
     retention=(
         f"Zuweisung zurückgenommen: haushaltsweite Löschung nach {DEFAULTS['referral_withdrawn']} Tagen "
         "(RETENTION_REFERRAL_WITHDRAWN_DAYS)",
-        f"Programm vorzeitig verlassen: haushaltsweite Löschung nach {DEFAULTS['left_program']} Tagen "
+        f"Programm verlassen (Mietverhältnis vorzeitig beendet oder Garantielaufzeit abgelaufen): "
+        f"haushaltsweite Löschung nach {DEFAULTS['left_program']} Tagen "
         "(RETENTION_LEFT_PROGRAM_DAYS)",
         f"Freitext einer Ablehnung: {DEFAULTS['decline_text']} Tage nach der Entscheidung über den Vorschlag "
         "(RETENTION_DECLINE_TEXT_DAYS); der Ablehnungsgrund aus der Liste bleibt für die Statistik",

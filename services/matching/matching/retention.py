@@ -3,20 +3,25 @@ with the service's clock.
 
 - referral_withdrawn (180 days): a household withdrawn that long is erased household-wide, with
   reason `retention` — the same path as an Art. 17 request.
-- left_program (180 days): likewise for a household whose tenancy in the program ended early.
+- left_program (180 days): likewise for a household that left the program (tenancy ended early,
+  or the guarantee's term ended: contracts.contract.expired).
 - decline_text (365 days): the free text of a decline, once the proposal was decided that long ago
   (the reason key stays for the decline statistics).
 - erasure_note (1095 days): the officer's note on an erasure request (the request itself stays as
   the record that the erasure happened).
 - published_events (30 days): events in the outbox the broker confirmed long ago (a tenancy's
-  event carries the household's name and contact).
+  event carries the household's name and contact). An event still waiting for the relay when its
+  household was erased is removed once it went out (within LATE_EVENTS of the erasure).
 """
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from datetime import timedelta
 
-from servicekit.privacy import retention_days
+from sqlalchemy import delete, select, update
+
+from servicekit.db.tables import outbox
+from servicekit.privacy import ERASURE_REQUESTED, retention_days
 from servicekit.privacy.erasure import prune_outbox
 from servicekit.worker import JobContext
 
@@ -27,6 +32,7 @@ BATCH = 200
 DEFAULTS = {"referral_withdrawn": 180, "left_program": 180, "decline_text": 365, "erasure_note": 1095,
             "published_events": 30}
 DECIDED = ("declined", "expired", "withdrawn", "leased")
+LATE_EVENTS = timedelta(days=7)
 
 
 def period(ctx: JobContext, name: str):
@@ -46,6 +52,7 @@ def run(ctx: JobContext) -> dict[str, int]:
                                          ErasureRequest.requested_at < now - period(ctx, "erasure_note"))
             .values(note=None)).rowcount or 0
         done["published_events"] = prune_outbox(unit.session, now - period(ctx, "published_events"))
+        done["late_events"] = _forget_late_events(unit.session, now)
         unit.commit()
     return done
 
@@ -68,3 +75,15 @@ def _erase_households(ctx: JobContext) -> int:
                 unit.commit()
                 count += 1
     return count
+
+
+def _forget_late_events(session, now) -> int:
+    """Erasure removes the household's published events; one the relay had not yet sent (a lease
+    recorded just before) goes out afterwards and is removed here."""
+    recent = session.scalars(select(Household.id).where(Household.erased_at > now - LATE_EVENTS)).all()
+    removed = 0
+    for household_id in recent:
+        removed += session.execute(delete(outbox).where(outbox.c.published_at.is_not(None),
+                                                        outbox.c.type != ERASURE_REQUESTED,
+                                                        outbox.c.body.contains(household_id))).rowcount or 0
+    return removed

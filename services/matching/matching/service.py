@@ -19,6 +19,7 @@ service = Service(
     register_api=api.register,
     handlers={
         "contracts.contract.terminated": handlers.contract_terminated,
+        "contracts.contract.expired": handlers.contract_expired,
         "contracts.household.erased": handlers.household_erased,
         "support.household.erased": handlers.household_erased,
         "notifications.household.erased": handlers.household_erased,

@@ -171,11 +171,35 @@ def test_retention_erases_a_withdrawn_household_after_its_period(client, tokens,
     assert apply_retention(job_context)["households"] == 0
     erased = client.get(f"/api/v1/households/{household['id']}/erasure", headers=dpo(tokens)).json
     assert erased["reason"] == "retention" and erased["requested_by"] == "retention"
-    with db.session() as s:
-        bodies = s.execute(select(outbox.c.body).where(outbox.c.type == "matching.household.erasure_requested")
-                           ).scalars().all()
-    assert [json.loads(b)["data"]["reason"] for b in bodies] == ["retention"]
+    assert [e["reason"] for e in _events(db, "matching.household.erasure_requested")] == ["retention"]
     assert client.get(f"/api/v1/households/{waiting['id']}", headers=tokens.staff()).json["name"] == "Max Beispiel"
+
+    # The referral's event was still waiting for the relay at the erasure: once sent, it goes too.
+    with db.engine.begin() as conn:
+        conn.execute(outbox.update().values(published_at=MONDAY + timedelta(days=181)))
+    assert apply_retention(job_context)["late_events"] == 1
+    assert [e["household_id"] for e in _events(db, "matching.household.referred")] == [waiting["id"]]
+    assert len(_events(db, "matching.household.erasure_requested")) == 1
+
+
+def test_a_household_whose_guarantee_term_ended_is_erased_after_its_period(client, tokens, clock, job_context,
+                                                                         handle_event):
+    clock.freeze(MONDAY)
+    household = refer(client, tokens)
+    expired = {"contract_id": str(uuid.uuid4()), "contract_no": "GV-2026-00001", "company_id": COMPANY,
+               "household_id": household["id"], "term_start": "2021-03-01", "term_end": "2026-02-28",
+               "reason": "term_ended"}
+    assert handle_event("contracts.contract.expired", expired)[0] == "handled"
+    assert client.get(f"/api/v1/households/{household['id']}", headers=tokens.staff()).json["status"] == "left_program"
+    clock.freeze(MONDAY + timedelta(days=181))
+    assert apply_retention(job_context)["households"] == 1
+    assert client.get(f"/api/v1/households/{household['id']}", headers=tokens.staff()).json["name"] == "[gelöscht]"
+
+
+def _events(db, event_type):
+    with db.session() as s:
+        bodies = s.execute(select(outbox.c.body).where(outbox.c.type == event_type)).scalars().all()
+    return [json.loads(b)["data"] for b in bodies]
 
 
 def test_retention_drops_old_decline_texts_and_published_events(client, tokens, clock, job_context, db):
