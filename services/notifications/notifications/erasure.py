@@ -9,10 +9,12 @@ so an erased text is never sent.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.orm import Session
 
 from servicekit.db import UnitOfWork
 from servicekit.privacy import erase, erased_event, forget_traces, retention_days
@@ -24,6 +26,21 @@ from notifications.models import ContactPerson, DirectoryEntry, ErasedHousehold,
 PENDING, CANCELLED = "pending", "cancelled"
 ERASED = erased_event("notifications")
 RETENTION_BATCH = 200
+
+
+def lock_household(session: Session, household_id: str, *, exclusive: bool) -> None:
+    """A transaction-long lock on the household: writing its messages takes it shared, erasing it
+    exclusive. So an event handled while the erasure runs waits, then sees the household erased,
+    instead of committing fresh messages the erasure could not see."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    key = int.from_bytes(hashlib.blake2b(household_id.encode(), digest_size=8).digest(), "big", signed=True)
+    lock = func.pg_advisory_xact_lock if exclusive else func.pg_advisory_xact_lock_shared
+    session.execute(select(lock(key)))
+
+
+def is_erased(session: Session, household_id: str) -> bool:
+    return session.get(ErasedHousehold, household_id) is not None
 
 
 def erase_contents(note: Notification, now: datetime, why: str) -> None:
@@ -45,6 +62,7 @@ def erase_household(uow: UnitOfWork, household_id: str, request_id: str | None) 
     """Every message to or about the household loses its contents; its directory entry and contact
     person go. Answers `notifications.household.erased` in the same unit of work. Idempotent."""
     now = uow.now()
+    lock_household(uow.session, household_id, exclusive=True)
     # Locked: a delivery attempt running right now finishes first, and no later run picks these up.
     notes = uow.session.scalars(
         select(Notification)

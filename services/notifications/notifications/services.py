@@ -18,7 +18,7 @@ from servicekit.bus import Event as BusEvent
 from servicekit.bus.consumer import PermanentFailure
 from servicekit.db import UnitOfWork
 
-from notifications import metrics, runtime as rt
+from notifications import erasure, metrics, runtime as rt
 from notifications.adapters.smtp import SmtpMailer
 from notifications.adapters.webhook import WebhookSender
 from notifications.domain.catalogue import DELIVERY_FAILED, Channel, Event, InvalidEvent, Role
@@ -50,7 +50,6 @@ from notifications.models import (
     ContactPerson,
     DeliveryAttempt,
     DirectoryEntry,
-    ErasedHousehold,
     Notification,
     WebhookEndpoint,
     new_id,
@@ -126,7 +125,9 @@ def record_event(uow: UnitOfWork, bus_event: BusEvent) -> list[Notification]:
             return uow.session.scalar(select(Notification.household_id).where(Notification.id == notification_id))
 
         household = household_of_event(event.type, event.data, household_of_case, household_of_notification)
-        if household and uow.session.get(ErasedHousehold, household) is not None:
+        if household:
+            erasure.lock_household(uow.session, household, exclusive=False)
+        if household and erasure.is_erased(uow.session, household):
             # Published before the household was erased, delivered after: its data must not come back.
             log.info("notification.skipped_for_erased_household", event_type=event.type)
             return []

@@ -130,6 +130,29 @@ def test_erasure_is_idempotent_and_late_events_do_not_bring_the_household_back(d
                             ).scalar_one() == 2
 
 
+def test_an_event_handled_during_the_erasure_waits_and_writes_nothing(db, record, clock):
+    """The erasure cannot see rows another transaction has not committed yet; the household lock
+    makes that transaction wait and then find the household erased."""
+    import threading
+
+    from servicekit.db import UnitOfWork
+
+    from notifications.erasure import erase_household
+
+    if db.engine.dialect.name != "postgresql":
+        return
+    outcome = {}
+    with UnitOfWork(db, "notifications", clock=clock) as uow:
+        erase_household(uow, HOUSEHOLD_ID, "r-1")
+        late = threading.Thread(target=lambda: outcome.setdefault("event", record("matching.tenancy.agreed")))
+        late.start()
+        late.join(0.5)
+        assert late.is_alive()  # waits for the erasure's transaction
+        uow.commit()
+    late.join(10)
+    assert "event" in outcome and statistics(db) == []
+
+
 def test_a_request_without_household_is_dead_lettered(handle_event):
     assert handle_event(ERASURE_REQUESTED, {"request_id": "r-1"})[0] == "dead_letter"
 
