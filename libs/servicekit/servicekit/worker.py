@@ -25,6 +25,7 @@ from servicekit.db.database import Database
 from servicekit.db.uow import UnitOfWork
 from servicekit.logs import configure_logging
 from servicekit.privacy import crypto
+from servicekit.privacy.erasure import prune_published_outbox
 from servicekit.privacy.classification import personal_names
 from servicekit.service import Job, Service
 from servicekit.settings import Settings
@@ -145,8 +146,9 @@ class Worker:
             parts.append(("consumer", self.consumer.run))
         if relay:
             parts.append(("relay", self.relay.run))
-        if jobs and self.service.jobs:
-            parts.append(("jobs", lambda stop: run_jobs(self.service.jobs, self.context, stop)))
+        if jobs:
+            every = [*self.service.jobs, Job("outbox-prune", 3600, prune_published_outbox)]
+            parts.append(("jobs", lambda stop: run_jobs(every, self.context, stop)))
         for name, target in parts:
             thread = threading.Thread(target=target, args=(self.stop,), name=f"{self.service.name}-{name}", daemon=True)
             thread.start()

@@ -156,3 +156,17 @@ def test_database_errors_do_not_carry_the_values_they_were_about(db, person):
     with pytest.raises(IntegrityError) as error, db.session() as s, s.begin():
         s.add(Person(id=person.id, household_id="h", company_id="c", name="Geheim Name", size=1))
     assert "Geheim" not in str(error.value)
+
+
+def test_published_events_leave_the_outbox_after_the_retention_period(db, job_context, clock):
+    from servicekit.privacy.erasure import prune_published_outbox
+
+    now = clock.now()
+    rows = {"old-sent": now - timedelta(days=8), "new-sent": now - timedelta(days=6), "pending": None}
+    with db.session() as s, s.begin():
+        for key, published in rows.items():
+            s.execute(insert(outbox).values(id=key, type="x.y.z", correlation_id="c", body="{}",
+                                            created_at=now - timedelta(days=9), published_at=published))
+    prune_published_outbox(job_context)
+    with db.session() as s:
+        assert sorted(s.execute(select(outbox.c.id)).scalars()) == ["new-sent", "pending"]

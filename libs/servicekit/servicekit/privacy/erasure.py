@@ -58,6 +58,14 @@ def prune_outbox(session: Session, older_than: datetime) -> int:
     return result.rowcount or 0
 
 
+def prune_published_outbox(ctx) -> None:
+    """Kit job: published events leave the outbox after RETENTION_OUTBOX_DAYS (default 7), so event
+    payloads with personal data do not outlive their delivery by more than a week."""
+    with ctx.uow() as unit:
+        prune_outbox(unit.session, ctx.now() - retention_days(ctx.settings, "outbox", 7))
+        unit.commit()
+
+
 def retention_days(settings: Settings, name: str, default: int) -> timedelta:
     """A retention period from configuration: `RETENTION_<NAME>_DAYS`, e.g. RETENTION_CASE_CLOSED_DAYS."""
     return timedelta(days=int(settings.get(f"RETENTION_{name.upper()}_DAYS", str(default))))
