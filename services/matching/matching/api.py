@@ -128,7 +128,7 @@ def _erasure_out(session, request: ErasureRequest) -> dict:
     answers = erasure.answers_of(session, request)
     out = {c: getattr(request, c) for c in ("id", "household_id", "reason", "note", "requested_at", "requested_by")}
     return {**out, "state": erasure.state_of(answers),
-            "answers": [{"service": a.service, "status": a.status, "hold": a.hold, "answered_at": a.answered_at}
+            "services": [{"service": a.service, "status": a.status, "hold": a.hold, "answered_at": a.answered_at}
                         for a in answers]}
 
 
@@ -299,6 +299,9 @@ def _proposal_out(session, p: Proposal) -> dict:
         out["snapshot"] = p.snapshot
         return out
     out.pop("snapshot", None)
+    # Which rules held, but not their reasons: those name the household's rent limit (an override
+    # says something about the person) and its excluded districts.
+    out["rules_passed"] = [{"rule": r["rule"], "passed": r["passed"]} for r in p.rules_passed]
     if p.decline_party != "company":
         out["decline_text"] = None
     out["household"] = {**profile, **services.household_contact(household)} if p.company_answer == "accepted" else profile

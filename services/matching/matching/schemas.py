@@ -199,12 +199,12 @@ class RuleOut(Schema):
 
 class ProposalOut(PurposeBoundSchema):
     # A company never sees what reveals urgency or the referral's reasons: the score breakdown
-    # (urgency points), the rule results (the household's rent limit, excluded districts) and the
-    # snapshot. Another party's decline text is removed per proposal (matching.api).
+    # (urgency points) and the snapshot. The rules' reasons and another party's decline text are
+    # removed per proposal (matching.api).
     views = Views(staff=ALL, admin=ALL, company={
         "run_id", "flat_id", "household_id", "company_id", "status", "company_answer", "household_answer",
-        "score", "respond_by", "created_at", "decided_at", "decline_party", "decline_reason", "decline_text",
-        "lease", "household"})
+        "score", "rules_passed", "respond_by", "created_at", "decided_at", "decline_party", "decline_reason",
+        "decline_text", "lease", "household"})
     id = fields.String()
     run_id = fields.String(allow_none=True)
     flat_id = fields.String()
@@ -283,4 +283,4 @@ class ErasureOut(Schema):
     requested_at = fields.DateTime()
     requested_by = fields.String()
     state = fields.String(metadata={"description": "complete once every service erased; postponed while one holds it back; else pending"})
-    answers = fields.List(fields.Nested(ErasureAnswerOut))
+    services = fields.List(fields.Nested(ErasureAnswerOut), metadata={"description": "each service's answer so far"})

@@ -73,7 +73,7 @@ def test_erasure_on_request_leaves_no_personal_value_in_any_table(client, tokens
     r = client.post(url, json={"reason": "request", "note": "Frau M. rief an"}, headers=dpo(tokens))
     assert r.status_code == 202, r.json
     assert r.json["reason"] == "request" and r.json["requested_by"] == "dsb-1" and r.json["state"] == "pending"
-    assert [(a["service"], a["status"]) for a in r.json["answers"]] == [("matching", "erased")]
+    assert [(a["service"], a["status"]) for a in r.json["services"]] == [("matching", "erased")]
     requested = capture.wait_for("matching.household.erasure_requested",
                                  lambda e: e["data"]["household_id"] == household["id"])
     assert requested["data"] == {"household_id": household["id"], "request_id": r.json["id"], "reason": "request"}
@@ -110,7 +110,7 @@ def test_the_services_answers_are_recorded_once_and_erased_is_final(client, toke
     handle_event("support.household.erased", {**answer, "status": "erased", "hold": None})
     seen = client.get(url, headers=dpo(tokens)).json
     assert seen["state"] == "postponed"
-    assert [(a["service"], a["status"], a["hold"]) for a in seen["answers"]] == [
+    assert [(a["service"], a["status"], a["hold"]) for a in seen["services"]] == [
         ("contracts", "postponed", "open_claim"), ("matching", "erased", None), ("support", "erased", None)]
 
     handle_event("contracts.household.erased", {**answer, "status": "erased", "hold": None})
@@ -119,7 +119,7 @@ def test_the_services_answers_are_recorded_once_and_erased_is_final(client, toke
     handle_event("support.household.erased", {"household_id": str(uuid.uuid4()), "request_id": str(uuid.uuid4()),
                                               "status": "erased", "hold": None})  # not ours: ignored
     seen = client.get(url, headers=dpo(tokens)).json
-    assert seen["state"] == "complete" and {a["status"] for a in seen["answers"]} == {"erased"}
+    assert seen["state"] == "complete" and {a["status"] for a in seen["services"]} == {"erased"}
     assert seen["note"] is None
 
 
