@@ -162,11 +162,11 @@ def test_published_events_leave_the_outbox_after_the_retention_period(db, job_co
     from servicekit.privacy.erasure import prune_published_outbox
 
     now = clock.now()
-    rows = {"old-sent": now - timedelta(days=8), "new-sent": now - timedelta(days=6), "pending": None}
+    rows = {"old-sent": now - timedelta(days=31), "new-sent": now - timedelta(days=29), "pending": None}
     with db.session() as s, s.begin():
         for key, published in rows.items():
             s.execute(insert(outbox).values(id=key, type="x.y.z", correlation_id="c", body="{}",
-                                            created_at=now - timedelta(days=9), published_at=published))
+                                            created_at=now - timedelta(days=32), published_at=published))
     prune_published_outbox(job_context)
     with db.session() as s:
         assert sorted(s.execute(select(outbox.c.id)).scalars()) == ["new-sent", "pending"]

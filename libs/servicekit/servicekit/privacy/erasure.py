@@ -59,10 +59,11 @@ def prune_outbox(session: Session, older_than: datetime) -> int:
 
 
 def prune_published_outbox(ctx) -> None:
-    """Kit job: published events leave the outbox after RETENTION_OUTBOX_DAYS (default 7), so event
-    payloads with personal data do not outlive their delivery by more than a week."""
+    """Kit job of every worker: published events leave the outbox after
+    RETENTION_PUBLISHED_EVENTS_DAYS (default 30), so event payloads with personal data do not
+    outlive their delivery by more than that."""
     with ctx.uow() as unit:
-        prune_outbox(unit.session, ctx.now() - retention_days(ctx.settings, "outbox", 7))
+        prune_outbox(unit.session, ctx.now() - retention_days(ctx.settings, "published_events", 30))
         unit.commit()
 
 
