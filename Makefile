@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 SERVICES := matching contracts support notifications
 PYTEST := $(abspath $(BIN))/python -m pytest -q -p no:cacheprovider
 
-.PHONY: install run test test-kit test-services test-e2e bench broker migrate token clean tools demo soak
+.PHONY: install run test test-kit test-services test-e2e bench broker migrate token clean tools demo soak records
 
 $(BIN)/.installed: constraints.txt libs/servicekit/pyproject.toml $(foreach s,$(SERVICES),services/$(s)/pyproject.toml)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -56,6 +56,10 @@ demo: install
 
 token: install
 	@$(BIN)/wohnenplus token --role $(or $(ROLE),staff) $(if $(COMPANY),--company-id $(COMPANY))
+
+# The records of processing (Art. 30 GDPR), generated from the services' column classification.
+records: install
+	$(BIN)/wohnenplus privacy records > docs/RECORDS-OF-PROCESSING.md
 
 clean:
 	rm -rf var
