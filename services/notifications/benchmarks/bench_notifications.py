@@ -81,7 +81,8 @@ def bench_settings(url: str) -> Settings:
     ensure_dev_keys(var_dir)
     settings = dataclasses.replace(
         Settings.from_env(service.name, service.web_port, service.worker_metrics_port), database_url=url,
-        var_dir=var_dir, jwt_public_key_file=None, jwt_jwks_url=None, jwt_private_key_file=var_dir / "jwt" / "dev-private.pem")
+        var_dir=var_dir, jwt_public_key_file=None, jwt_jwks_url=None,
+        jwt_private_key_file=var_dir / "jwt" / "dev-private.pem")
     crypto.configure(settings)
     return settings
 

@@ -84,7 +84,7 @@ def erase_household(uow: UnitOfWork, household_id: str, request_id: str | None) 
 
 def apply_retention(uow_factory, now: datetime, settings: Settings) -> int:
     """Messages older than RETENTION_NOTIFICATION_DAYS (default 365) lose their contents; published
-    outbox rows older than RETENTION_OUTBOX_DAYS (default 30) go. Batches of one transaction each,
+    outbox rows older than RETENTION_PUBLISHED_EVENTS_DAYS (default 30) go. Batches of one transaction each,
     skipping rows a delivery attempt holds."""
     cutoff = now - retention_days(settings, "notification", 365)
     done = 0
@@ -100,7 +100,7 @@ def apply_retention(uow_factory, now: datetime, settings: Settings) -> int:
             for note in notes:
                 erase_contents(note, now, "retention period over")
             if len(notes) < RETENTION_BATCH:
-                prune_outbox(uow.session, now - retention_days(settings, "outbox", 30))
+                prune_outbox(uow.session, now - retention_days(settings, "published_events", 30))
             uow.commit()
         done += len(notes)
         if len(notes) < RETENTION_BATCH:

@@ -25,7 +25,8 @@ def export_household(session: Session, household_id: str) -> dict[str, list]:
         "notifications": notes,
         "delivery_attempts": attempts,
         "directory_entries": [entry] if entry else [],
-        "contact_persons": session.scalars(select(ContactPerson).where(ContactPerson.household_id == household_id)).all(),
+        "contact_persons": session.scalars(
+            select(ContactPerson).where(ContactPerson.household_id == household_id)).all(),
         "erased_households": session.scalars(
             select(ErasedHousehold).where(ErasedHousehold.household_id == household_id)).all(),
     }

@@ -46,7 +46,8 @@ class Notification(Base):
     event_type: Mapped[str] = mapped_column(String(120), index=True)
     #: ``household:<id>``, ``company:<id>``, ...: a reference, never an address.
     recipient: Mapped[str] = mapped_column(
-        String(120), index=True, info=not_personal("a directory reference such as household:<uuid>, kept for statistics"))
+        String(120), index=True,
+        info=not_personal("a directory reference such as household:<uuid>, kept for statistics"))
     #: The household the message is to or about (from the event), so erasure and the access
     #: export find every message about it, including those to companies and caseworkers.
     household_id: Mapped[str | None] = mapped_column(String(36), index=True)

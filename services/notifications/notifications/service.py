@@ -61,7 +61,7 @@ service = Service(
             "Auf Löschung des Haushalts (Antrag nach Art. 17 DSGVO oder Fristablauf in der Vermittlung) sofort: "
             "Inhalte aller Nachrichten an und über den Haushalt, Verzeichniseintrag, Zuordnung der Ansprechperson; "
             "noch nicht zugestellte Nachrichten werden nicht mehr versandt",
-            "Versendete Ereignisse im Postausgang: 30 Tage (RETENTION_OUTBOX_DAYS)",
+            "Versendete Ereignisse im Postausgang: 30 Tage (RETENTION_PUBLISHED_EVENTS_DAYS)",
         ),
     ),
 )

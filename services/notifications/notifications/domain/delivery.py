@@ -1,8 +1,8 @@
 """One delivery (a notification over one channel): its state after each attempt.
 
 States: ``pending`` (waiting for its first or next attempt, ``next_attempt_at`` says when),
-``delivered``, ``failed`` and ``cancelled`` (final; the contents were erased before delivery). Every attempt's outcome is kept by the caller; this module
-decides what follows from it.
+``delivered``, ``failed`` and ``cancelled`` (final; the contents were erased before delivery).
+Every attempt's outcome is kept by the caller; this module decides what follows from it.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 from cryptography.fernet import InvalidToken
 from sqlalchemy import MetaData, select, text
@@ -13,7 +13,7 @@ from sqlalchemy import MetaData, select, text
 from servicekit.privacy import ERASURE_REQUESTED, crypto
 
 from notifications.models import DeliveryAttempt, DirectoryEntry, Notification
-from sample_events import CASE_ID, COMPANY_ID, HOUSEHOLD_ID, SAMPLE_DATA
+from sample_events import CASE_ID, HOUSEHOLD_ID, SAMPLE_DATA
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc)
 OTHER_HOUSEHOLD = "9f8e7d6c-5b4a-4c3d-8e2f-1a0b9c8d7e6f"
@@ -196,7 +196,8 @@ def test_failure_reasons_never_hold_addresses(db, record, deliver):
 
     class Refusing:
         def send(self, message):
-            return AttemptOutcome.permanent_failure("550 <vermietung@sued-wohnbau.example> unknown at https://mx.example/x")
+            return AttemptOutcome.permanent_failure(
+                "550 <vermietung@sued-wohnbau.example> unknown at https://mx.example/x")
 
     record("contracts.company.registered")
     deliver(mailer=Refusing())
