@@ -192,7 +192,8 @@ def test_openapi_documents_every_operation_with_its_errors(client):
         assert op.get("summary"), (method, path)
         responses = set(op["responses"])
         assert {"401", "403"} <= responses, (method, path)
-        if "{" in path:
+        # the officer's export (kit) answers an unknown household with empty records, not 404
+        if "{" in path and not path.startswith("/api/v1/privacy/"):
             assert "404" in responses, (method, path)
         if method in ("post", "patch"):
             assert "422" in responses or path.endswith("/withdraw"), (method, path)
