@@ -299,9 +299,6 @@ def _proposal_out(session, p: Proposal) -> dict:
         out["snapshot"] = p.snapshot
         return out
     out.pop("snapshot", None)
-    # Which rules held, but not their reasons: those name the household's rent limit (an override
-    # says something about the person) and its excluded districts.
-    out["rules_passed"] = [{"rule": r["rule"], "passed": r["passed"]} for r in p.rules_passed]
     if p.decline_party != "company":
         out["decline_text"] = None
     out["household"] = {**profile, **services.household_contact(household)} if p.company_answer == "accepted" else profile

@@ -199,12 +199,13 @@ class RuleOut(Schema):
 
 class ProposalOut(PurposeBoundSchema):
     # A company never sees what reveals urgency or the referral's reasons: the score breakdown
-    # (urgency points) and the snapshot. The rules' reasons and another party's decline text are
-    # removed per proposal (matching.api).
+    # (urgency points), the rule results (they name the household's rent limit, which an override
+    # ties to the person, and its excluded districts) and the snapshot. Another party's decline
+    # text is removed per proposal (matching.api).
     views = Views(staff=ALL, admin=ALL, company={
         "run_id", "flat_id", "household_id", "company_id", "status", "company_answer", "household_answer",
-        "score", "rules_passed", "respond_by", "created_at", "decided_at", "decline_party", "decline_reason",
-        "decline_text", "lease", "household"})
+        "score", "respond_by", "created_at", "decided_at", "decline_party", "decline_reason", "decline_text",
+        "lease", "household"})
     id = fields.String()
     run_id = fields.String(allow_none=True)
     flat_id = fields.String()
