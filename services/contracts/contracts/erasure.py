@@ -28,6 +28,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Iterable
 
 from sqlalchemy import Text, cast, delete, exists, func, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from servicekit.db import UnitOfWork
@@ -50,8 +51,11 @@ def _open_claim(*where) -> Any:
     return exists().where(Claim.status.in_(_HELD), *where)
 
 
-def has_open_claim(session: Session, household_id: str) -> bool:
-    return bool(session.scalar(select(_open_claim(Claim.household_id == household_id))))
+def has_open_claim(session: Session, contracts: list[Contract]) -> bool:
+    """Whether any of the household's contracts has an unsettled claim (claims are found by
+    contract, which is indexed)."""
+    ids = [c.id for c in contracts]
+    return bool(ids) and bool(session.scalar(select(_open_claim(Claim.contract_id.in_(ids)))))
 
 
 def _lock_household(session: Session, household_id: str) -> list[Contract]:
@@ -99,21 +103,31 @@ def _answer(uow: UnitOfWork, request: ErasureRequest) -> None:
                          "status": request.status, "hold": request.hold})
 
 
+def _claim_request(session: Session, household_id: str, request_id: str, reason: str, now: datetime) -> bool:
+    """Record the request id, or learn that it is known: a concurrent duplicate waits for the first
+    transaction and then finds the row (no error, no second answer)."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    stmt = (dialect.insert(ErasureRequest)
+            .values(request_id=request_id, household_id=household_id, reason=reason, received_at=now,
+                    status="received")
+            .on_conflict_do_nothing(index_elements=[ErasureRequest.request_id])
+            .returning(ErasureRequest.request_id))
+    return session.execute(stmt).scalar_one_or_none() is not None
+
+
 def handle_request(uow: UnitOfWork, household_id: str, request_id: str, reason: str) -> None:
     """Erase now, or record the request as postponed while a claim is open. A request id already
     recorded has no second effect (the inbox catches redeliveries; this a re-published request)."""
     session = uow.session
-    if session.get(ErasureRequest, request_id) is not None:
+    if not _claim_request(session, household_id, request_id, reason, uow.now()):
         return
     contracts = _lock_household(session, household_id)
-    request = ErasureRequest(request_id=request_id, household_id=household_id, reason=reason,
-                             received_at=uow.now(), status="erased")
-    if has_open_claim(session, household_id):
+    request = session.get(ErasureRequest, request_id)
+    if has_open_claim(session, contracts):
         request.status, request.hold = "postponed", HOLD_OPEN_CLAIM
     else:
         erase_household(uow, household_id, contracts)
-        request.erased_at = uow.now()
-    session.add(request)
+        request.status, request.erased_at = "erased", uow.now()
     session.flush()
     _answer(uow, request)
 
@@ -130,7 +144,7 @@ def run_pending_erasures(uow: UnitOfWork, batch_size: int = 100) -> int:
     for request in pending:
         if request.household_id not in erased:
             contracts = _lock_household(session, request.household_id)
-            if has_open_claim(session, request.household_id):
+            if has_open_claim(session, contracts):
                 continue
             erase_household(uow, request.household_id, contracts)
             erased.add(request.household_id)

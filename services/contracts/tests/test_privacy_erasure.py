@@ -121,3 +121,12 @@ def test_a_household_without_open_claims_is_erased_at_once_and_again_on_a_new_re
 
 def test_an_erasure_request_without_household_id_is_dead_lettered(handle_event):
     assert handle_event(ERASURE_REQUESTED, {"request_id": "r"})[0] == "dead_letter"
+
+
+def test_the_same_request_arriving_twice_at_once_is_answered_once(world, handle_event, run_concurrently, db):
+    company = world.company()
+    contract = world.contract(company)
+    request = {"household_id": contract["household_id"], "request_id": str(uuid.uuid4()), "reason": "request"}
+    # re-published under new event ids (the inbox cannot tell): the later ones wait, then find it done
+    assert run_concurrently(lambda _: handle_event(ERASURE_REQUESTED, request)[0], 3) == ["handled"] * 3
+    assert [a["request_id"] for a in published(db, "contracts.household.erased")] == [request["request_id"]]

@@ -2,7 +2,10 @@
 be filed any more (the grace period after the last covered day), everything personal after the
 10-year period for financial records; a contract with an open claim waits; numbers and amounts stay."""
 
+import io
 from datetime import date, datetime, timedelta, timezone
+
+import pypdf
 
 from sqlalchemy import update
 
@@ -47,6 +50,9 @@ def test_contact_data_goes_after_the_grace_period_and_the_person_after_ten_years
     [incident] = world.client.get(f"/api/v1/contracts/{done['id']}/incidents", headers=staff).json
     assert incident["description"] == "[gelöscht]"  # support's business ended with the tenancy
     assert world.client.get(f"/api/v1/claims/{claim['id']}", headers=staff).json["description"] == TEXTS["claim"]
+    pdf = world.client.get(f"/api/v1/contracts/{done['id']}/document", headers=staff)
+    text = "\n".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf.data)).pages)
+    assert NAME in text and STREET not in text and "(gelöscht)" in text
     assert _contract(world, held["id"])["tenancy"]["household"]["email"] == "olga@example.org"
 
     clock.freeze(at_berlin_noon(date(2037, 6, 30)))  # 3653 days after the last covered day: not yet
