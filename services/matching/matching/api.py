@@ -32,10 +32,16 @@ proposals = Blueprint("proposals", __name__, url_prefix="/api/v1/proposals",
 
 
 def _household_out(h: Household) -> Household:
-    """Every view that hands out a household record logs the read first (access log)."""
-    record_access([h.id])
     h.rent_limit_cents = services.household_limit(h, default_policy())  # type: ignore[attr-defined]
     return h
+
+
+def _logged(household_ids, result):
+    """Log the read of these households' data, then hand it out. Called once the view's unit of
+    work is closed: the access log commits on its own connection, which on SQLite would otherwise
+    wait for the view's transaction."""
+    record_access(household_ids)
+    return result
 
 
 # --- households ---------------------------------------------------------------------------------
@@ -50,7 +56,8 @@ class Households(MethodView):
         with uow() as unit:
             household = services.refer_household(unit, data)
             unit.commit()
-            return _household_out(household)
+            out = _household_out(household)
+        return _logged([out.id], out)
 
     @requires(*STAFF)
     @households.arguments(HouseholdQuery, location="query")
@@ -64,11 +71,8 @@ class Households(MethodView):
                 stmt = stmt.where(Household.status == query["status"])
             if "needs_review" in query:
                 stmt = stmt.where(Household.needs_review == query["needs_review"])
-            page = list(page_of(unit.session, stmt, pagination_parameters))
-            record_access([h.id for h in page])
-            for h in page:
-                h.rent_limit_cents = services.household_limit(h, default_policy())  # type: ignore[attr-defined]
-            return page
+            page = [_household_out(h) for h in page_of(unit.session, stmt, pagination_parameters)]
+        return _logged([h.id for h in page], page)
 
 
 @households.route("/<uuid:household_id>")
@@ -78,7 +82,8 @@ class HouseholdById(MethodView):
     def get(self, household_id):
         """One referred household."""
         with uow() as unit:
-            return _household_out(ensure_visible(unit.session.get(Household, str(household_id)), what="household"))
+            out = _household_out(ensure_visible(unit.session.get(Household, str(household_id)), what="household"))
+        return _logged([out.id], out)
 
 
 @households.route("/<uuid:household_id>/withdraw")
@@ -92,7 +97,8 @@ class WithdrawHousehold(MethodView):
             household = services.get_or_404(unit.session, Household, household_id)
             services.withdraw_household(unit, household, data["reason"])
             unit.commit()
-            return _household_out(household)
+            out = _household_out(household)
+        return _logged([out.id], out)
 
 
 @households.route("/<uuid:household_id>/rent-limit")
@@ -106,7 +112,8 @@ class RentLimit(MethodView):
             household = services.get_or_404(unit.session, Household, household_id)
             services.set_rent_limit_override(unit, household, data["max_cold_rent_cents"], data["reason"])
             unit.commit()
-            return _household_out(household)
+            out = _household_out(household)
+        return _logged([out.id], out)
 
 
 @households.route("/<uuid:household_id>/why-not")
@@ -118,8 +125,8 @@ class HouseholdWhyNot(MethodView):
         with uow() as unit:
             household = services.get_or_404(unit.session, Household, household_id)
             services.ensure_not_erased(household)
-            record_access([household.id])
-            return services.why_not_household(unit.session, default_policy(), household, services.berlin_day(unit.now()))
+            out = services.why_not_household(unit.session, default_policy(), household, services.berlin_day(unit.now()))
+        return _logged([str(household_id)], out)
 
 
 # --- erasure (data protection officer) -----------------------------------------------------------
@@ -160,8 +167,7 @@ class HouseholdErasure(MethodView):
             if request is None:
                 raise NotFound("No erasure request for this household.")
             out = _erasure_out(unit.session, request)
-        record_access([str(household_id)])
-        return out
+        return _logged([str(household_id)], out)
 
 
 # --- flats --------------------------------------------------------------------------------------
@@ -249,8 +255,7 @@ class FlatWhyNot(MethodView):
             flat = services.get_or_404(unit.session, Flat, flat_id)
             verdicts = services.why_not_flat(unit.session, default_policy(), flat, services.berlin_day(unit.now()))
         # Each verdict tells a household's rent limit, needs and excluded districts.
-        record_access([v["id"] for group in verdicts.values() for v in group])
-        return verdicts
+        return _logged([v["id"] for group in verdicts.values() for v in group], verdicts)
 
 
 # --- runs ---------------------------------------------------------------------------------------
@@ -305,12 +310,6 @@ def _proposal_out(session, p: Proposal) -> dict:
     return out
 
 
-def _proposals_out(session, found: list[Proposal]) -> list[dict]:
-    """Proposals carry their household's profile (needs) or contact: the read is logged first."""
-    record_access([p.household_id for p in found])
-    return [_proposal_out(session, p) for p in found]
-
-
 def _visible_proposal(session, proposal_id) -> Proposal:
     return ensure_visible(session.get(Proposal, str(proposal_id)), what="proposal")
 
@@ -342,7 +341,8 @@ class Proposals(MethodView):
                 raise Unprocessable("no such household", field="household_id")
             proposal = services.manual_proposal(unit, default_policy(), flat, household)
             unit.commit()
-            return _proposals_out(unit.session, [proposal])[0]
+            out = _proposal_out(unit.session, proposal)
+        return _logged([out["household_id"]], out)
 
     @requires("company", *STAFF)
     @proposals.arguments(ProposalQuery, location="query")
@@ -354,7 +354,8 @@ class Proposals(MethodView):
             stmt = company_scope(select(Proposal).order_by(Proposal.created_at, Proposal.id), Proposal.company_id)
             if "status" in query:
                 stmt = stmt.where(Proposal.status == query["status"])
-            return _proposals_out(unit.session, list(page_of(unit.session, stmt, pagination_parameters)))
+            page = [_proposal_out(unit.session, p) for p in page_of(unit.session, stmt, pagination_parameters)]
+        return _logged([p["household_id"] for p in page], page)
 
 
 @proposals.route("/<uuid:proposal_id>")
@@ -364,7 +365,8 @@ class ProposalById(MethodView):
     def get(self, proposal_id):
         """One proposal with its score breakdown and the rules it passed."""
         with uow() as unit:
-            return _proposals_out(unit.session, [_visible_proposal(unit.session, proposal_id)])[0]
+            out = _proposal_out(unit.session, _visible_proposal(unit.session, proposal_id))
+        return _logged([out["household_id"]], out)
 
 
 @proposals.route("/<uuid:proposal_id>/accept")
@@ -378,7 +380,8 @@ class Accept(MethodView):
             proposal = _visible_proposal(unit.session, proposal_id)
             services.accept(unit, proposal, _party(data))
             unit.commit()
-            return _proposals_out(unit.session, [proposal])[0]
+            out = _proposal_out(unit.session, proposal)
+        return _logged([out["household_id"]], out)
 
 
 @proposals.route("/<uuid:proposal_id>/decline")
@@ -392,7 +395,8 @@ class Decline(MethodView):
             proposal = _visible_proposal(unit.session, proposal_id)
             services.decline(unit, default_policy(), proposal, _party(data), data["reason"], data["text"])
             unit.commit()
-            return _proposals_out(unit.session, [proposal])[0]
+            out = _proposal_out(unit.session, proposal)
+        return _logged([out["household_id"]], out)
 
 
 @proposals.route("/<uuid:proposal_id>/lease")
@@ -406,7 +410,8 @@ class Lease(MethodView):
             proposal = _visible_proposal(unit.session, proposal_id)
             services.record_lease(unit, default_policy(), proposal, data)
             unit.commit()
-            return _proposals_out(unit.session, [proposal])[0]
+            out = _proposal_out(unit.session, proposal)
+        return _logged([out["household_id"]], out)
 
 
 @reports.route("/declines")

@@ -192,8 +192,10 @@ def test_best_pair_first_always_takes_the_best_free_pair_until_none_is_left(inst
         free[h, :] = False
         free[:, f] = False
     assert not free.any()
-    greedy = assignment.greedy(*np.nonzero(np.isfinite(W)), W[np.isfinite(W)])
-    assert len(greedy) == len(picks)
+    scores = W[np.isfinite(W)]
+    greedy = assignment.greedy(*np.nonzero(np.isfinite(W)), scores)
+    if len(np.unique(scores)) == len(scores):  # with ties, both may break them differently
+        assert len(greedy) == len(picks)
 
 
 @settings(max_examples=60, deadline=None)
