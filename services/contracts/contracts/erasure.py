@@ -11,7 +11,9 @@ Two paths lead here:
 - `matching.household.erasure_requested` (Art. 17, or matching's own retention): erased at once,
   unless a claim of the household is still open (submitted, returned, approved but not yet paid) —
   a legal hold: the request is recorded as `postponed` and `run_pending_erasures` erases once the
-  last claim is settled, answering `contracts.household.erased` with the same request id.
+  last claim is settled, answering `contracts.household.erased` with the same request id. A claim
+  or incident filed on the contract after the erasure (its grace period still runs) is erased once
+  no claim of the contract is open (`erase_late_records`).
 - the retention job, by the contract's end (its last covered day):
   after `RETENTION_CONTRACT_CONTACT_DAYS` (default: the claim grace period, 180 days) no claim can
   be filed any more, so contact data and incident descriptions have served their purpose; after
@@ -38,7 +40,7 @@ from servicekit.settings import Settings
 
 from contracts import domain
 from contracts.domain.claims import LEGAL_HOLD
-from contracts.models import Claim, ClaimDocument, Contract, ErasureRequest, IdempotencyKey, Incident, Tenancy
+from contracts.models import Claim, Contract, ErasureRequest, IdempotencyKey, Incident, Tenancy
 
 ERASED = erased_event("contracts")
 HOLD_OPEN_CLAIM = "open_claim"
@@ -153,6 +155,27 @@ def run_pending_erasures(uow: UnitOfWork, batch_size: int = 100) -> int:
         done += 1
     _sweep_late_events(uow)
     return done
+
+
+def erase_late_records(uow: UnitOfWork, batch_size: int = 100) -> int:
+    """A contract outlives its household's erasure while its term runs: the company may still file a
+    claim or report an incident, with new text about the person. Once no claim of the contract is
+    open, that goes too; the contract's erasure mark moves on, so each record is erased once."""
+    session, now = uow.session, uow.now()
+    erased_at = Contract.personal_data_erased_at
+    late = or_(
+        exists().where(Claim.contract_id == Contract.id, Claim.first_submitted_at > erased_at),
+        exists().where(Incident.contract_id == Contract.id, Incident.reported_at > erased_at),
+    )
+    rows = list(session.scalars(
+        select(Contract).where(erased_at.is_not(None), late, ~_open_claim(Claim.contract_id == Contract.id))
+        .order_by(Contract.id).limit(batch_size).with_for_update(of=Contract, skip_locked=True)))
+    for contract in rows:
+        ids = _erase_contract(session, contract, now)
+        contract.personal_data_erased_at = now
+        session.flush()
+        forget_traces(session, contract.household_id, ids)
+    return len(rows)
 
 
 def _sweep_late_events(uow: UnitOfWork) -> None:

@@ -22,15 +22,18 @@ def end_of_term(ctx: JobContext, batch_size: int = 200) -> int:
 
 
 def pending_erasures(ctx: JobContext, batch_size: int = 100) -> int:
-    """Erase households whose erasure waited for an open claim, once it is settled."""
+    """Erase households whose erasure waited for an open claim, once it is settled, and what was
+    filed about an erased household afterwards."""
     total = 0
-    while True:
-        with ctx.uow() as unit:
-            done = erasure.run_pending_erasures(unit, batch_size)
-            unit.commit()
-        total += done
-        if done < batch_size:
-            return total
+    for step in (erasure.run_pending_erasures, erasure.erase_late_records):
+        while True:
+            with ctx.uow() as unit:
+                done = step(unit, batch_size)
+                unit.commit()
+            total += done
+            if done < batch_size:
+                break
+    return total
 
 
 def retention(ctx: JobContext, batch_size: int = 100) -> int:

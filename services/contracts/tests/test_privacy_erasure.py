@@ -17,6 +17,7 @@ from servicekit.privacy import ERASURE_REQUESTED
 
 from contracts import jobs
 from contracts.models import Claim, ClaimDocument, Contract
+from contracts_testkit import document
 from privacy_helpers import EMAIL, NAME, TEXTS, household_story, published, scan
 
 SPEC = yaml.safe_load((Path(__file__).parents[1] / "asyncapi.yaml").read_text())
@@ -98,8 +99,7 @@ def test_an_open_claim_postpones_the_erasure_until_it_is_paid(world, handle_even
     assert [n for _, n in scan(db)] == [] and world.client.get(url, headers=fin).json["approved_cents"] == 120_000
 
 
-def test_a_household_without_open_claims_is_erased_at_once_and_again_on_a_new_request(world, handle_event, db,
-                                                                                      job_context):
+def test_erased_at_once_again_on_a_new_request_and_a_later_claim_once_settled(world, handle_event, db, job_context):
     company = world.company()
     contract, _ = household_story(world, company)
     for request_id in ("r-1", "r-2"):  # retention in matching after an earlier Art. 17 request: answered again
@@ -117,6 +117,21 @@ def test_a_household_without_open_claims_is_erased_at_once_and_again_on_a_new_re
         assert s.scalar(select(func.count()).select_from(Contract).where(Contract.personal_data_erased_at.is_not(None))) == 1
         assert s.scalar(select(func.sum(Claim.approved_cents))) == 100_000
         assert s.scalar(select(func.length(ClaimDocument.content))) == 0
+
+    # the ended contract still takes claims in its grace period: a late one is erased once settled
+    world.clock.advance(minutes=1)
+    late = world.client.post(f"/api/v1/contracts/{contract['id']}/claims", headers=world.tokens.company(company), json={
+        "kind": "renovation_move_out", "amount_cents": 3_000, "description": TEXTS["claim"],
+        "evidence": [document("invoice")]})
+    assert late.status_code == 201
+    assert jobs.pending_erasures(job_context) == 0  # open: finance needs the text to decide
+    world.client.post(f"/api/v1/claims/{late.json['id']}/decision", headers=world.tokens.finance(),
+                      json={"decision": "reject", "reason": TEXTS["decision"]})
+    assert jobs.pending_erasures(job_context) == 1
+    assert jobs.pending_erasures(job_context) == 0
+    late_claim = world.client.get(f"/api/v1/claims/{late.json['id']}", headers=world.tokens.finance()).json
+    assert (late_claim["description"], late_claim["decision_reason"], late_claim["amount_cents"]) == (
+        "[gelöscht]", None, 3_000)
 
 
 def test_an_erasure_request_without_household_id_is_dead_lettered(handle_event):
