@@ -1,7 +1,7 @@
 """The mixed workload of a busy WohnenPlus day, for locust (headless, started by soak.py).
 
 Every task sends exactly one request, and every user sends at a constant throughput, so the offered
-load is fixed: SOAK_RATE requests per second in total, split between the roles by SHARES. The work
+load is fixed: SOAK_RATE requests per second in total, split between the roles as workload.py says. The work
 flows as it does in the programme: staff refer households and run matching; companies offer flats,
 answer proposals, record leases, sign guarantee contracts and file claims; staff record the
 households' answers and sign for the city; caseworkers read their cases, appointments and inbox.
@@ -28,12 +28,12 @@ from pathlib import Path
 from locust import HttpUser, constant_throughput, events, task
 
 import seed as seeding
+import workload
 
 SEED = json.loads(Path(os.environ["SOAK_SEED_FILE"]).read_text())
 RATE = float(os.environ.get("SOAK_RATE", "20"))
 RUN_EVERY = float(os.environ.get("SOAK_RUN_EVERY", "15"))
-USERS = {"company": 12, "staff": 4, "caseworker": 4, "runner": 1}
-SHARES = {"company": 0.6, "staff": 0.2, "caseworker": 0.2}  # of SOAK_RATE; matching runs come on top
+USERS = workload.users(RATE)
 URLS = SEED["urls"]
 RNG = random.Random(int(os.environ.get("SOAK_RANDOM_SEED", "9")))
 DISTRICTS, LIMITS = seeding.districts(), seeding.rent_limits()
@@ -81,7 +81,7 @@ def _dump(environment, **kw):
 
 
 def per_user(role: str) -> float:
-    return RATE * SHARES[role] / USERS[role]
+    return workload.per_user(RATE, role)
 
 
 class Role(HttpUser):
@@ -142,6 +142,14 @@ class Company(Role):
         if not ACTIVE[self.company_id]:
             return self.list_contracts()
         self.send("GET", "contracts", f"/contracts/{RNG.choice(ACTIVE[self.company_id])}", "GET /contracts/{id}")
+
+    @task(1)
+    def contract_pdf(self):
+        """The guarantee contract as PDF, rendered on every request: a leak there would show in memory."""
+        if not ACTIVE[self.company_id]:
+            return self.list_contracts()
+        self.send("GET", "contracts", f"/contracts/{RNG.choice(ACTIVE[self.company_id])}/document",
+                  "GET /contracts/{id}/document")
 
     @task(2)
     def list_claims(self):

@@ -47,6 +47,7 @@ sys.path.insert(0, str(HERE))
 import drain  # noqa: E402
 import memory  # noqa: E402
 import seed as seeding  # noqa: E402
+import workload  # noqa: E402
 from system import BIN, System, free_port  # noqa: E402
 
 
@@ -96,7 +97,7 @@ def run_locust(workdir: Path, seed_file: Path, seconds: int, rate: float, run_ev
     env = dict(os.environ, SOAK_SEED_FILE=str(seed_file), SOAK_SAMPLES_FILE=str(samples_file),
                SOAK_RATE=str(rate), SOAK_RUN_EVERY=str(run_every),
                PYTHONPATH=os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")]))
-    users = 21  # locustfile.USERS, all of them fixed_count
+    users = sum(workload.users(rate).values())  # every user class has its fixed_count
     command = [str(BIN / "locust"), "-f", str(HERE / "locustfile.py"), "--headless", "--users", str(users),
                "--spawn-rate", str(users), "--run-time", f"{seconds}s", "--stop-timeout", "30",
                "--loglevel", "WARNING", "--only-summary", "--exit-code-on-error", "0"]
@@ -178,7 +179,8 @@ def main() -> int:
                                f"{round(os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30)} GB, "
                                f"Python {platform.python_version()}",
                     "settings": {"seconds": seconds, "rate_per_s": rate, "matching_run_every_s": run_every,
-                                 "web_workers": web_workers, "warmup_s": warmup, "memory_tolerance": tolerance}}
+                                 "web_workers": web_workers, "warmup_s": warmup, "memory_tolerance": tolerance,
+                                 "users": workload.users(rate)}}
     try:
         print(f"soak: starting the system in {workdir}", flush=True)
         system.start()
@@ -295,8 +297,9 @@ def render(r: dict) -> str:
 
 ## Workload
 
-{s['rate_per_s']:g} requests/s offered for {s['seconds']} s (companies 60 %, staff 20 %, caseworkers 20 %) plus one
-matching run every {s['matching_run_every_s']:g} s: {r['requests']['sent']} requests sent of {r['requests']['offered']}
+{s['rate_per_s']:g} requests/s offered for {s['seconds']} s (companies 60 %, staff 20 %, caseworkers 20 %; locust
+users {s['users']}, each at a constant throughput of at most {workload.MAX_PER_USER:g} requests/s) plus one matching
+run every {s['matching_run_every_s']:g} s: {r['requests']['sent']} requests sent of {r['requests']['offered']}
 offered ({r['requests']['achieved_per_s']} /s), **{r['requests']['errors']} errors**.
 
 Business steps done during the load: {steps}. Emails delivered to the SMTP server (seed and load): {r['mail_received']}.
