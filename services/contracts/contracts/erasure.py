@@ -138,15 +138,19 @@ def run_pending_erasures(uow: UnitOfWork, batch_size: int = 100) -> int:
     """Erase the postponed households whose last open claim has been settled; returns how many
     requests were answered `erased`."""
     session = uow.session
+    # only the settled ones, so a page of households still on hold never hides those behind it
+    still_held = (select(Claim.id).join(Contract, Claim.contract_id == Contract.id)
+                  .where(Claim.status.in_(_HELD), Contract.household_id == ErasureRequest.household_id)
+                  .exists())
     pending = list(session.scalars(
-        select(ErasureRequest).where(ErasureRequest.status == "postponed")
+        select(ErasureRequest).where(ErasureRequest.status == "postponed", ~still_held)
         .order_by(ErasureRequest.received_at, ErasureRequest.request_id)
-        .limit(batch_size).with_for_update(skip_locked=True)))
+        .limit(batch_size).with_for_update(of=ErasureRequest, skip_locked=True)))
     done, erased = 0, set()
     for request in pending:
         if request.household_id not in erased:
             contracts = _lock_household(session, request.household_id)
-            if has_open_claim(session, contracts):
+            if has_open_claim(session, contracts):  # a claim opened since the query
                 continue
             erase_household(uow, request.household_id, contracts)
             erased.add(request.household_id)

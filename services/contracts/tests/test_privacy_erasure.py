@@ -145,3 +145,18 @@ def test_the_same_request_arriving_twice_at_once_is_answered_once(world, handle_
     # re-published under new event ids (the inbox cannot tell): the later ones wait, then find it done
     assert run_concurrently(lambda _: handle_event(ERASURE_REQUESTED, request)[0], 3) == ["handled"] * 3
     assert [a["request_id"] for a in published(db, "contracts.household.erased")] == [request["request_id"]]
+
+
+def test_households_still_on_hold_never_hide_settled_ones_behind_them(world, handle_event, job_context, db):
+    company = world.company()
+    held = [world.contract(company) for _ in range(3)]
+    for contract in held:
+        world.claim(contract, kind="damage_repairs", amount=1_000)
+    settled = world.contract(company)
+    claim = world.claim(settled, kind="damage_repairs", amount=1_000)
+    for contract in (*held, settled):
+        world.clock.advance(seconds=1)
+        handle_event(ERASURE_REQUESTED, {"household_id": contract["household_id"], "request_id": contract["id"]})
+    world.client.post(f"/api/v1/claims/{claim['id']}/withdraw", headers=world.tokens.company(company))
+    assert jobs.pending_erasures(job_context, batch_size=2) == 1
+    assert published(db, "contracts.household.erased")[-1]["household_id"] == settled["household_id"]
