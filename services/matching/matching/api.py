@@ -156,7 +156,7 @@ class HouseholdErasure(MethodView):
             request, created = erasure.request_erasure(unit, household, data["reason"], data["note"])
             unit.commit()
             out = _erasure_out(unit.session, request)
-        return out, 202 if created else 200
+        return _logged([request.household_id], (out, 202 if created else 200))
 
     @requires("dpo")
     @households.response(200, ErasureOut)
