@@ -53,7 +53,7 @@ PROCESSING = Processing(
         "(RETENTION_DECLINE_TEXT_DAYS); der Ablehnungsgrund aus der Liste bleibt für die Statistik",
         f"Vermerk zu einem Löschantrag: {DEFAULTS['erasure_note']} Tage (RETENTION_ERASURE_NOTE_DAYS); "
         "der Antrag selbst bleibt als Nachweis der Löschung",
-        f"Versandte Ereignisse im Postausgang: {DEFAULTS['published_events']} Tage (RETENTION_PUBLISHED_EVENTS_DAYS)",
+        "Versandte Ereignisse im Postausgang: 30 Tage (RETENTION_PUBLISHED_EVENTS_DAYS)",
         "Löschantrag der betroffenen Person (Art. 17 DSGVO): sofort, in allen Diensten; eine gesetzliche "
         "Aufbewahrungspflicht eines Dienstes (z. B. offene Forderung) schiebt dort die Löschung auf",
         "Nach der Löschung bleiben nur pseudonyme Angaben: Haushaltsgröße, Zeitpunkte, Status, Punkte und "

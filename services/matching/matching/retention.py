@@ -9,9 +9,9 @@ with the service's clock.
   (the reason key stays for the decline statistics).
 - erasure_note (1095 days): the officer's note on an erasure request (the request itself stays as
   the record that the erasure happened).
-- published_events (30 days): events in the outbox the broker confirmed long ago (a tenancy's
-  event carries the household's name and contact). An event still waiting for the relay when its
-  household was erased is removed once it went out (within LATE_EVENTS of the erasure).
+- events still waiting for the relay when their household was erased are removed once they went
+  out (within LATE_EVENTS of the erasure); other published events leave the outbox by the kit's
+  own job (RETENTION_PUBLISHED_EVENTS_DAYS).
 """
 
 from __future__ import annotations
@@ -22,15 +22,13 @@ from sqlalchemy import delete, select, update
 
 from servicekit.db.tables import outbox
 from servicekit.privacy import ERASURE_REQUESTED, retention_days
-from servicekit.privacy.erasure import prune_outbox
 from servicekit.worker import JobContext
 
 from matching import erasure
 from matching.models import ErasureRequest, Household, Proposal
 
 BATCH = 200
-DEFAULTS = {"referral_withdrawn": 180, "left_program": 180, "decline_text": 365, "erasure_note": 1095,
-            "published_events": 30}
+DEFAULTS = {"referral_withdrawn": 180, "left_program": 180, "decline_text": 365, "erasure_note": 1095}
 DECIDED = ("declined", "expired", "withdrawn", "leased")
 LATE_EVENTS = timedelta(days=7)
 
@@ -51,7 +49,6 @@ def run(ctx: JobContext) -> dict[str, int]:
             update(ErasureRequest).where(ErasureRequest.note.is_not(None),
                                          ErasureRequest.requested_at < now - period(ctx, "erasure_note"))
             .values(note=None)).rowcount or 0
-        done["published_events"] = prune_outbox(unit.session, now - period(ctx, "published_events"))
         done["late_events"] = _forget_late_events(unit.session, now)
         unit.commit()
     return done

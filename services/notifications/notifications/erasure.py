@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 
 from servicekit.db import UnitOfWork
 from servicekit.privacy import erase, erased_event, forget_traces, retention_days
-from servicekit.privacy.erasure import prune_outbox
 from servicekit.settings import Settings
 
 from notifications.models import ContactPerson, DirectoryEntry, ErasedHousehold, Notification
@@ -83,9 +82,8 @@ def erase_household(uow: UnitOfWork, household_id: str, request_id: str | None) 
 
 
 def apply_retention(uow_factory, now: datetime, settings: Settings) -> int:
-    """Messages older than RETENTION_NOTIFICATION_DAYS (default 365) lose their contents; published
-    outbox rows older than RETENTION_PUBLISHED_EVENTS_DAYS (default 30) go. Batches of one transaction each,
-    skipping rows a delivery attempt holds."""
+    """Messages older than RETENTION_NOTIFICATION_DAYS (default 365) lose their contents, in batches
+    of one transaction each, skipping rows a delivery attempt holds."""
     cutoff = now - retention_days(settings, "notification", 365)
     done = 0
     while True:
@@ -99,8 +97,6 @@ def apply_retention(uow_factory, now: datetime, settings: Settings) -> int:
             ).all()
             for note in notes:
                 erase_contents(note, now, "retention period over")
-            if len(notes) < RETENTION_BATCH:
-                prune_outbox(uow.session, now - retention_days(settings, "published_events", 30))
             uow.commit()
         done += len(notes)
         if len(notes) < RETENTION_BATCH:
