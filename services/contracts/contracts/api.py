@@ -549,6 +549,7 @@ class ResubmitClaim(MethodView):
             claim = services.resubmit_claim(unit, str(claim_id), company_id, amount_cents=data["amount_cents"],
                                             description=data["description"], uploads=data["evidence"])
             unit.commit()
+            log_reads(ClaimOut, [claim.household_id])  # the answer carries finance's question too
             return claim
 
 
@@ -567,6 +568,7 @@ class WithdrawClaim(MethodView):
         with uow() as unit:
             claim = services.withdraw_claim(unit, str(claim_id), company_id)
             unit.commit()
+            log_reads(ClaimOut, [claim.household_id])  # the answer carries finance's question too
             return claim
 
 
