@@ -21,7 +21,9 @@ the notifications. Seeding goes through the HTTP APIs (seed.py); the load is loc
 - the offered rate was sustained (at least 95 % of the requests the fixed rate asks for were sent);
 - memory flat: each process's RSS at the end within the tolerance of its RSS after the warm-up, and
   no process replaced (memory.py);
-- every queue of the run (events, retry tiers, dead letters) and every outbox back to 0 afterwards.
+- every queue of the run (events, retry tiers, dead letters) and every outbox back to 0 afterwards;
+- every lease recorded became one guarantee contract and one support case;
+- no error line (or traceback, or gunicorn worker timeout) in any service's log.
 """
 
 from __future__ import annotations
@@ -130,7 +132,8 @@ def service_log_lines(workdir: Path) -> dict[str, dict[str, int]]:
     counts = {}
     for log in sorted(workdir.glob("*-w*.log")):
         text = log.read_text(errors="replace")
-        counts[log.stem] = {"errors": text.count('"level": "error"') + text.count("Traceback"),
+        counts[log.stem] = {"errors": text.count('"level": "error"') + text.count("Traceback")
+                            + text.count("[ERROR]") + text.count("[CRITICAL]"),  # gunicorn's own, e.g. a worker timeout
                             "warnings": text.count('"level": "warning"')}
     return counts
 
@@ -233,6 +236,7 @@ def main() -> int:
         "memory flat": all(row["flat"] for row in report["memory"]),
         "queues and outboxes back to 0": report["drain"]["drained"],
         "every lease became one contract and one support case": report["effects"]["complete"],
+        "no error in the services' logs": not any(c["errors"] for c in report["service_log_lines"].values()),
     }
     report["checks"] = checks
     report["passed"] = all(checks.values())
