@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 SERVICES := matching contracts support notifications
 PYTEST := $(abspath $(BIN))/python -m pytest -q -p no:cacheprovider
 
-.PHONY: install run test test-kit test-services test-e2e bench broker migrate token clean tools demo soak records
+.PHONY: install run test test-kit test-services test-e2e bench broker migrate token clean tools demo soak records chaos
 
 $(BIN)/.installed: constraints.txt libs/servicekit/pyproject.toml $(foreach s,$(SERVICES),services/$(s)/pyproject.toml)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -63,3 +63,8 @@ records: install
 
 clean:
 	rm -rf var
+
+# Chaos accounting (issue 9): leases through the running system while workers, broker and database
+# fail; prints present once / lost / duplicated / unexpected per effect. CHAOS_LEASES=200 by default.
+chaos: install broker
+	cd tests && $(abspath $(BIN))/python -m chaos --leases $(or $(CHAOS_LEASES),200) $(CHAOS_ARGS)

@@ -14,6 +14,7 @@ import uuid
 from pathlib import Path
 
 import requests
+from sqlalchemy import create_engine, text
 
 from servicekit.auth import ensure_dev_keys, mint_token
 from servicekit.service import discover
@@ -36,7 +37,10 @@ def free_port() -> int:
 
 
 class System:
-    def __init__(self, workdir: Path, *, web_workers: int = 2, extra_env: dict[str, str] | None = None) -> None:
+    def __init__(self, workdir: Path, *, web_workers: int = 2, extra_env: dict[str, str] | None = None,
+                 postgres_admin_url: str | None = None, bus_url: str | None = None) -> None:
+        """`postgres_admin_url` / `bus_url`: a PostgreSQL server and broker of the caller's own (the
+        chaos run stops and restarts them) instead of the machine's shared ones."""
         self.run_id = uuid.uuid4().hex[:8]
         self.workdir = workdir
         self.services = discover()
@@ -44,6 +48,8 @@ class System:
         self.prefix = f"e2e.{self.run_id}."
         self.databases: list[str] = []
         self.processes: dict[str, subprocess.Popen] = {}
+        self.commands: dict[str, tuple[tuple[str, ...], dict[str, str] | None]] = {}
+        self.postgres_admin_url = postgres_admin_url
         self.web_ports = {name: free_port() for name in self.services}
         self.metrics_ports = {name: free_port() for name in self.services}
         self.env = dict(os.environ)
@@ -56,13 +62,15 @@ class System:
             LOG_LEVEL="WARNING",
         )
         self.env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+        if bus_url:
+            self.env["BUS_URL"] = bus_url
         self.env.update(extra_env or {})
-        use_postgres = postgres_available()
+        use_postgres = postgres_admin_url is not None or postgres_available()
         for name, svc in self.services.items():
             key = name.upper()
             if use_postgres:
                 db_name = f"wp_e2e_{name}_{self.run_id}"
-                self.env[f"{key}_DATABASE_URL"] = create_postgres_database(db_name)
+                self.env[f"{key}_DATABASE_URL"] = self._create_database(db_name)
                 self.databases.append(db_name)
             else:
                 self.env[f"{key}_DATABASE_URL"] = f"sqlite:///{self.var_dir / name}.db"
@@ -73,6 +81,33 @@ class System:
             Settings.from_env("e2e", 0, 0), var_dir=self.var_dir, bus_prefix=self.prefix,
             jwt_private_key_file=self.var_dir / "jwt" / "dev-private.pem",
         )
+        if bus_url:
+            self.settings = dataclasses.replace(self.settings, bus_url=bus_url)
+
+    def _create_database(self, db_name: str) -> str:
+        if self.postgres_admin_url is None:
+            return create_postgres_database(db_name)
+        engine = create_engine(self.postgres_admin_url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{db_name}"'))
+        engine.dispose()
+        return self.postgres_admin_url.rsplit("/", 1)[0] + f"/{db_name}"
+
+    def _drop_database(self, db_name: str) -> None:
+        if self.postgres_admin_url is None:
+            drop_postgres_database(db_name)
+            return
+        try:
+            engine = create_engine(self.postgres_admin_url, isolation_level="AUTOCOMMIT",
+                                   connect_args={"connect_timeout": 3})
+            with engine.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)'))
+            engine.dispose()
+        except Exception:  # the caller's own server may already be gone; it takes the data with it
+            pass
+
+    def database_url(self, service: str) -> str:
+        return self.env[f"{service.upper()}_DATABASE_URL"]
 
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.web_ports[service]}"
@@ -89,7 +124,24 @@ class System:
         process = subprocess.Popen([str(BIN / "wohnenplus"), *args], env=env or self.env, stdout=log,
                                    stderr=subprocess.STDOUT, start_new_session=True)
         self.processes[name] = process
+        self.commands[name] = (args, env)
         return process
+
+    def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
+        """Kill a process (and its children) the hard way, as a crashing machine would."""
+        process = self.processes.pop(name)
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            pass
+        process.wait(15)
+
+    def restart(self, name: str) -> subprocess.Popen:
+        """Start a process again with the command and environment it was last started with."""
+        args, env = self.commands[name]
+        if name in self.processes:
+            self.stop(name)
+        return self.spawn(name, *args, env=env)
 
     def start(self, timeout: float = 120.0) -> "System":
         subprocess.run([str(BIN / "wohnenplus"), "migrate"], env=self.env, check=True, capture_output=True)
@@ -124,6 +176,6 @@ class System:
         for name in list(self.processes):
             self.stop(name)
         for db_name in self.databases:
-            drop_postgres_database(db_name)
+            self._drop_database(db_name)
         for name, svc in self.services.items():
             delete_broker_names(dataclasses.replace(self.settings, service=name))

@@ -1,0 +1,163 @@
+"""A RabbitMQ node and a PostgreSQL cluster owned by one chaos run, so that stopping them hurts
+nobody else: the machine's shared broker (5672) and database (5432) are never touched."""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import uuid
+from glob import glob
+from pathlib import Path
+
+import pika
+from sqlalchemy import create_engine, text
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _wait(check, timeout: float, what: str) -> float:
+    started = time.monotonic()
+    while True:
+        try:
+            if check():
+                return time.monotonic() - started
+        except Exception:
+            pass
+        if time.monotonic() - started > timeout:
+            raise RuntimeError(f"{what} not up within {timeout}s")
+        time.sleep(0.1)
+
+
+class PrivateRabbit:
+    """`rabbitmq-server -detached` as a node of its own: own name, ports, data and log directories,
+    no plugins (the shared node has the management ports), its own Erlang cookie in its HOME."""
+
+    SBIN = Path("/usr/lib/rabbitmq/bin")
+
+    def __init__(self, base: Path | None = None) -> None:
+        self.base = Path(base or tempfile.mkdtemp(prefix="chaos-rabbit-"))
+        self.node = f"chaos-{uuid.uuid4().hex[:8]}@localhost"
+        self.port = free_port()
+        (self.base / "enabled_plugins").write_text("[].\n")
+        (self.base / "rabbitmq.conf").write_text("loopback_users = none\n")
+        (self.base / "rabbitmq-env.conf").write_text("")
+        self.env = {
+            **os.environ,
+            "HOME": str(self.base),
+            "RABBITMQ_NODENAME": self.node,
+            "RABBITMQ_NODE_IP_ADDRESS": "127.0.0.1",
+            "RABBITMQ_NODE_PORT": str(self.port),
+            "RABBITMQ_DIST_PORT": str(free_port()),
+            "RABBITMQ_MNESIA_BASE": str(self.base / "mnesia"),
+            "RABBITMQ_LOG_BASE": str(self.base / "log"),
+            "RABBITMQ_CONFIG_FILE": str(self.base / "rabbitmq.conf"),
+            "RABBITMQ_ENABLED_PLUGINS_FILE": str(self.base / "enabled_plugins"),
+            "RABBITMQ_CONF_ENV_FILE": str(self.base / "rabbitmq-env.conf"),
+            "RABBITMQ_PID_FILE": str(self.base / "pid"),
+            "RABBITMQ_ADVANCED_CONFIG_FILE": str(self.base / "advanced.config"),
+            "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS": "-kernel inet_dist_use_interface {127,0,0,1}",
+            "ERL_EPMD_ADDRESS": "127.0.0.1",
+        }
+        self.url = f"amqp://guest:guest@127.0.0.1:{self.port}/%2F"
+
+    @staticmethod
+    def available() -> bool:
+        return (PrivateRabbit.SBIN / "rabbitmq-server").exists()
+
+    def _ctl(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+        return subprocess.run([str(self.SBIN / "rabbitmqctl"), "-n", self.node, *args], env=self.env,
+                              capture_output=True, text=True, timeout=timeout)
+
+    def _answers(self) -> bool:
+        connection = pika.BlockingConnection(pika.URLParameters(self.url + "?connection_attempts=1&socket_timeout=2"))
+        connection.close()
+        return True
+
+    def start(self, timeout: float = 60) -> float:
+        """Start (or start again, keeping its data); returns the seconds until it accepted a connection."""
+        started = time.monotonic()
+        subprocess.run([str(self.SBIN / "rabbitmq-server"), "-detached"], env=self.env, check=True,
+                       capture_output=True, timeout=30)
+        _wait(self._answers, timeout, f"RabbitMQ node {self.node}")
+        return time.monotonic() - started
+
+    def stop(self) -> float:
+        started = time.monotonic()
+        self._ctl("stop", str(self.base / "pid"))
+        return time.monotonic() - started
+
+    def teardown(self) -> None:
+        try:
+            self.stop()
+        finally:
+            shutil.rmtree(self.base, ignore_errors=True)
+
+
+class PrivatePostgres:
+    """A throw-away cluster (`initdb` + `pg_ctl`, trust auth, fsync off) on a free port. As root,
+    the server runs as the `postgres` user, which PostgreSQL insists on."""
+
+    def __init__(self) -> None:
+        bins = sorted(glob("/usr/lib/postgresql/*/bin/pg_ctl"))
+        if not bins:
+            raise RuntimeError("no PostgreSQL server binaries found")
+        self.bin = Path(bins[-1]).parent
+        self.base = Path(tempfile.mkdtemp(prefix="chaos-postgres-"))
+        self.data = self.base / "data"
+        self.port = free_port()
+        self.as_user: list[str] = []
+        if os.geteuid() == 0:
+            user = pwd.getpwnam("postgres")
+            os.chown(self.base, user.pw_uid, user.pw_gid)
+            self.as_user = ["runuser", "-u", "postgres", "--"]
+        self.admin_url = f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+
+    @staticmethod
+    def available() -> bool:
+        return bool(glob("/usr/lib/postgresql/*/bin/pg_ctl"))
+
+    def _run(self, *args: str, timeout: float = 60) -> None:
+        subprocess.run([*self.as_user, *args], check=True, capture_output=True, timeout=timeout, cwd=self.base)
+
+    def _answers(self) -> bool:
+        engine = create_engine(self.admin_url, connect_args={"connect_timeout": 2})
+        try:
+            with engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        finally:
+            engine.dispose()
+        return True
+
+    def init(self) -> None:
+        self._run(str(self.bin / "initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres", "--no-sync",
+                  "-E", "UTF8")
+
+    def start(self, timeout: float = 60) -> float:
+        started = time.monotonic()
+        options = (f"-p {self.port} -k {self.base} -c listen_addresses=127.0.0.1 -c fsync=off "
+                   f"-c max_connections=300 -c synchronous_commit=off")
+        self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-o", options, "-l", str(self.base / "log"),
+                  "-w", "start", timeout=timeout)
+        _wait(self._answers, timeout, "PostgreSQL")
+        return time.monotonic() - started
+
+    def stop(self, mode: str = "fast") -> float:
+        started = time.monotonic()
+        self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop")
+        return time.monotonic() - started
+
+    def teardown(self) -> None:
+        try:
+            self.stop("immediate")
+        except Exception:
+            pass
+        shutil.rmtree(self.base, ignore_errors=True)
