@@ -19,8 +19,8 @@ Two paths lead here:
   be filed any more, so contact data and incident descriptions have served their purpose; after
   `RETENTION_CONTRACT_ENDED_DAYS` (default 3653, 10 years) the whole contract is pseudonymised.
   Both wait while a claim of the contract is open. Stored retry answers go after
-  `RETENTION_IDEMPOTENCY_KEYS_DAYS` (7), events the broker confirmed after
-  `RETENTION_PUBLISHED_EVENTS_DAYS` (30).
+  `RETENTION_IDEMPOTENCY_KEYS_DAYS` (7); published events leave the outbox by the kit worker's own
+  job (`RETENTION_PUBLISHED_EVENTS_DAYS`).
 """
 
 from __future__ import annotations
@@ -35,7 +35,6 @@ from sqlalchemy.orm import Session
 
 from servicekit.db import UnitOfWork
 from servicekit.privacy import CONTACT, erase, erased_event, forget_traces, retention_days
-from servicekit.privacy.erasure import prune_outbox
 from servicekit.settings import Settings
 
 from contracts import domain
@@ -201,7 +200,6 @@ class Periods:
     contact: timedelta  # after the last covered day: contact data and incident descriptions
     ended: timedelta  # after the last covered day: everything personal
     idempotency_keys: timedelta  # stored retry answers
-    published_events: timedelta  # outbox rows the broker confirmed
 
     @classmethod
     def from_settings(cls, settings: Settings, claim_grace_days: int) -> "Periods":
@@ -209,7 +207,6 @@ class Periods:
             contact=retention_days(settings, "contract_contact", claim_grace_days),
             ended=retention_days(settings, "contract_ended", 3653),
             idempotency_keys=retention_days(settings, "idempotency_keys", 7),
-            published_events=retention_days(settings, "published_events", 30),
         )
 
 
@@ -244,4 +241,4 @@ def run_retention(uow: UnitOfWork, periods: Periods, today: date, batch_size: in
     if keys:
         session.execute(delete(IdempotencyKey).where(or_(*[
             (IdempotencyKey.scope == scope) & (IdempotencyKey.key == key) for scope, key in keys])))
-    return done + len(keys) + prune_outbox(session, now - periods.published_events)
+    return done + len(keys)

@@ -71,7 +71,7 @@ def test_contact_data_goes_after_the_grace_period_and_the_person_after_ten_years
 
 
 def test_retention_periods_come_from_configuration(settings, monkeypatch):
-    assert Periods.from_settings(settings, 180) == Periods(timedelta(180), timedelta(3653), timedelta(7), timedelta(30))
+    assert Periods.from_settings(settings, 180) == Periods(timedelta(180), timedelta(3653), timedelta(7))
     monkeypatch.setenv("RETENTION_CONTRACT_CONTACT_DAYS", "30")
     monkeypatch.setenv("CONTRACTS_RETENTION_CONTRACT_ENDED_DAYS", "4000")
     periods = Periods.from_settings(settings, 180)
