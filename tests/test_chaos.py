@@ -9,7 +9,7 @@ from chaos.run import Options, run
 
 
 def test_nothing_is_lost_or_duplicated_while_everything_fails(tmp_path):
-    options = Options(leases=16, companies=2, caseworkers=8, wave=8, every_incident=4, every_claim=4,
+    options = Options(leases=16, companies=2, caseworkers=8, wave=4, every_incident=4, every_claim=4,
                       relay_crash="0.1", kill_every=(1.5, 4.0), quiet_timeout=120.0)
     report = run(options, tmp_path, log=lambda line: None)
     print(report.text())
@@ -23,3 +23,4 @@ def test_nothing_is_lost_or_duplicated_while_everything_fails(tmp_path):
     assert any("relay crashes after publish (fault switch): {'" in n for n in report.notes), report.notes
     assert any(n.startswith("broker stopped and started once") for n in report.notes)
     assert any(n.startswith("database restarted once") and "503" in n for n in report.notes)
+
