@@ -68,3 +68,10 @@ clean:
 # fail; prints present once / lost / duplicated / unexpected per effect. CHAOS_LEASES=200 by default.
 chaos: install broker
 	cd tests && $(abspath $(BIN))/python -m chaos --leases $(or $(CHAOS_LEASES),200) $(CHAOS_ARGS)
+
+# The full schemathesis run (issue 9): every role over every operation of the four APIs, FUZZ_EXAMPLES
+# per operation (default 50), a new seed each run; `make test` runs a bounded pass of the same test.
+.PHONY: fuzz
+fuzz: install broker
+	FUZZ_EXAMPLES=$(or $(FUZZ_EXAMPLES),50) FUZZ_SEED=$(FUZZ_SEED) FUZZ_EVERY_OPERATION=1 \
+		$(PYTEST) -s tests/security/test_schemathesis.py
