@@ -19,6 +19,11 @@ def plan_appointments(ctx: JobContext) -> dict[str, int]:
     return counts
 
 
+def book_new_cases(ctx: JobContext) -> int:
+    """The rest of the first weeks of cases that opened with their first visit only."""
+    return services.book_new_cases(ctx.uow)
+
+
 def crisis_deadlines(ctx: JobContext) -> int:
     return services.decide_crises(ctx.uow)
 

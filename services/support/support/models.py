@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from servicekit.db import UTCDateTime
@@ -74,6 +74,11 @@ class SupportCase(Base):
     """Support for one tenancy, opened the moment the lease is signed."""
 
     __tablename__ = "support_cases"
+    __table_args__ = (
+        Index("ix_support_cases_horizon_waiting", "opened_at",
+              postgresql_where=text("horizon_booked_until IS NULL AND status = 'open'"),
+              sqlite_where=text("horizon_booked_until IS NULL AND status = 'open'")),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     proposal_id: Mapped[str] = mapped_column(String(36), unique=True)
@@ -115,6 +120,9 @@ class SupportCase(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     # set when the household's personal data was erased (on request or by the retention job)
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # the day up to which the plan's visits were booked; empty while only the first visit is
+    # (a case just opened): the `book-new-cases` job books the rest of the horizon then
+    horizon_booked_until: Mapped[date | None] = mapped_column(Date, default=None)
 
     contact_person: Mapped[Caseworker | None] = relationship(foreign_keys=[contact_person_id])
     social_worker: Mapped[Caseworker | None] = relationship(foreign_keys=[social_worker_id])

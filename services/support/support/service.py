@@ -31,6 +31,7 @@ service = Service(
     },
     jobs=[
         Job("plan-appointments", 3600, jobs.plan_appointments),
+        Job("book-new-cases", 10, jobs.book_new_cases),
         Job("crisis-deadlines", 300, jobs.crisis_deadlines),
         Job("retention", 6 * 3600, jobs.retention),
     ],

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
 import structlog
-from sqlalchemy import select
+from sqlalchemy import func, select, union
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -91,16 +91,18 @@ def all_caseworkers(session: Session) -> list[Caseworker]:
     return list(session.scalars(select(Caseworker).options(selectinload(Caseworker.absences)).order_by(Caseworker.id)))
 
 
-def active_loads(session: Session) -> dict[str, int]:
-    """Open cases per caseworker (a case counts once per person, whatever their role in it)."""
-    loads: dict[str, int] = {}
-    rows = session.execute(
-        select(SupportCase.contact_person_id, SupportCase.social_worker_id).where(SupportCase.status == "open")
-    )
-    for contact, social in rows:
-        for person in {contact, social} - {None}:
-            loads[person] = loads.get(person, 0) + 1
-    return loads
+def active_loads(session: Session, ids=None) -> dict[str, int]:
+    """Open cases per caseworker (a case counts once per person, whatever their role in it),
+    counted by the database: one row per caseworker, not one per open case (opening a case asks
+    twice, and the open cases grow into the thousands). `ids` limits it to these caseworkers."""
+    roles = [
+        select(SupportCase.id.label("case_id"), column.label("caseworker_id")).where(
+            SupportCase.status == "open", column.is_not(None), *([column.in_(ids)] if ids is not None else []))
+        for column in (SupportCase.contact_person_id, SupportCase.social_worker_id)
+    ]
+    pairs = union(*roles).subquery()  # UNION drops the second row of a person who holds both roles
+    rows = session.execute(select(pairs.c.caseworker_id, func.count()).group_by(pairs.c.caseworker_id))
+    return {caseworker_id: count for caseworker_id, count in rows}
 
 
 def lock_caseworker(session: Session, caseworker_id: str) -> Caseworker:
@@ -113,6 +115,18 @@ def lock_caseworker(session: Session, caseworker_id: str) -> Caseworker:
     if caseworker is None:
         raise NotFound("No caseworker with this id.")
     return caseworker
+
+
+def lock_caseworkers(session: Session, ids) -> dict[str, Caseworker]:
+    """`lock_caseworker` for several in one statement; rows are locked in id order (ORDER BY sits
+    below the row locks), the order every booking takes them in, so two never deadlock."""
+    rows = session.scalars(
+        select(Caseworker).where(Caseworker.id.in_(sorted(ids))).order_by(Caseworker.id).with_for_update()
+        .options(selectinload(Caseworker.absences)).execution_options(populate_existing=True)
+    ).all()
+    if len(rows) != len(set(ids)):
+        raise NotFound("No caseworker with this id.")
+    return {row.id: row for row in rows}
 
 
 def busy_calendar(session: Session, caseworker_id: str, first: date, end: date, *, exclude: str | None = None) -> BusyCalendar:
@@ -175,12 +189,15 @@ def open_case(uow: UnitOfWork, data: dict) -> SupportCase | None:
     session.add(case)
     session.flush()
     uow.audit("case", case.id, "opened", to_state="open")
-    assign_team(uow, case, note_waiting=True)
+    assign_team(uow, case, note_waiting=True, first_visit_only=True)
     return case
 
 
-def assign_team(uow: UnitOfWork, case: SupportCase, *, note_waiting: bool = False) -> bool:
-    """Choose contact person and social worker; publish support.case.opened once they are known."""
+def assign_team(uow: UnitOfWork, case: SupportCase, *, note_waiting: bool = False,
+                first_visit_only: bool = False) -> bool:
+    """Choose contact person and social worker; publish support.case.opened once they are known.
+    `first_visit_only`: book just the first visit of the plan now and leave the rest of the
+    horizon to the `book-new-cases` job (see `book_new_cases`)."""
     session = uow.session
     today = local_date(uow.now())
     for _attempt in range(3):
@@ -197,8 +214,8 @@ def assign_team(uow: UnitOfWork, case: SupportCase, *, note_waiting: bool = Fals
             return False
         # lock in id order (no deadlock between two openings) and re-check capacity under the lock
         ids = sorted({team.contact_person.id, team.social_worker.id})
-        locked = {i: lock_caseworker(session, i) for i in ids}
-        loads = active_loads(session)
+        locked = lock_caseworkers(session, ids)
+        loads = active_loads(session, ids)
         if all(loads.get(i, 0) < locked[i].max_cases for i in ids):
             break
     else:
@@ -222,7 +239,7 @@ def assign_team(uow: UnitOfWork, case: SupportCase, *, note_waiting: bool = Fals
         "household": {"name": case.household_name, "email": case.household_email, "phone": case.household_phone},
         "support_start": case.support_start,
     })
-    book_horizon(uow, case)
+    book_horizon(uow, case, first_visit_only=first_visit_only, locked=locked)
     return True
 
 
@@ -396,8 +413,15 @@ def _add_appointment(uow: UnitOfWork, case: SupportCase, caseworker_id: str, kin
     return appointment
 
 
-def book_horizon(uow: UnitOfWork, case: SupportCase) -> list[Appointment]:
-    """Book the plan's visits that fall in the rolling horizon and are not booked yet."""
+def book_horizon(uow: UnitOfWork, case: SupportCase, *, first_visit_only: bool = False,
+                 locked: dict[str, Caseworker] | None = None) -> list[Appointment]:
+    """Book the plan's visits that fall in the rolling horizon and are not booked yet.
+
+    `first_visit_only` (a case just opened, nothing booked yet): only the earliest due visit.
+    Booking the whole horizon inside the event's transaction cost ~9 visits with their audit
+    entries and events per case and made support the slowest step after a lease; the rest is
+    booked seconds later by `book_new_cases`, which marks the case `horizon_booked_until`.
+    `locked`: caseworkers this transaction has already locked (and loaded with absences)."""
     if case.status != "open" or case.support_start is None:
         return []
     cfg = settings()
@@ -405,16 +429,21 @@ def book_horizon(uow: UnitOfWork, case: SupportCase) -> list[Appointment]:
     now = uow.now()
     today = local_date(now)
     end = today + timedelta(weeks=cfg.horizon_weeks)
-    known = set(session.scalars(select(Appointment.plan_key).where(Appointment.case_id == case.id,
-                                                                    Appointment.plan_key.is_not(None))))
-    due = [v for v in cfg.plan.due_visits(case.support_start, today, end) if v.key not in known]
+    due = cfg.plan.due_visits(case.support_start, today, end)
+    if first_visit_only:  # nothing is booked for a case opened in this transaction
+        due = sorted(due, key=lambda v: v.due)[:1]
+    else:
+        known = set(session.scalars(select(Appointment.plan_key).where(Appointment.case_id == case.id,
+                                                                        Appointment.plan_key.is_not(None))))
+        due = [v for v in due if v.key not in known]
+        case.horizon_booked_until = end
     booked: list[Appointment] = []
     for role in (Role.SOCIAL_WORKER, Role.CONTACT_PERSON):
         visits = [v for v in due if v.role is role]
         caseworker_id = case.social_worker_id if role is Role.SOCIAL_WORKER else case.contact_person_id
         if not visits or caseworker_id is None:
             continue
-        caseworker = lock_caseworker(session, caseworker_id)
+        caseworker = (locked or {}).get(caseworker_id) or lock_caseworker(session, caseworker_id)
         busy = busy_calendar(session, caseworker_id, today, max(v.window_end for v in visits))
         by_key = {v.key: v for v in visits}
         items = []
@@ -710,6 +739,36 @@ def plan_open_cases(uow_factory, *, batch: int = 200) -> dict[str, int]:
             counts["failed"] += 1
             log.warning("plan.case_failed", case_id=case_id, error=type(exc).__name__)
     return counts
+
+
+def book_new_cases(uow_factory, *, batch: int = 200) -> int:
+    """Book the rest of the horizon of cases that opened with their first visit only; returns the
+    visits booked. One transaction per case. The case's caseworkers are locked first, as a case
+    opening in the consumer locks its team first; the case row only if nobody holds it."""
+    with uow_factory() as unit:
+        ids = list(unit.session.scalars(
+            select(SupportCase.id)
+            .where(SupportCase.horizon_booked_until.is_(None), SupportCase.status == "open",
+                   SupportCase.contact_person_id.is_not(None))
+            .order_by(SupportCase.opened_at).limit(batch)))
+    booked = 0
+    for case_id in ids:
+        try:
+            with uow_factory() as unit:
+                team = unit.session.execute(select(SupportCase.contact_person_id, SupportCase.social_worker_id)
+                                            .where(SupportCase.id == case_id)).one()
+                locked = lock_caseworkers(unit.session, set(team) - {None})
+                # a case row locked by the consumer's batch is skipped, not waited for: that batch
+                # may be waiting for the caseworkers locked above (the next run takes the case)
+                case = unit.session.get(SupportCase, case_id, with_for_update={"skip_locked": True},
+                                        populate_existing=True)
+                if case is None or case.status != "open" or case.horizon_booked_until is not None:
+                    continue  # locked, closed meanwhile, or another worker was first
+                booked += len(book_horizon(unit, case, locked=locked))
+                unit.commit()
+        except Exception as exc:  # retried on the next run; the hourly planner books it too
+            log.warning("plan.case_failed", case_id=case_id, error=type(exc).__name__)
+    return booked
 
 
 def decide_crises(uow_factory) -> int:

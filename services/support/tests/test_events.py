@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from servicekit.db import audit_log
 from servicekit.workdays import BERLIN, is_working_day
 
+from support import jobs
 from support.models import Appointment, Crisis, SupportCase
 from support_testing import MONDAY, register, tenancy
 
@@ -25,7 +26,7 @@ def _consumed(event_type, outcome):
 
 
 def test_tenancy_agreed_opens_case_with_contact_person_and_books_the_first_weeks(
-    client, tokens, worker, bus, db, clock, wait_until
+    client, tokens, worker, bus, db, clock, wait_until, job_context
 ):
     clock.freeze(MONDAY)
     anna = register(client, tokens, name="Anna Contact", roles=["contact_person"], phone="0711 1")
@@ -43,6 +44,12 @@ def test_tenancy_agreed_opens_case_with_contact_person_and_books_the_first_weeks
     assert body["household"]["email"] == "familie@example.org"
     assert opened["correlation_id"] == event.correlation_id
 
+    # the event's transaction books the first visit only; the book-new-cases job the rest
+    [first] = wait_until(lambda: capture.of_type("support.appointment.scheduled"))
+    assert first["data"]["case_id"] == body["case_id"] and first["correlation_id"] == event.correlation_id
+    assert _count(db, Appointment, Appointment.case_id == body["case_id"]) == 1
+    assert jobs.book_new_cases(job_context) == 6
+    assert jobs.book_new_cases(job_context) == 0  # never twice
     scheduled = wait_until(lambda: len(capture.of_type("support.appointment.scheduled")) >= 7 and
                            capture.of_type("support.appointment.scheduled"))
     for e in scheduled:
@@ -95,13 +102,15 @@ def test_contract_link_incident_and_rent_arrears_raise_one_crisis_each(client, t
 
 
 def test_expiry_closes_with_recorded_outcome_and_cancels_future_appointments(
-    client, tokens, worker, bus, db, clock, wait_until
+    client, tokens, worker, bus, db, clock, wait_until, job_context
 ):
     clock.freeze(MONDAY)
     register(client, tokens)
     data = tenancy()
     bus.publish("matching.tenancy.agreed", data, source="matching")
-    wait_until(lambda: _count(db, Appointment) == 7)
+    wait_until(lambda: _count(db, Appointment) == 1)
+    jobs.book_new_cases(job_context)
+    assert _count(db, Appointment) == 7
     with db.session() as s:
         case_id = s.scalar(select(SupportCase.id))
     assert client.post(f"/api/v1/cases/{case_id}/outcome", json={"outcome": "living_independently"},
