@@ -110,6 +110,14 @@ def api(system) -> Api:
 
 
 @pytest.fixture(scope="session")
+def unlimited_api(system) -> Api:
+    """Extra web processes with rates off (the matrices send far more per second than a company may)
+    and local webhook URLs allowed (a webhook they register points nowhere but this machine)."""
+    yield Api(spawn_webs(system, "unlimited", {"RATELIMIT_ENABLED": "false", "WEBHOOK_ALLOW_LOCAL_HTTP": "1"}))
+    stop_webs(system, "unlimited")
+
+
+@pytest.fixture(scope="session")
 def specs(api) -> dict[str, dict]:
     """The OpenAPI document each running service serves."""
     return {name: api.call("GET", name, "/openapi.json", expect=200).json() for name in SERVICES}

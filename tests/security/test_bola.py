@@ -17,9 +17,8 @@ import itertools
 import json
 import uuid
 
-import pytest
 
-from conftest import ROLES, Api, spawn_webs, stop_webs
+from conftest import ROLES
 from operations import PUBLIC, Operation, operations
 
 # Path parameters naming a company's own objects: every value company B owns.
@@ -49,13 +48,6 @@ OWNER_READ_NOT_200 = {
 }
 
 
-@pytest.fixture(scope="module")
-def matrix_api(system):
-    urls = spawn_webs(system, "matrix", {"RATELIMIT_ENABLED": "false", "WEBHOOK_ALLOW_LOCAL_HTTP": "1"})
-    yield Api(urls)
-    stop_webs(system, "matrix")
-
-
 def _values(world, company, op: Operation) -> dict[str, str]:
     """Path values: `company`'s objects where the parameter names an owned object."""
     values = {}
@@ -81,19 +73,19 @@ def test_every_path_parameter_names_objects_the_matrix_can_fill(specs):
     assert missing == set(), "a new kind of id: tell the matrix whose objects it names (OWNED or SHARED)"
 
 
-def test_every_role_is_refused_where_it_is_not_admitted(world, specs, matrix_api):
+def test_every_role_is_refused_where_it_is_not_admitted(world, specs, unlimited_api):
     wrong, tried = [], 0
     for op in operations(specs):
         if op.roles is None:
             continue
         path = op.url_path(_values(world, world.a, op))
         body = op.body()
-        anonymous = matrix_api.call(op.method.upper(), op.service, path, json=body)
+        anonymous = unlimited_api.call(op.method.upper(), op.service, path, json=body)
         if anonymous.status_code != 401:
             wrong.append((str(op), "no token", anonymous.status_code))
         for role in sorted(set(ROLES) - op.roles):
             tried += 1
-            response = matrix_api.call(op.method.upper(), op.service, path, world.token(role), json=body)
+            response = unlimited_api.call(op.method.upper(), op.service, path, world.token(role), json=body)
             if response.status_code not in (403, 404):
                 wrong.append((str(op), role, response.status_code, response.text[:200]))
     print(f"role matrix: {tried} (operation, role) pairs refused as they should be")
@@ -101,7 +93,7 @@ def test_every_role_is_refused_where_it_is_not_admitted(world, specs, matrix_api
     assert wrong == []
 
 
-def test_company_a_reaches_none_of_company_b_objects(world, specs, matrix_api):
+def test_company_a_reaches_none_of_company_b_objects(world, specs, unlimited_api):
     wrong, tried = [], 0
     company_ops = [op for op in operations(specs) if op.roles and "company" in op.roles
                    and any(name in OWNED for name in op.path_params)]
@@ -110,20 +102,20 @@ def test_company_a_reaches_none_of_company_b_objects(world, specs, matrix_api):
         for combination in itertools.product(*(OWNED[name](world.b) for name in owned)):
             values = {**_values(world, world.b, op), **dict(zip(owned, combination))}
             tried += 1
-            response = matrix_api.call(op.method.upper(), op.service, op.url_path(values), world.a.token,
+            response = unlimited_api.call(op.method.upper(), op.service, op.url_path(values), world.a.token,
                                        json=op.body())
             if response.status_code not in (403, 404):
                 hint = " (give it a valid body in operations.BODIES)" if response.status_code == 422 else ""
                 wrong.append((str(op), values, response.status_code, response.text[:200] + hint))
         if op.method == "get" and (op.service, op.path) not in OWNER_READ_NOT_200:
-            own = matrix_api.call("GET", op.service, op.url_path(_values(world, world.a, op)), world.a.token)
+            own = unlimited_api.call("GET", op.service, op.url_path(_values(world, world.a, op)), world.a.token)
             if own.status_code != 200:
                 wrong.append((str(op), "company A's own object", own.status_code, own.text[:200]))
     print(f"cross-company: {len(company_ops)} operations, {tried} requests with company B's objects")
     assert len(company_ops) >= 20 and wrong == []
 
 
-def test_id_filters_on_lists_show_company_a_nothing_of_company_b(world, specs, matrix_api):
+def test_id_filters_on_lists_show_company_a_nothing_of_company_b(world, specs, unlimited_api):
     b_ids = world.b.object_ids()
     leaks, tried = [], 0
     lists = [op for op in operations(specs) if op.method == "get" and op.roles and "company" in op.roles
@@ -132,7 +124,7 @@ def test_id_filters_on_lists_show_company_a_nothing_of_company_b(world, specs, m
         filters = {name: OWNED[name](world.b)[0] for name in op.query_params if name in OWNED}
         for query in ({}, filters) if filters else ({},):
             tried += 1
-            response = matrix_api.call("GET", op.service, op.path, world.a.token, params={**query, "page_size": 100})
+            response = unlimited_api.call("GET", op.service, op.path, world.a.token, params={**query, "page_size": 100})
             assert response.status_code in (200, 404, 422), (str(op), response.status_code, response.text[:200])
             text = response.text
             found = sorted(i for i in b_ids if i in text)
@@ -142,14 +134,14 @@ def test_id_filters_on_lists_show_company_a_nothing_of_company_b(world, specs, m
     assert tried >= len(lists) and leaks == []
 
 
-def test_company_b_objects_never_appear_in_company_a_answers(world, specs, matrix_api):
+def test_company_b_objects_never_appear_in_company_a_answers(world, specs, unlimited_api):
     """Every read company A may make, on A's own objects: no id of company B in any answer."""
     b_ids = world.b.object_ids()
     leaks = []
     for op in operations(specs):
         if op.method != "get" or not op.roles or "company" not in op.roles:
             continue
-        response = matrix_api.call("GET", op.service, op.url_path(_values(world, world.a, op)), world.a.token)
+        response = unlimited_api.call("GET", op.service, op.url_path(_values(world, world.a, op)), world.a.token)
         body = response.text if "json" in response.headers.get("Content-Type", "") else ""
         leaks += [(str(op), i) for i in b_ids if i in body]
     assert leaks == [], json.dumps(leaks)

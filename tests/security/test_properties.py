@@ -14,9 +14,8 @@ from __future__ import annotations
 import json
 import uuid
 
-import pytest
 
-from conftest import Api, spawn_webs, stop_webs
+from conftest import Api
 from operations import BODIES, operations
 
 FOREIGN = str(uuid.uuid4())  # stands for another company: any id that is not the caller's own
@@ -33,13 +32,6 @@ NEVER = {"urgency", "referral_no", "referral_reason", "referral_reasons", "score
 CONTACT = {"name", "email", "phone", "household_name"}
 
 
-@pytest.fixture(scope="module")
-def props_api(system):
-    urls = spawn_webs(system, "props", {"RATELIMIT_ENABLED": "false", "WEBHOOK_ALLOW_LOCAL_HTTP": "1"})
-    yield Api(urls)
-    stop_webs(system, "props")
-
-
 def _refused_or_ignored(response, field, value) -> str | None:
     """None if the injected field was refused (422 naming it) or did not take; else what went wrong."""
     if response.status_code == 422:
@@ -53,7 +45,7 @@ def _refused_or_ignored(response, field, value) -> str | None:
     return None
 
 
-def test_company_writes_refuse_or_ignore_fields_it_does_not_own(world, specs, props_api):
+def test_company_writes_refuse_or_ignore_fields_it_does_not_own(world, specs, unlimited_api):
     """Every write a company may make (on its own objects), once per injected field."""
     a = world.a
     values = {"company_id": a.id, "flat_id": a.open_flat["id"], "proposal_id": a.open_proposal["id"],
@@ -69,7 +61,7 @@ def test_company_writes_refuse_or_ignore_fields_it_does_not_own(world, specs, pr
             if field in base:
                 continue
             tried += 1
-            response = props_api.call(op.method.upper(), op.service, op.url_path(values), a.token,
+            response = unlimited_api.call(op.method.upper(), op.service, op.url_path(values), a.token,
                                       json={**base, field: value})
             problem = _refused_or_ignored(response, field, value)
             if problem:
@@ -78,43 +70,43 @@ def test_company_writes_refuse_or_ignore_fields_it_does_not_own(world, specs, pr
     assert tried >= 50 and wrong == []
 
 
-def test_a_company_cannot_place_a_flat_with_another_company(world, props_api):
+def test_a_company_cannot_place_a_flat_with_another_company(world, unlimited_api):
     """FlatIn documents company_id (staff act for a company): a company's own value must not take."""
     a = world.a
     body = BODIES[("post", "/api/v1/flats")]
-    response = props_api.call("POST", "matching", "/api/v1/flats", a.token, json={**body, "company_id": world.b.id})
+    response = unlimited_api.call("POST", "matching", "/api/v1/flats", a.token, json={**body, "company_id": world.b.id})
     assert response.status_code in (201, 403, 404, 422), response.text
     if response.status_code == 201:
-        flat = props_api.get("matching", f"/flats/{response.json()['id']}", a.token)
+        flat = unlimited_api.get("matching", f"/flats/{response.json()['id']}", a.token)
         assert flat["company_id"] == a.id
-        props_api.post("matching", f"/flats/{flat['id']}/withdraw", a.token, {"reason": "Testobjekt entfernt"})
-    assert props_api.get("matching", "/flats?page_size=100", world.b.token) == [
-        f for f in props_api.get("matching", "/flats?page_size=100", world.b.token) if f["company_id"] == world.b.id]
+        unlimited_api.post("matching", f"/flats/{flat['id']}/withdraw", a.token, {"reason": "Testobjekt entfernt"})
+    assert unlimited_api.get("matching", "/flats?page_size=100", world.b.token) == [
+        f for f in unlimited_api.get("matching", "/flats?page_size=100", world.b.token) if f["company_id"] == world.b.id]
 
 
-def test_a_company_cannot_answer_or_sign_for_the_other_party(world, props_api):
+def test_a_company_cannot_answer_or_sign_for_the_other_party(world, unlimited_api):
     a = world.a
     proposal = f"/api/v1/proposals/{a.open_proposal['id']}"
-    refused = props_api.call("POST", "matching", f"{proposal}/accept", a.token, json={"party": "household"})
+    refused = unlimited_api.call("POST", "matching", f"{proposal}/accept", a.token, json={"party": "household"})
     assert refused.status_code in (403, 422), refused.text
-    after = props_api.get("matching", f"/proposals/{a.open_proposal['id']}", a.token)
+    after = unlimited_api.get("matching", f"/proposals/{a.open_proposal['id']}", a.token)
     assert after["household_answer"] is None and after["company_answer"] is None and after["status"] == "open"
-    sign = props_api.call("POST", "contracts", f"/api/v1/contracts/{a.contract['id']}/sign", a.token,
+    sign = unlimited_api.call("POST", "contracts", f"/api/v1/contracts/{a.contract['id']}/sign", a.token,
                           json={"party": "city"})
     assert sign.status_code in (403, 409, 422), sign.text
-    contract = props_api.get("contracts", f"/contracts/{a.contract['id']}", a.token)
+    contract = unlimited_api.get("contracts", f"/contracts/{a.contract['id']}", a.token)
     assert contract["city_signature"] == a.contract["city_signature"]
 
 
-def test_claims_keep_the_amounts_and_states_the_company_may_set(world, props_api):
+def test_claims_keep_the_amounts_and_states_the_company_may_set(world, unlimited_api):
     a = world.a
     body = {**BODIES[("post", "/api/v1/contracts/{contract_id}/claims")],
             "status": "approved", "approved_cents": 5_000}
-    response = props_api.call("POST", "contracts", f"/api/v1/contracts/{a.contract['id']}/claims", a.token, json=body)
+    response = unlimited_api.call("POST", "contracts", f"/api/v1/contracts/{a.contract['id']}/claims", a.token, json=body)
     assert response.status_code == 422 and {"status", "approved_cents"} <= set(response.json()["errors"]["json"])
-    claims = props_api.get("contracts", f"/contracts/{a.contract['id']}/claims", a.token)
+    claims = unlimited_api.get("contracts", f"/contracts/{a.contract['id']}/claims", a.token)
     assert [c["id"] for c in claims] == [a.claim["id"]], "the refused claim left nothing behind"
-    stored = props_api.get("contracts", f"/claims/{a.claim['id']}", a.token)
+    stored = unlimited_api.get("contracts", f"/claims/{a.claim['id']}", a.token)
     assert stored["status"] == "submitted" and not stored.get("approved_cents") and stored["company_id"] == a.id
 
 
@@ -145,22 +137,22 @@ def _walk(value, path=""):
             yield from _walk(item, f"{path}[{i}]")
 
 
-def test_company_answers_withhold_what_the_design_withholds(world, specs, props_api):
-    answers = _company_reads(world, specs, props_api, world.a.token, world.a)
+def test_company_answers_withhold_what_the_design_withholds(world, specs, unlimited_api):
+    answers = _company_reads(world, specs, unlimited_api, world.a.token, world.a)
     assert len(answers) >= 15
     withheld = [(op, where) for op, answer in answers.items() for where, key, _ in _walk(answer) if key in NEVER]
     assert withheld == [], "a company reads fields the design keeps from it"
     text = json.dumps(answers, ensure_ascii=False)
     assert world.b.id not in text and not any(i in text for i in world.b.object_ids())
     # before accepting, the household is a pseudonymous profile; the leased one shows its contact
-    open_proposal = props_api.get("matching", f"/proposals/{world.a.open_proposal['id']}", world.a.token)
+    open_proposal = unlimited_api.get("matching", f"/proposals/{world.a.open_proposal['id']}", world.a.token)
     assert not CONTACT & set(open_proposal["household"]), open_proposal["household"]
     secrets = (world.a.open_household["name"], world.a.open_household["email"], world.a.open_household["phone"])
     before_acceptance = [(op, secret) for op, answer in answers.items() for secret in secrets
                          if secret in json.dumps(answer, ensure_ascii=False)]
     assert before_acceptance == [], ("name or contact of a household the company has not accepted",
                                      [answers[op] for op, _ in before_acceptance][:2])
-    leased = props_api.get("matching", f"/proposals/{world.a.proposal['id']}", world.a.token)
+    leased = unlimited_api.get("matching", f"/proposals/{world.a.proposal['id']}", world.a.token)
     assert leased["household"].get("name") == world.a.household["name"], "the control: contact after acceptance"
     # the leased household's file number is the contract's `household_reference` by design; the
     # proposed one's is not the company's to know

@@ -24,6 +24,7 @@ from __future__ import annotations
 import concurrent.futures
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -108,8 +109,25 @@ def _run(system: System, tokens: dict, service: str, role: str, report_dir: Path
             "report": json.loads(report.read_text()), "output": report_dir / f"{service}-{role}.txt"}
 
 
+def _examples(output: Path, codes: tuple[str, ...]) -> list[str]:
+    """One line per (operation, finding) of a run's text output: the answer and how to reproduce it."""
+    lines = []
+    for block in re.split(r"\n_{5,} ", output.read_text())[1:]:
+        operation = block.split(" _")[0].strip()
+        for code, title, body, curl in re.findall(
+                r"- (ST\d{3}) ([^\n]+)\n(.*?)Reproduce with:\n\n\s+(curl[^\n]+)", block, re.S):
+            if code.startswith(codes):
+                answer = re.search(r"\[(\d{3})\][^\n]*\n\n\s+`([^`]{0,240})", body)
+                said = f"{answer.group(1)} {answer.group(2)}" if answer else ""
+                lines.append(f"{operation} | {code} {title} | {said} | {curl[:400]}")
+    return lines
+
+
 def test_schemathesis_finds_no_server_error_and_no_answer_off_the_document(fuzz_system, tmp_path):
     system, tokens = fuzz_system
+    if os.environ.get("FUZZ_REPORT_DIR"):  # keep the runs' reports (make fuzz)
+        tmp_path = Path(os.environ["FUZZ_REPORT_DIR"]).resolve()
+        tmp_path.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     with concurrent.futures.ThreadPoolExecutor(PARALLEL) as pool:
         runs = [run for run in pool.map(lambda pair: _run(system, tokens, *pair, tmp_path),
@@ -133,6 +151,12 @@ def test_schemathesis_finds_no_server_error_and_no_answer_off_the_document(fuzz_
           f"{time.monotonic() - started:.0f} s")
     for (code, title, service, operation), count in sorted(findings.items()):
         print(f"  {code} {title}: {service} {operation} ({count})")
+    seen = set()
+    for run in runs:
+        for line in _examples(run["output"], ("ST1", "ST2", "ST3", "ST4")):
+            if tuple(line.split(" | ")[:2]) not in seen:
+                seen.add(tuple(line.split(" | ")[:2]))
+                print(f"    {run['service']} as {run['role']}: {line}")
     details = "\n".join(Path(b[-1]).read_text()[:6000] for b in blocking[:3])
     assert blocking == [], f"{len(blocking)} failures that must not happen:\n{details}"
     assert operations >= (80 * len(ROLES) if EVERY_OPERATION else 200) and cases > 1000
