@@ -85,6 +85,9 @@ class Api:
                 self.observed.note(service, method, path, response)
                 if response.status_code in expect:
                     return response
+                if response.status_code == 429:  # rate limit: wait as the API asks, as a good client does
+                    time.sleep(min(float(response.headers.get("Retry-After", "1") or 1), 10.0))
+                    continue
                 if response.status_code not in RETRYABLE and response.status_code < 500:
                     raise DriverError(f"{method} {service}{path}: {response.status_code} {response.text[:300]}")
             if time.monotonic() > deadline:
