@@ -275,8 +275,10 @@ def run(options: Options, workdir: Path, log=print) -> Report:
         report.problems += [f"server error: {e}" for e in observed.server_errors[:5]]
         report.problems += [f"503 not problem+json: {e}" for e in observed.unavailable_not_problem_json[:5]]
         unavailable = sum(n for (s, c), n in observed.statuses.items() if c == 503)
+        limited = sum(n for (s, c), n in observed.statuses.items() if c == 429)
         report.notes.append(f"driver: {len(workload.leases)} leases, {len(workload.incidents)} incidents, "
-                            f"{len(workload.claims)} claims; waited through {unavailable} answers 503")
+                            f"{len(workload.claims)} claims; waited through {unavailable} answers 503 "
+                            f"and {limited} answers 429")
         report.notes.append(f"emails received by the SMTP server: {smtp.handler.count}")
         report.notes += [f"timeline: {e}" for e in log_.events]
         report.passed = passed(report.counts) and not report.problems

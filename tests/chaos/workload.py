@@ -87,8 +87,7 @@ class Api:
                     return response
                 if response.status_code == 429:  # rate limit: wait as the API asks, as a good client does
                     time.sleep(min(float(response.headers.get("Retry-After", "1") or 1), 10.0))
-                    continue
-                if response.status_code not in RETRYABLE and response.status_code < 500:
+                elif response.status_code not in RETRYABLE and response.status_code < 500:
                     raise DriverError(f"{method} {service}{path}: {response.status_code} {response.text[:300]}")
             if time.monotonic() > deadline:
                 status = response.status_code if response is not None else "no answer"
