@@ -42,6 +42,35 @@ def is_erased(session: Session, household_id: str) -> bool:
     return session.get(ErasedHousehold, household_id) is not None
 
 
+_WRITABLE = "notifications.writable_households"
+
+
+def _writable_in_transaction(session: Session) -> set[str]:
+    """Households this transaction holds the shared lock of and found not erased. The lock lasts
+    until the transaction ends, so the answer cannot change meanwhile except by an erasure in this
+    very transaction (which forgets it): a consumer batch with a lease's events asks once per
+    household, not once per event. Tied to the transaction, so a commit starts afresh."""
+    session.connection()  # begins the transaction if none has yet, so that it can be the key
+    transaction = session.get_transaction()
+    known = session.info.get(_WRITABLE)
+    if known is None or known[0] is not transaction:
+        known = (transaction, set())
+        session.info[_WRITABLE] = known
+    return known[1]
+
+
+def may_write_for(session: Session, household_id: str) -> bool:
+    """Lock the household shared and tell whether messages about it may be written (not erased)."""
+    writable = _writable_in_transaction(session)
+    if household_id in writable:
+        return True
+    lock_household(session, household_id, exclusive=False)
+    if is_erased(session, household_id):
+        return False
+    writable.add(household_id)
+    return True
+
+
 def erase_contents(note: Notification, now: datetime, why: str) -> None:
     erase(note)
     note.erased_at = note.erased_at or now
@@ -61,6 +90,7 @@ def erase_household(uow: UnitOfWork, household_id: str, request_id: str | None) 
     """Every message to or about the household loses its contents; its directory entry and contact
     person go. Answers `notifications.household.erased` in the same unit of work. Idempotent."""
     now = uow.now()
+    _writable_in_transaction(uow.session).discard(household_id)
     lock_household(uow.session, household_id, exclusive=True)
     # Locked: a delivery attempt running right now finishes first, and no later run picks these up.
     notes = uow.session.scalars(

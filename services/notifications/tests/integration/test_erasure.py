@@ -8,7 +8,7 @@ import uuid
 from datetime import datetime, timezone
 
 from cryptography.fernet import InvalidToken
-from sqlalchemy import MetaData, select, text
+from sqlalchemy import MetaData, func, select, text
 
 from servicekit.privacy import ERASURE_REQUESTED, crypto
 
@@ -151,6 +151,28 @@ def test_an_event_handled_during_the_erasure_waits_and_writes_nothing(db, record
         uow.commit()
     late.join(10)
     assert "event" in outcome and statistics(db) == []
+
+
+def test_an_erasure_inside_a_consumer_batch_stops_the_events_after_it(db, clock):
+    """One transaction (as a consumer batch): the household is checked once per transaction for the
+    events about it, and an erasure in the same transaction makes the check happen again."""
+    from servicekit.bus import Event
+    from servicekit.db import UnitOfWork
+
+    from notifications.handlers import on_erasure_requested, on_event
+
+    def event(event_type, data):
+        return Event(type=event_type, data=data, source="test", correlation_id="batch")
+
+    with UnitOfWork(db, "notifications", clock=clock) as uow:
+        on_event(uow, event("matching.tenancy.agreed", SAMPLE_DATA["matching.tenancy.agreed"]))
+        written = uow.session.scalar(select(func.count()).select_from(Notification))
+        assert written > 0
+        on_erasure_requested(uow, event(ERASURE_REQUESTED, {"household_id": HOUSEHOLD_ID, "request_id": "r-1"}))
+        on_event(uow, event("support.case.opened", SAMPLE_DATA["support.case.opened"]))
+        assert uow.session.scalar(select(func.count()).select_from(Notification)) == written
+        uow.commit()
+    assert [v for v in HOUSEHOLD_VALUES if v in every_stored_text(db)] == []
 
 
 def test_a_request_without_household_is_dead_lettered(handle_event):
