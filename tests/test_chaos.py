@@ -10,7 +10,7 @@ from chaos.run import Options, run
 
 def test_nothing_is_lost_or_duplicated_while_everything_fails(tmp_path):
     options = Options(leases=16, companies=2, caseworkers=8, wave=4, every_incident=4, every_claim=4,
-                      relay_crash="0.1", kill_every=(1.5, 4.0), quiet_timeout=120.0)
+                      relay_crash="0.1", kill_every=(1.5, 4.0), kill_tail=20.0, quiet_timeout=120.0)
     report = run(options, tmp_path, log=lambda line: None)
     print(report.text())
     assert report.passed, report.text()

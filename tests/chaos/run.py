@@ -38,6 +38,7 @@ class Options:
     kill_every: tuple[float, float] = (2.0, 6.0)
     broker_outage: bool = True
     database_outage: bool = True
+    kill_tail: float = 90.0  # keep killing workers this long after the stream while work is still queued
     quiet_timeout: float = 240.0
     seed: int | None = None
 
@@ -228,6 +229,16 @@ def run(options: Options, workdir: Path, log=print) -> Report:
         if not poison:
             poison.update(_poison(system))
         report.timings["stream of business inputs (with faults)"] = time.monotonic() - started
+        # Most of the asynchronous work happens after the last request: keep killing meanwhile.
+        started = time.monotonic()
+        while time.monotonic() - started < options.kill_tail:
+            try:
+                if not _busy(system):
+                    break
+            except Exception:
+                pass
+            time.sleep(1.0)
+        report.timings["backlog worked off under kills"] = time.monotonic() - started
         faults.quiet()
         report.timings["until quiet"], still_busy = _quiet(system, options.quiet_timeout, log)
         if still_busy:
