@@ -13,6 +13,11 @@ from support.domain.lifecycle import CloseOutcome, outcome_on_expiry
 from support.schemas import ClaimEvent, ContractEvent, IncidentEvent, TenancyEvent
 
 
+class CaseNotKnownYet(RuntimeError):
+    """An incident or claim arrived before the lease that opens its case (events from two services
+    have no common order). Raised so that the consumer retries it later instead of dropping it."""
+
+
 def _reported_at(uow: UnitOfWork, event: Event):
     """The SLA runs from the report, not from when support got round to reading it; an event
     stamped in the future (clock skew) counts from now."""
@@ -52,7 +57,9 @@ def contract_terminated(uow: UnitOfWork, event: Event) -> None:
 def incident_reported(uow: UnitOfWork, event: Event) -> None:
     data = IncidentEvent().load(event.data)
     case = services.find_open_case(uow.session, contract_id=data["contract_id"], household_id=data["household_id"])
-    if case is not None and case.status == "open":
+    if case is None:
+        raise CaseNotKnownYet(data["incident_id"])
+    if case.status == "open":
         services.raise_crisis(uow, case, "incident", data["incident_id"], _reported_at(uow, event))
 
 
@@ -62,5 +69,7 @@ def claim_submitted(uow: UnitOfWork, event: Event) -> None:
     if data["kind"] != "rent_arrears":
         return
     case = services.find_open_case(uow.session, contract_id=data["contract_id"], household_id=data["household_id"])
-    if case is not None and case.status == "open":
+    if case is None:
+        raise CaseNotKnownYet(data["claim_id"])
+    if case.status == "open":
         services.raise_crisis(uow, case, "rent_arrears", data["claim_id"], _reported_at(uow, event))
