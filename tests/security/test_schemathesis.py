@@ -98,7 +98,10 @@ def _run(system: System, tokens: dict, service: str, role: str, report_dir: Path
         location = [str(document), "--url", system.url(service), "--exclude-checks", "allow_header_conformance"]
     command = [str(BIN / "schemathesis"), "run", *location,
                "--header", f"Authorization: {tokens[role]}", "--max-examples", str(EXAMPLES), "--workers", "1",
-               "--report", "json", "--report-dir", str(out), "--output-truncate", "true", "--no-color"]
+               "--report", "json", "--report-dir", str(out), "--output-truncate", "true", "--no-color",
+               # PostgreSQL cannot store NUL: every service refuses it with a 422 naming the field
+               # (servicekit.web.limits, test_edges.py), which the documents do not spell out per string
+               "--generation-allow-x00", "false"]
     if SEED:
         command += ["--seed", SEED]
     started = time.monotonic()
