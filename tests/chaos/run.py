@@ -175,7 +175,7 @@ def run(options: Options, workdir: Path, log=print) -> Report:
         smtp.start()
         system = System(workdir, postgres_admin_url=postgres.admin_url if postgres else None,
                         bus_url=rabbit.url if rabbit else None, extra_env={
-                            "BUS_RETRY_DELAYS_MS": "500,2000,8000",  # absorbs the outages, as production's do
+                            "BUS_RETRY_DELAYS_MS": "1000,10000,60000",  # production's tiers
                             "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp.port),
                             "MAIL_FROM": "wohnenplus@stuttgart.example", FAULT_SWITCH: options.relay_crash})
         if rabbit is None:
