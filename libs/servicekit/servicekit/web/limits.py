@@ -51,7 +51,8 @@ MAX_JSON_DEPTH = 64
 
 
 def install(app: Flask, settings: Settings) -> Limiter:
-    """Input checks and rate limits for `app` (call before the kit's own request hooks)."""
+    """Input checks and rate limits for `app`; the app factory installs them after its correlation-id
+    hook, so that a refusal carries the request's id."""
     hops = int(settings.get("TRUSTED_PROXY_HOPS", "0") or 0)
     if hops:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
