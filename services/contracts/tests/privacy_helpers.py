@@ -3,9 +3,10 @@ and evidence in every table that can hold them, and a scan of every table for th
 
 import json
 
-from sqlalchemy import MetaData, select
+from sqlalchemy import select
 
 from servicekit.db import outbox
+from servicekit.testing import find_stored
 
 from contracts_testkit import document
 
@@ -49,22 +50,9 @@ def household_story(world, company, *, pay=True, reference="AS-2027-4711", effec
 
 
 def scan(db, needles=NEEDLES) -> list[tuple[str, str]]:
-    """(table, needle) for every value of every row of every table that contains a needle; bytes
-    (evidence files) are searched too."""
-    metadata = MetaData()
-    metadata.reflect(db.engine)
-    found = []
-    with db.engine.connect() as conn:
-        for table in metadata.sorted_tables:
-            for row in conn.execute(select(table)):
-                for value in row:
-                    if isinstance(value, (bytes, memoryview)):
-                        value = bytes(value).decode("utf-8", "replace")
-                    elif isinstance(value, (dict, list)):
-                        value = json.dumps(value, ensure_ascii=False)
-                    text = str(value)
-                    found += [(table.name, n) for n in needles if n in text]
-    return sorted(set(found))
+    """(table, needle) for every needle found in any stored value: encrypted values decrypted,
+    evidence files decoded."""
+    return find_stored(db.engine, needles)
 
 
 def published(db, event_type: str) -> list[dict]:

@@ -12,9 +12,11 @@ Use it from a service's `tests/conftest.py`:
 
 Fixtures: `settings`, `db`, `app`, `client`, `clock`, `tokens`, `worker`, `bus` (publish events and
 capture what the service publishes), `handle_event` (the consumer's path without the broker),
-`job_context`, `run_concurrently` and `wait_until` for eventually-true assertions.
+`job_context`, `run_concurrently` and `wait_until` for eventually-true assertions;
+`find_stored(db.engine, needles)` for erasure tests.
 """
 
 from servicekit.testing.helpers import BusProbe, TestClock, Tokens, wait_until
+from servicekit.testing.stored import find_stored, stored_values
 
-__all__ = ["BusProbe", "TestClock", "Tokens", "wait_until"]
+__all__ = ["BusProbe", "TestClock", "Tokens", "find_stored", "stored_values", "wait_until"]
