@@ -105,6 +105,19 @@ def active_loads(session: Session, ids=None) -> dict[str, int]:
     return {caseworker_id: count for caseworker_id, count in rows}
 
 
+def _in_transaction(session: Session, key: str, compute):
+    """`compute()` once per transaction: a consumer batch opens up to a hundred cases in one, and
+    each asked for every caseworker and counted every open case again (a scan that grows with the
+    open cases). What it returns may be as old as the transaction; callers re-check under lock."""
+    session.connection()  # begins the transaction if none has yet, so that it can be the key
+    transaction = session.get_transaction()
+    memo = session.info.get(key)
+    if memo is None or memo[0] is not transaction:
+        memo = (transaction, compute())
+        session.info[key] = memo
+    return memo[1]
+
+
 def lock_caseworker(session: Session, caseworker_id: str) -> Caseworker:
     """Row lock on the caseworker: bookings for one person are serialised (PostgreSQL); the
     exclusion constraint stays the guarantee, the lock just avoids losing the race."""
@@ -200,12 +213,13 @@ def assign_team(uow: UnitOfWork, case: SupportCase, *, note_waiting: bool = Fals
     horizon to the `book-new-cases` job (see `book_new_cases`)."""
     session = uow.session
     today = local_date(uow.now())
+    # who works here and their loads: read once per transaction, kept up to date below
+    people = _in_transaction(session, "support.caseworkers", lambda: [to_domain(p) for p in all_caseworkers(session)])
+    loads = _in_transaction(session, "support.loads", lambda: active_loads(session))
     for _attempt in range(3):
-        people = all_caseworkers(session)
         try:
             team = assign_rules.choose_team(
-                [to_domain(p) for p in people], active_loads(session), today,
-                district=case.district, policy=settings().assignment,
+                people, loads, today, district=case.district, policy=settings().assignment,
             )
         except NoCaseworkerAvailable as exc:
             if note_waiting:  # once, not on every retry of the job
@@ -215,14 +229,17 @@ def assign_team(uow: UnitOfWork, case: SupportCase, *, note_waiting: bool = Fals
         # lock in id order (no deadlock between two openings) and re-check capacity under the lock
         ids = sorted({team.contact_person.id, team.social_worker.id})
         locked = lock_caseworkers(session, ids)
-        loads = active_loads(session, ids)
-        if all(loads.get(i, 0) < locked[i].max_cases for i in ids):
+        fresh = active_loads(session, ids)  # counted under the lock: this decides, not the memo
+        loads.update({i: fresh.get(i, 0) for i in ids})
+        if all(loads[i] < locked[i].max_cases for i in ids):
             break
     else:
         log.warning("case.awaiting_assignment", case_id=case.id)
         return False
     case.contact_person_id = team.contact_person.id
     case.social_worker_id = team.social_worker.id
+    for i in ids:
+        loads[i] += 1
     session.flush()
     contact = locked[team.contact_person.id]
     uow.audit("case", case.id, "assigned", detail={"contact_person_id": case.contact_person_id,
