@@ -2,9 +2,10 @@
 lease rates, on the whole system as real processes (tests/system.py: gunicorn web and worker of each
 service, one PostgreSQL database each, the real broker).
 
-    .venv/bin/python benchmarks/e2e_bench.py [--rates 2,5,10] [--seconds 15] [--extra-workers support=1]
+    .venv/bin/python benchmarks/e2e_bench.py [--rates 2,5,10] [--seconds 15] [--caseworkers 2]
+        [--extra-workers support=1]
 
-Set-up (not timed): a company, two caseworkers, and for every lease one flat, one household, one
+Set-up (not timed): a company, the caseworkers (two unless --caseworkers says more), and for every lease one flat, one household, one
 proposal (POST /matching-runs) accepted by company and household — all through the HTTP APIs.
 Then, for each rate, an open-loop client POSTs `/proposals/{id}/lease` at exactly that rate
 (sends are scheduled, not waiting for answers). A lease counts as done when all three are stored:
@@ -64,17 +65,20 @@ class Client:
         return response.json()
 
 
-def set_up(system: System, client: Client, count: int) -> tuple[dict, list[dict]]:
-    """`count` proposals accepted by both sides, ready for their lease."""
+def set_up(system: System, client: Client, count: int, caseworkers: int = 2) -> tuple[dict, list[dict]]:
+    """`count` proposals accepted by both sides, ready for their lease; `caseworkers` with room for
+    them (with two for 1,850 leases, most cases waited for a team and support skipped the work a
+    case opening does: assigning and booking the first visit)."""
     admin, staff = system.token("admin"), system.token("staff")
     company = client.post("contracts", "/companies", admin, {
         "name": f"Bench Wohnbau {system.run_id}", "email": "bench@wohnbau.example", "street": "Königstraße 1",
         "postal_code": "70173", "city": "Stuttgart"})
     company_token = system.token("company", company_id=company["id"])
-    for i in range(2):
-        client.post("support", "/caseworkers", admin, {
-            "name": f"Fachkraft {i}", "email": f"fk{i}.{system.run_id}@stuttgart.example", "max_cases": 500,
-            "weekly_minutes": 3600})
+    room = max(500, -(-count // caseworkers) * 2)  # contact person and social worker may be one person
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda i: client.post("support", "/caseworkers", admin, {
+            "name": f"Fachkraft {i}", "email": f"fk{i}.{system.run_id}@stuttgart.example", "max_cases": room,
+            "weekly_minutes": 3600}), range(caseworkers)))
     today = date.today().isoformat()
     with ThreadPoolExecutor(8) as pool:
         list(pool.map(lambda i: client.post("matching", "/flats", company_token, {
@@ -186,6 +190,9 @@ def main() -> dict:
     parser.add_argument("--rates", default="2,5,10", help="leases per second, comma-separated")
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers per web process")
+    parser.add_argument("--caseworkers", type=int, default=2,
+                        help="caseworkers registered in support (2: most cases wait for a team; a real office "
+                             "has one per 25-30 open cases, e.g. --caseworkers 70 for 1,850 leases)")
     parser.add_argument("--extra-workers", default="", metavar="SERVICE=N,...",
                         help="more worker processes (competing consumers), e.g. support=2,notifications=1")
     args = parser.parse_args()
@@ -203,7 +210,7 @@ def main() -> dict:
                              env={**system.env, f"{service.upper()}_WORKER_METRICS_PORT": str(free_port())})
         client = Client(system)
         setup_started = time.perf_counter()
-        company, proposals = set_up(system, client, sum(counts))
+        company, proposals = set_up(system, client, sum(counts), args.caseworkers)
         setup_s = time.perf_counter() - setup_started
         offset = 0
         for rate, count in zip(rates, counts):
@@ -239,7 +246,8 @@ def main() -> dict:
         shutil.rmtree(workdir, ignore_errors=True)
     result = {
         "benchmark": "lease signed -> contract, case and notification stored",
-        "system": f"8 processes, gunicorn sync x {args.workers} per web, PostgreSQL, RabbitMQ"
+        "system": f"8 processes, gunicorn sync x {args.workers} per web, PostgreSQL, RabbitMQ, "
+                  f"{args.caseworkers} caseworkers"
                   + "".join(f", +{n} {name} worker(s)" for name, n in extra.items()),
         "setup_seconds": round(setup_s, 1),
         "runs": results,
