@@ -9,10 +9,12 @@ from chaos.run import Options, run
 
 
 def test_nothing_is_lost_or_duplicated_while_everything_fails(tmp_path):
+    # relay_crash="3": every worker process dies right after its third confirmed batch
     options = Options(leases=16, companies=2, caseworkers=8, wave=4, every_incident=4, every_claim=4,
-                      relay_crash="0.1", kill_every=(1.5, 4.0), kill_tail=20.0, quiet_timeout=120.0)
+                      relay_crash="3", kill_every=(1.5, 4.0), kill_tail=20.0, quiet_timeout=120.0,
+                      retry_delays_ms="1000,3000,9000")
     report = run(options, tmp_path, log=lambda line: None)
-    print(report.text())
+    print(report.text())  # shown when it fails, and with -s
     assert report.passed, report.text()
     assert report.counts["contract per lease"]["present once"] == 16
     assert report.counts["case per lease"]["present once"] == 16

@@ -38,6 +38,7 @@ class Options:
     kill_every: tuple[float, float] = (2.0, 6.0)
     broker_outage: bool = True
     database_outage: bool = True
+    retry_delays_ms: str = "1000,10000,60000"  # production's retry tiers
     kill_tail: float = 90.0  # keep killing workers this long after the stream while work is still queued
     quiet_timeout: float = 240.0
     seed: int | None = None
@@ -175,7 +176,7 @@ def run(options: Options, workdir: Path, log=print) -> Report:
         smtp.start()
         system = System(workdir, postgres_admin_url=postgres.admin_url if postgres else None,
                         bus_url=rabbit.url if rabbit else None, extra_env={
-                            "BUS_RETRY_DELAYS_MS": "1000,10000,60000",  # production's tiers
+                            "BUS_RETRY_DELAYS_MS": options.retry_delays_ms,
                             "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp.port),
                             "MAIL_FROM": "wohnenplus@stuttgart.example", FAULT_SWITCH: options.relay_crash})
         if rabbit is None:
