@@ -8,6 +8,7 @@ import json
 import threading
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -267,7 +268,9 @@ def run(options: Options, workdir: Path, log=print) -> Report:
             if missing:
                 report.problems.append(f"{service}: poison not in the DLQ: {sorted(missing)}")
             if strangers:
-                report.problems.append(f"{service}: business events dead-lettered: {sorted(strangers)[:5]}")
+                why = Counter((d.type, d.reason) for d in letters if d.message_id in strangers)
+                report.problems.append(f"{service}: {len(strangers)} business events dead-lettered "
+                                       f"(type, reason): {dict(why)}")
 
         # what the web said
         log_ = faults.log
