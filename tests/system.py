@@ -80,6 +80,8 @@ class System:
         self.settings = dataclasses.replace(
             Settings.from_env("e2e", 0, 0), var_dir=self.var_dir, bus_prefix=self.prefix,
             jwt_private_key_file=self.var_dir / "jwt" / "dev-private.pem",
+            # the tiers the processes declare, so that shutdown deletes those retry queues too
+            retry_delays_ms=tuple(int(ms) for ms in self.env["BUS_RETRY_DELAYS_MS"].split(",")),
         )
         if bus_url:
             self.settings = dataclasses.replace(self.settings, bus_url=bus_url)
