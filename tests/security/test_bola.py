@@ -145,3 +145,24 @@ def test_company_b_objects_never_appear_in_company_a_answers(world, specs, unlim
         body = response.text if "json" in response.headers.get("Content-Type", "") else ""
         leaks += [(str(op), i) for i in b_ids if i in body]
     assert leaks == [], json.dumps(leaks)
+
+
+def test_a_caseworker_reaches_no_case_they_do_not_work_on(world, specs, unlimited_api):
+    """The same matrix one level down: a registered caseworker with no cases, against company A's case,
+    its appointment and another caseworker's calendar, absences and appointments."""
+    admin = world.token("admin")
+    stranger = unlimited_api.post("support", "/caseworkers", admin, {
+        "name": "Unbeteiligt", "email": f"unbeteiligt-{uuid.uuid4().hex[:6]}@stuttgart.example"}, expect=201)
+    token = world.system.token("caseworker", sub=stranger["id"])
+    values = {"case_id": world.a.case["id"], "appointment_id": world.a.appointment["id"],
+              "caseworker_id": world.caseworker["id"], "absence_id": world.absence["id"]}
+    wrong, tried = [], 0
+    for op in operations(specs):
+        if not op.roles or "caseworker" not in op.roles or not op.path_params \
+                or any(p not in values for p in op.path_params):
+            continue
+        tried += 1
+        response = unlimited_api.call(op.method.upper(), op.service, op.url_path(values), token, json=op.body())
+        if response.status_code not in (403, 404):
+            wrong.append((str(op), response.status_code, response.text[:200]))
+    assert tried >= 10 and wrong == []
