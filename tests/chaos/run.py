@@ -294,6 +294,9 @@ def run(options: Options, workdir: Path, log=print) -> Report:
         report.notes.append(f"driver: {len(workload.leases)} leases, {len(workload.incidents)} incidents, "
                             f"{len(workload.claims)} claims; waited through {unavailable} answers 503 "
                             f"and {limited} answers 429")
+        if observed.commits_in_doubt:
+            report.notes.append(f"writes answered 503 or cut off although they had committed (the retry met 409): "
+                                f"{len(observed.commits_in_doubt)}, e.g. {observed.commits_in_doubt[:3]}")
         report.notes.append(f"emails received by the SMTP server: {smtp.handler.count}")
         report.notes += [f"timeline: {e}" for e in log_.events]
         report.passed = passed(report.counts) and not report.problems

@@ -45,6 +45,8 @@ class Observed:
     statuses: Counter = field(default_factory=Counter)
     server_errors: list[str] = field(default_factory=list)
     unavailable_not_problem_json: list[str] = field(default_factory=list)
+    #: writes answered 503 (or cut off) that had committed nonetheless: the retry met 409
+    commits_in_doubt: list[str] = field(default_factory=list)
 
     def note(self, service: str, method: str, path: str, response: requests.Response | None, error: str | None = None):
         with self.lock:
@@ -71,10 +73,14 @@ class Api:
             self.local.session = requests.Session()
         return self.local.session
 
-    def call(self, method: str, service: str, path: str, headers: dict, *, expect=(200, 201), **kwargs):
-        """The answer once it is one of `expect`; waits through 503s and refused connections."""
+    def call(self, method: str, service: str, path: str, headers: dict, *, expect=(200, 201),
+             conflict_after_retry_ok: bool = False, **kwargs):
+        """The answer once it is one of `expect`; waits through 503s and refused connections.
+        `conflict_after_retry_ok`: a 409 after a failed attempt means that attempt committed (the
+        database went away between its commit and the answer); the caller checks the state."""
         deadline = time.monotonic() + self.patience
         url = f"{self.system.url(service)}/api/v1{path}"
+        retried = False
         while True:
             try:
                 response = self.http.request(method, url, headers=headers, timeout=30, **kwargs)
@@ -85,6 +91,10 @@ class Api:
                 self.observed.note(service, method, path, response)
                 if response.status_code in expect:
                     return response
+                if response.status_code == 409 and retried and conflict_after_retry_ok:
+                    with self.observed.lock:
+                        self.observed.commits_in_doubt.append(f"{method} {service}{path}")
+                    return response
                 if response.status_code == 429:  # rate limit: wait as the API asks, as a good client does
                     time.sleep(min(float(response.headers.get("Retry-After", "1") or 1), 10.0))
                 elif response.status_code not in RETRYABLE and response.status_code < 500:
@@ -92,6 +102,7 @@ class Api:
             if time.monotonic() > deadline:
                 status = response.status_code if response is not None else "no answer"
                 raise DriverError(f"{method} {service}{path}: still {status} after {self.patience}s")
+            retried = True
             time.sleep(0.3)
 
     def get(self, service: str, path: str, headers: dict):
@@ -173,11 +184,15 @@ class Workload:
 
         def lease(proposal: dict) -> Lease:
             pid = proposal["id"]
-            self.api.post("matching", f"/proposals/{pid}/accept", token)
-            self.api.post("matching", f"/proposals/{pid}/accept", self.staff, {"party": "household"})
-            self.api.post("matching", f"/proposals/{pid}/lease", token, {
+            self.api.post("matching", f"/proposals/{pid}/accept", token, conflict_after_retry_ok=True)
+            self.api.post("matching", f"/proposals/{pid}/accept", self.staff, {"party": "household"},
+                          conflict_after_retry_ok=True)
+            leased = self.api.post("matching", f"/proposals/{pid}/lease", token, {
                 "lease_start": today, "unlimited": True, "cold_rent_cents": FLAT["cold_rent_cents"],
-                "service_charges_cents": FLAT["service_charges_cents"], "heating_cents": FLAT["heating_cents"]})
+                "service_charges_cents": FLAT["service_charges_cents"], "heating_cents": FLAT["heating_cents"]},
+                conflict_after_retry_ok=True)
+            if leased.status_code == 409 and self.api.get("matching", f"/proposals/{pid}", token)["status"] != "leased":
+                raise DriverError(f"lease of {pid}: 409 and not leased")
             return Lease(pid, proposal["household_id"], company["id"], proposal["flat_id"],
                          by_household.get(proposal["household_id"], "?"))
 
