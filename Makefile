@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 SERVICES := matching contracts support notifications
 PYTEST := $(abspath $(BIN))/python -m pytest -q -p no:cacheprovider
 
-.PHONY: install run test test-kit test-services test-e2e bench broker migrate token clean tools demo soak records chaos
+.PHONY: install run test test-kit test-services test-e2e bench broker migrate token clean tools demo soak records chaos fuzz
 
 $(BIN)/.installed: constraints.txt libs/servicekit/pyproject.toml $(foreach s,$(SERVICES),services/$(s)/pyproject.toml)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -64,14 +64,13 @@ records: install
 clean:
 	rm -rf var
 
-# Chaos accounting (issue 9): leases through the running system while workers, broker and database
+# Chaos accounting: leases through the running system while workers, broker and database
 # fail; prints present once / lost / duplicated / unexpected per effect. CHAOS_LEASES=200 by default.
 chaos: install broker
 	cd tests && $(abspath $(BIN))/python -m chaos --leases $(or $(CHAOS_LEASES),200) $(CHAOS_ARGS)
 
-# The full schemathesis run (issue 9): every role over every operation of the four APIs, FUZZ_EXAMPLES
+# The full schemathesis run: every role over every operation of the four APIs, FUZZ_EXAMPLES
 # per operation (default 50), a new seed each run; `make test` runs a bounded pass of the same test.
-.PHONY: fuzz
 fuzz: install broker
 	FUZZ_EXAMPLES=$(or $(FUZZ_EXAMPLES),50) FUZZ_SEED=$(FUZZ_SEED) FUZZ_EVERY_OPERATION=1 \
 		$(PYTEST) -s tests/security/test_schemathesis.py
