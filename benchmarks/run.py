@@ -20,7 +20,7 @@ BENCHMARKS = [
     ("Read API under load (wrk) vs a bare Flask JSON endpoint, same gunicorn settings",
      ["api_bench.py", "--seconds", "15"]),
     ("End-to-end latency: lease signed → contract, case and notification stored",
-     ["e2e_bench.py", "--rates", "2,5,10,25", "--seconds", "10"]),
+     ["e2e_bench.py", "--rates", "10,25,50,100", "--seconds", "10", "--caseworkers", "70"]),
 ]
 
 
