@@ -41,7 +41,7 @@ class CaseworkerIn(Schema):
     max_cases = fields.Integer(load_default=30, validate=validate.Range(min=1, max=500))
     weekly_minutes = fields.Integer(load_default=20 * 60, validate=validate.Range(min=30, max=60 * 60),
                                     metadata={"description": "Time for appointments per week, in minutes (1200 = 20 h)"})
-    working_weekdays = fields.List(fields.Integer(validate=validate.Range(min=0, max=4)),
+    working_weekdays = fields.List(fields.Integer(strict=True, validate=validate.Range(min=0, max=4)),
                                    load_default=lambda: [0, 1, 2, 3, 4], validate=validate.Length(min=1),
                                    metadata={"description": "0 = Monday … 4 = Friday"})
     districts = fields.List(fields.String(validate=validate.Length(min=1, max=80)), load_default=list,
@@ -55,7 +55,7 @@ class CaseworkerPatch(Schema):
     roles = fields.List(fields.String(validate=validate.OneOf(ROLE_VALUES)), validate=validate.Length(min=1))
     max_cases = fields.Integer(validate=validate.Range(min=1, max=500))
     weekly_minutes = fields.Integer(validate=validate.Range(min=30, max=60 * 60))
-    working_weekdays = fields.List(fields.Integer(validate=validate.Range(min=0, max=4)), validate=validate.Length(min=1))
+    working_weekdays = fields.List(fields.Integer(strict=True, validate=validate.Range(min=0, max=4)), validate=validate.Length(min=1))
     districts = fields.List(fields.String(validate=validate.Length(min=1, max=80)))
     active = fields.Boolean()
 

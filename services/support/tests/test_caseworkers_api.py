@@ -22,6 +22,7 @@ def test_registration_bad_input_is_422_naming_the_field(client, tokens):
         ({"name": "A", "email": "a@x.org", "roles": ["boss"]}, "roles"),
         ({"name": "A", "email": "a@x.org", "max_cases": 0}, "max_cases"),
         ({"name": "A", "email": "a@x.org", "working_weekdays": [5]}, "working_weekdays"),
+        ({"name": "A", "email": "a@x.org", "working_weekdays": [2.6e-42]}, "working_weekdays"),  # not Monday
         ({"name": "A", "email": "not-an-email"}, "email"),
     ]:
         response = client.post("/api/v1/caseworkers", json=body, headers=tokens.admin())
