@@ -7,10 +7,10 @@ import json
 import uuid
 from datetime import datetime, timezone
 
-from cryptography.fernet import InvalidToken
-from sqlalchemy import MetaData, func, select, text
+from sqlalchemy import func, select, text
 
-from servicekit.privacy import ERASURE_REQUESTED, crypto
+from servicekit.privacy import ERASURE_REQUESTED
+from servicekit.testing import stored_values
 
 from notifications.models import DeliveryAttempt, DirectoryEntry, Notification
 from sample_events import CASE_ID, HOUSEHOLD_ID, SAMPLE_DATA
@@ -24,21 +24,7 @@ HOUSEHOLD_VALUES = ("Jürgen Müller", "juergen.mueller@example.org", "+49 711 1
 
 def every_stored_text(db) -> str:
     """All values of all rows of all tables, encrypted ones decrypted."""
-    metadata = MetaData()
-    metadata.reflect(db.engine)
-    values = []
-    with db.engine.connect() as conn:
-        for table in metadata.sorted_tables:
-            for row in conn.execute(table.select()).all():
-                for value in row:
-                    value = json.dumps(value, ensure_ascii=False) if isinstance(value, (dict, list)) else str(value)
-                    if value.startswith("gAAAA"):
-                        try:
-                            value = crypto.keyring().decrypt(value.encode()).decode()
-                        except InvalidToken:
-                            pass
-                    values.append(value)
-    return "\n".join(values)
+    return "\n".join(value for _, value in stored_values(db.engine))
 
 
 def household_story(record, household_id=HOUSEHOLD_ID, name="Jürgen Müller", email="juergen.mueller@example.org",
