@@ -40,6 +40,10 @@ OUTBOX_OLDEST_AGE = Gauge(
 JOB_RUNS = Counter("worker_job_runs_total", "Periodic job runs", ["service", "job", "outcome"])
 JOB_LATENCY = Histogram("worker_job_duration_seconds", "Time of one periodic job run", ["service", "job"])
 BUS_CONNECTED = Gauge("bus_connected", "1 while the worker's consumer is connected to the broker", ["service"])
+BUS_CONNECTS = Counter(
+    "bus_consumer_connects_total", "Connections the consumer opened (each reconnect returns its unacked messages)",
+    ["service"],
+)
 QUEUE_MESSAGES = Gauge(
     "bus_queue_messages",
     "Messages ready in the service's own queues (queue: events, retry, dlq), polled by the worker",

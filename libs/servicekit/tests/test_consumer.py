@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 
 import pika
+import pytest
 from prometheus_client import REGISTRY
+from sqlalchemy import create_engine, text
 
 from servicekit.bus.deadletters import list_dead_letters, replay_dead_letters
 from servicekit.testing import wait_until
+from servicekit.testing.helpers import ADMIN_POSTGRES_URL
 
 from conftest import FIXED, note_count
 
@@ -56,3 +60,35 @@ def test_malformed_and_unknown_messages_go_straight_to_the_dlq(db, worker, bus, 
     wait_until(lambda: note_count(db, id=healthy.data["id"]) == 1)
     wait_until(lambda: bus.queue_depth(settings.dead_letter_queue) == 2)
     assert worker.threads and all(t.is_alive() for t in worker.threads)
+
+
+def _connects() -> float:
+    return REGISTRY.get_sample_value("bus_consumer_connects_total", {"service": "kittest"}) or 0
+
+
+def test_a_database_outage_holds_the_batch_instead_of_returning_it_to_the_queue(db, worker, bus, settings):
+    """Each reconnect would hand the prefetched messages back, and each return counts towards the
+    queue's delivery limit: a minute without the database would dead-letter healthy events."""
+    if not db.is_postgres:
+        pytest.skip("needs PostgreSQL to take one database away")
+    name = db.engine.url.database
+    admin = create_engine(ADMIN_POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    warm_up = bus.publish("kit.note.copied", {"id": str(uuid.uuid4()), "company_id": "c", "text": "jetzt"})
+    wait_until(lambda: note_count(db, id=warm_up.data["id"]) == 1)  # this worker's consumer is connected
+    connects = _connects()
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS false'))
+            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                              "WHERE datname = :name AND pid <> pg_backend_pid()"), {"name": name})
+        events = [bus.publish("kit.note.copied", {"id": str(uuid.uuid4()), "company_id": "c", "text": "später"})
+                  for _ in range(5)]
+        time.sleep(3)  # the consumer holds the batch and retries with back-off
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS true'))
+        admin.dispose()
+    for event in events:
+        wait_until(lambda e=event: note_count(db, id=e.data["id"]) == 1, timeout=20)
+    assert _connects() == connects, "the consumer reconnected, returning its messages to the queue"
+    assert bus.queue_depth(settings.dead_letter_queue) == 0

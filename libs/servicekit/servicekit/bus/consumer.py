@@ -6,6 +6,12 @@ handlers in one transaction; commit, then ack. A message already in the inbox is
 second effect. A failing handler is retried after each delay of `settings.retry_delays_ms`, then
 rejected, which dead-letters it. A message that can never succeed (malformed envelope, no handler,
 invalid data) is dead-lettered at once.
+
+When the database is away, the consumer keeps its channel and retries the same batch with back-off
+(heartbeats go on) instead of reconnecting: every reconnect would hand the prefetched messages back
+to the queue, and each return counts towards the quorum queue's delivery limit — a minute-long
+database outage would otherwise dead-letter healthy events. After DATABASE_PATIENCE_S it falls
+back to reconnecting, so a batch that can never be stored still meets the delivery limit.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import structlog
 from marshmallow import ValidationError
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from servicekit import metrics
 from servicekit.bus import topology
@@ -33,6 +40,9 @@ from servicekit.settings import Settings
 log = structlog.get_logger("servicekit.consumer")
 
 RETRY_HEADER = "x-retry-count"
+# Errors that mean "the database is not answering", not "this event cannot be handled".
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
+DATABASE_PATIENCE_S = 300.0
 
 
 class _HandlerFailed(Exception):
@@ -66,8 +76,10 @@ class Consumer:
         prefetch: int = 200,
         batch_size: int = 100,
         clock: Clock | None = None,
+        database_patience_s: float = DATABASE_PATIENCE_S,
     ) -> None:
         self.db = db
+        self.database_patience_s = database_patience_s
         self.settings = settings
         self.handlers = handlers
         self.prefetch = prefetch
@@ -144,6 +156,8 @@ class Consumer:
         try:
             self.handlers[event.type](uow, event)
             uow.session.flush()
+        except DATABASE_UNAVAILABLE:
+            raise  # not the event's fault: the whole batch waits for the database
         except (PermanentFailure, ValidationError) as exc:
             if alone:
                 log.error("consumer.rejected", reason=type(exc).__name__, detail=str(exc)[:200])
@@ -178,6 +192,20 @@ class Consumer:
                 channel.basic_reject(method.delivery_tag, requeue=False)  # → wohnenplus.dlx → DLQ
                 metrics.EVENTS_CONSUMED.labels(self.settings.service, label, "dead_lettered").inc()
 
+    def _process_patiently(self, connection, batch, stop: threading.Event) -> list[tuple[str, str]]:
+        """process_batch, retried while the database is unavailable, holding the deliveries."""
+        bodies = [body for _, _, body in batch]
+        backoff, deadline = 0.5, time.monotonic() + self.database_patience_s
+        while True:
+            try:
+                return self.process_batch(bodies)
+            except DATABASE_UNAVAILABLE as exc:
+                if stop.is_set() or time.monotonic() + backoff > deadline:
+                    raise
+                log.warning("consumer.database_unavailable", error=type(exc).__name__, retry_in=backoff)
+                connection.sleep(backoff)  # keeps heartbeats going; new deliveries queue up meanwhile
+                backoff = min(backoff * 2, 10.0)
+
     # -- the loop ----------------------------------------------------------------------------
 
     def run(self, stop: threading.Event) -> None:
@@ -195,6 +223,7 @@ class Consumer:
                 retry_channel = connection.channel()
                 retry_channel.confirm_delivery()
                 metrics.BUS_CONNECTED.labels(self.settings.service).set(1)
+                metrics.BUS_CONNECTS.labels(self.settings.service).inc()
                 backoff = 0.5
                 log.info("consumer.started", queue=self.settings.queue)
                 deliveries: list = []
@@ -204,7 +233,7 @@ class Consumer:
                     connection.process_data_events(time_limit=0 if deliveries else 0.5)
                     while deliveries:
                         batch, deliveries[:] = deliveries[: self.batch_size], deliveries[self.batch_size :]
-                        outcomes = self.process_batch([body for _, _, body in batch])
+                        outcomes = self._process_patiently(connection, batch, stop)
                         self._settle(channel, retry_channel, batch, outcomes)
             except RECOVERABLE as exc:
                 metrics.BUS_CONNECTED.labels(self.settings.service).set(0)
