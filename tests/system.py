@@ -29,11 +29,20 @@ from servicekit.testing.helpers import (
 BIN = Path(sys.executable).parent
 
 
+_HANDED_OUT: set[int] = set()
+
+
 def free_port() -> int:
-    """A port nobody listens on now, so that several test runs (and `make run`) can coexist."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    """A port nobody listens on now, so that several test runs (and `make run`) can coexist — and
+    never one this process handed out before: the kernel may offer the same free port twice in a row,
+    and two services given one port pass every readiness check through whichever of them bound it."""
+    while True:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        if port not in _HANDED_OUT:
+            _HANDED_OUT.add(port)
+            return port
 
 
 class System:
