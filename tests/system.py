@@ -170,6 +170,11 @@ class System:
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"{name} not ready within {timeout}s; see {self.workdir}/{name}-web.log")
                 time.sleep(0.2)
+            # whoever answers on this port must be this service (a port taken by another process
+            # would pass the readiness check in its place)
+            answered = requests.get(f"{self.url(name)}/healthz", timeout=2).json().get("service")
+            if answered != name:
+                raise RuntimeError(f"{self.url(name)} answers as {answered!r}, not {name}; see {self.workdir}")
         return self
 
     def stop(self, name: str) -> None:
