@@ -17,6 +17,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from servicekit.db import UnitOfWork
+from servicekit.db.memo import per_transaction
 from servicekit.privacy import erase, erased_event, forget_traces, retention_days
 from servicekit.settings import Settings
 
@@ -50,13 +51,7 @@ def _writable_in_transaction(session: Session) -> set[str]:
     until the transaction ends, so the answer cannot change meanwhile except by an erasure in this
     very transaction (which forgets it): a consumer batch with a lease's events asks once per
     household, not once per event. Tied to the transaction, so a commit starts afresh."""
-    session.connection()  # begins the transaction if none has yet, so that it can be the key
-    transaction = session.get_transaction()
-    known = session.info.get(_WRITABLE)
-    if known is None or known[0] is not transaction:
-        known = (transaction, set())
-        session.info[_WRITABLE] = known
-    return known[1]
+    return per_transaction(session, _WRITABLE, set)
 
 
 def may_write_for(session: Session, household_id: str) -> bool:

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from servicekit.db import UnitOfWork
+from servicekit.db.memo import per_transaction
 from servicekit.errors import Conflict, NotFound, Unprocessable
 from servicekit.workdays import BERLIN
 
@@ -103,19 +104,6 @@ def active_loads(session: Session, ids=None) -> dict[str, int]:
     pairs = union(*roles).subquery()  # UNION drops the second row of a person who holds both roles
     rows = session.execute(select(pairs.c.caseworker_id, func.count()).group_by(pairs.c.caseworker_id))
     return {caseworker_id: count for caseworker_id, count in rows}
-
-
-def _in_transaction(session: Session, key: str, compute):
-    """`compute()` once per transaction: a consumer batch opens up to a hundred cases in one, and
-    each asked for every caseworker and counted every open case again (a scan that grows with the
-    open cases). What it returns may be as old as the transaction; callers re-check under lock."""
-    session.connection()  # begins the transaction if none has yet, so that it can be the key
-    transaction = session.get_transaction()
-    memo = session.info.get(key)
-    if memo is None or memo[0] is not transaction:
-        memo = (transaction, compute())
-        session.info[key] = memo
-    return memo[1]
 
 
 def lock_caseworker(session: Session, caseworker_id: str) -> Caseworker:
@@ -214,8 +202,8 @@ def assign_team(uow: UnitOfWork, case: SupportCase, *, note_waiting: bool = Fals
     session = uow.session
     today = local_date(uow.now())
     # who works here and their loads: read once per transaction, kept up to date below
-    people = _in_transaction(session, "support.caseworkers", lambda: [to_domain(p) for p in all_caseworkers(session)])
-    loads = _in_transaction(session, "support.loads", lambda: active_loads(session))
+    people = per_transaction(session, "support.caseworkers", lambda: [to_domain(p) for p in all_caseworkers(session)])
+    loads = per_transaction(session, "support.loads", lambda: active_loads(session))
     for _attempt in range(3):
         try:
             team = assign_rules.choose_team(
