@@ -4,11 +4,10 @@ fetched from its export endpoint, plus a readable German summary for the person.
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import requests
 
-BERLIN = ZoneInfo("Europe/Berlin")
+from servicekit.workdays import BERLIN
 
 SERVICE_NAMES_DE = {
     "matching": "Wohnungsvermittlung",

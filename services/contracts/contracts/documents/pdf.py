@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from fontTools.ttLib import TTFont
 from fpdf import FPDF
 
+from servicekit.workdays import BERLIN
+
 FONT_DIR = Path(__file__).parent / "fonts"
-BERLIN = ZoneInfo("Europe/Berlin")
 
 KIND_LABELS = {
     "rent_arrears": "Mietrückstände (Kaltmiete und Nebenkosten)",
