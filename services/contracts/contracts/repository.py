@@ -64,6 +64,7 @@ def claim_to_domain(row: Claim) -> domain.Claim:
         paid_at=row.paid_at,
         paid_by=row.paid_by,
         payout_reference=row.payout_reference,
+        first_submitted_at=row.first_submitted_at,
         evidence=[EvidenceInfo(EvidenceKind(d.kind), d.filename, d.content_type, d.size) for d in row.documents],
     )
 
@@ -104,6 +105,7 @@ def to_domain(row: Contract, claims: list[Claim] | None = None) -> domain.Guaran
         termination_reason=domain.TerminationReason(row.termination_reason) if row.termination_reason else None,
         termination_note=row.termination_note,
         claims=[claim_to_domain(c) for c in (claims or [])],
+        household_reference=row.household_reference,
     )
 
 

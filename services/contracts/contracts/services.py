@@ -121,6 +121,7 @@ def record_tenancy(uow: UnitOfWork, data: dict[str, Any]) -> Contract | None:
         coverage=config.coverage,
         monthly_covered_rent_cents=tenancy.cold_rent_cents + tenancy.service_charges_cents,
         term_years=config.term_years,
+        household_reference=tenancy.household_reference,
     )
     row = Contract(
         id=contract.id,

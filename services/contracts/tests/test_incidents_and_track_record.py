@@ -17,7 +17,8 @@ def test_company_reports_an_incident_and_support_hears_of_it(world, worker, bus)
     assert response.status_code == 201
     event = capture.wait_for("contracts.incident.reported")
     assert event["data"] == {"incident_id": response.json["id"], "contract_id": contract["id"],
-                             "household_id": contract["household_id"], "company_id": company,
+                             "contract_no": contract["contract_no"], "household_id": contract["household_id"],
+                             "household_reference": contract["household_reference"], "company_id": company,
                              "kind": "payment_delay", "severity": "high"}
     listed = world.client.get("/api/v1/incidents?severity=high", headers=world.tokens.company(company)).json
     assert [i["id"] for i in listed] == [response.json["id"]]

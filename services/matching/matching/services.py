@@ -112,6 +112,10 @@ def _household_state(unit, household, new, action, detail=None):
     household.status_changed_at = unit.now()
 
 
+def _flat_address(f: Flat) -> dict[str, Any]:
+    return {"street": f.street, "postal_code": f.postal_code, "city": f.city, "district": f.district}
+
+
 def _flat_event(f: Flat) -> dict[str, Any]:
     return {"flat_id": f.id, "company_id": f.company_id, "district": f.district, "rooms": f.rooms,
             "gross_rent_cents": f.gross_rent_cents, "cold_rent_cents": f.cold_rent_cents}
@@ -134,7 +138,8 @@ def refer_household(unit: UnitOfWork, data: dict[str, Any]) -> Household:
     unit.session.add(household)
     unit.session.flush()
     unit.publish("matching.household.referred",
-                 {"household_id": household.id, "size": household.size, "urgency": household.urgency})
+                 {"household_id": household.id, "size": household.size, "urgency": household.urgency,
+                  "household_reference": household.referral_no})
     unit.audit("household", household.id, "referred", to_state="waiting")
     return household
 
@@ -247,6 +252,8 @@ def _propose(unit: UnitOfWork, policy: Policy, h: Household, f: Flat, today: dat
     unit.publish("matching.proposal.created", {
         "proposal_id": proposal.id, "flat_id": f.id, "household_id": h.id, "company_id": f.company_id,
         "respond_by": proposal.respond_by.isoformat(), "district": f.district, "rooms": f.rooms,
+        # how people name the flat and the household in messages (the company's own flat reference)
+        "unit_ref": f.unit_ref, "address": _flat_address(f), "household_reference": h.referral_no,
     })
     return proposal
 
@@ -384,8 +391,7 @@ def record_lease(unit: UnitOfWork, policy: Policy, p: Proposal, data: dict[str, 
         "proposal_id": p.id, "flat_id": flat.id, "household_id": household.id, "company_id": flat.company_id,
         "lease_start": data["lease_start"].isoformat(), "cold_rent_cents": terms.cold_rent_cents,
         "service_charges_cents": terms.service_charges_cents, "heating_cents": terms.heating_cents,
-        "address": {"street": flat.street, "postal_code": flat.postal_code, "city": flat.city,
-                    "district": flat.district},
+        "address": _flat_address(flat),
         "household": household_contact(household),
         "household_reference": household.referral_no,
     })

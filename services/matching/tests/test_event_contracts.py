@@ -30,10 +30,15 @@ def test_proposal_lease_and_answers_arrive_as_documented(client, tokens, clock, 
     validate("tenancyAgreed", agreed["data"])
     assert agreed["data"]["household_reference"] == household["referral_no"]
     assert capture.properties_of(agreed["id"]).type == "matching.tenancy.agreed"
-    validate("proposalCreated", capture.wait_for("matching.proposal.created", by_proposal)["data"])
+    created = capture.wait_for("matching.proposal.created", by_proposal)["data"]
+    validate("proposalCreated", created)
+    # the references notifications names flat and household by (issue 22)
+    assert created["household_reference"] == household["referral_no"]
+    assert created["address"]["street"] == flat["street"] and created["unit_ref"] == flat["unit_ref"]
     validate("flat", capture.wait_for("matching.flat.offered", lambda e: e["data"]["flat_id"] == flat["id"])["data"])
-    validate("householdReferred", capture.wait_for("matching.household.referred",
-                                                   lambda e: e["data"]["household_id"] == household["id"])["data"])
+    referred = capture.wait_for("matching.household.referred", lambda e: e["data"]["household_id"] == household["id"])
+    validate("householdReferred", referred["data"])
+    assert referred["data"]["household_reference"] == household["referral_no"]
     accepted = capture.wait_for("matching.proposal.accepted", lambda e: by_proposal(e) and e["data"]["both_accepted"])
     validate("proposalAnswer", accepted["data"])
 

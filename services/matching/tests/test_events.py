@@ -21,7 +21,8 @@ def test_referral_is_published_with_envelope_and_properties(client, tokens, work
     envelope = capture.wait_for("matching.household.referred", lambda e: e["data"]["household_id"] == household["id"])
     assert envelope["source"] == "matching" and envelope["version"] == 1
     assert envelope["correlation_id"] == "corr-123"
-    assert envelope["data"] == {"household_id": household["id"], "size": 1, "urgency": "emergency_accommodation"}
+    assert envelope["data"] == {"household_id": household["id"], "size": 1, "urgency": "emergency_accommodation",
+                                "household_reference": "AS-2026-0100"}
     props = capture.properties_of(envelope["id"])
     assert props.message_id == envelope["id"] and props.type == "matching.household.referred"
     assert props.delivery_mode == 2 and props.content_type == "application/json"

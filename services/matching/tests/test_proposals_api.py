@@ -47,7 +47,10 @@ def test_run_proposes_the_best_pair_with_breakdown_rules_snapshot_and_deadline(c
     assert state(client, tokens, "households", calm["id"]) == "waiting"
     [created] = events(db, "matching.proposal.created")
     assert created == {"proposal_id": p["id"], "flat_id": flat["id"], "household_id": urgent["id"], "company_id": COMPANY,
-                       "respond_by": "2026-03-09", "district": "Ost", "rooms": 2.0}
+                       "respond_by": "2026-03-09", "district": "Ost", "rooms": 2.0, "unit_ref": flat["unit_ref"],
+                       "address": {"street": flat["street"], "postal_code": flat["postal_code"], "city": flat["city"],
+                                   "district": "Ost"},
+                       "household_reference": urgent["referral_no"]}
     runs = client.get("/api/v1/matching-runs", headers=tokens.staff()).json
     assert [r["id"] for r in runs] == [summary["id"]]
     assert client.get(f"/api/v1/matching-runs/{summary['id']}", headers=tokens.staff()).json["total_score"] > 0

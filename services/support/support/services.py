@@ -238,6 +238,7 @@ def assign_team(uow: UnitOfWork, case: SupportCase, *, note_waiting: bool = Fals
         "household_id": case.household_id,
         "company_id": case.company_id,
         "contract_id": case.contract_id,
+        "contract_no": _contract_no(session, case.contract_id),
         "contact_person_id": contact.id,
         "contact_person": person(contact),
         "social_worker_id": case.social_worker_id,
@@ -246,6 +247,12 @@ def assign_team(uow: UnitOfWork, case: SupportCase, *, note_waiting: bool = Fals
     })
     book_horizon(uow, case, first_visit_only=first_visit_only, locked=locked)
     return True
+
+
+def _contract_no(session: Session, contract_id: str | None) -> str | None:
+    """The guarantee's number (GV-...) once contracts told it: what people quote, not the id."""
+    known = session.get(KnownContract, contract_id) if contract_id else None
+    return known.contract_no if known else None
 
 
 def households_of(session: Session, case_ids) -> dict[str, str]:
@@ -391,8 +398,8 @@ def reassign(uow: UnitOfWork, case: SupportCase, role: Role, new_id: str, reason
 
 def appointment_data(appointment: Appointment, case: SupportCase) -> dict:
     return {
-        "appointment_id": appointment.id, "case_id": case.id, "household_id": case.household_id,
-        "caseworker_id": appointment.caseworker_id, "kind": appointment.kind,
+        "appointment_id": appointment.id, "case_id": case.id, "case_reference": case.reference,
+        "household_id": case.household_id, "caseworker_id": appointment.caseworker_id, "kind": appointment.kind,
         "starts_at": appointment.starts_at, "ends_at": appointment.ends_at,
     }
 
@@ -624,7 +631,9 @@ def raise_crisis(uow: UnitOfWork, case: SupportCase, trigger: str, source_id: st
         case.at_risk, case.at_risk_since = True, now
         uow.audit("case", case.id, "at_risk", detail={"trigger": trigger})
     session.flush()
-    uow.publish("support.case.at_risk", {"case_id": case.id, "contact_person_id": case.contact_person_id,
+    uow.publish("support.case.at_risk", {"case_id": case.id, "case_reference": case.reference,
+                                         "household_id": case.household_id,
+                                         "contact_person_id": case.contact_person_id,
                                          "trigger": trigger, "deadline": deadline})
     if not place_crisis_appointment(uow, case, crisis):
         uow.audit("crisis", crisis.id, "no_slot_before_deadline", detail={"deadline": deadline.isoformat()})
@@ -691,6 +700,8 @@ def refresh_crisis(uow: UnitOfWork, crisis: Crisis) -> None:
     if state is SlaState.BREACHED:
         case = load_case(uow.session, crisis.case_id)
         uow.publish("support.crisis.breached", {"crisis_id": crisis.id, "case_id": crisis.case_id,
+                                                "case_reference": case.reference,
+                                                "household_id": case.household_id,
                                                 "contact_person_id": case.contact_person_id,
                                                 "deadline": crisis.deadline})
 

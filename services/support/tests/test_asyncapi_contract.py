@@ -70,6 +70,13 @@ def test_every_published_event_matches_the_contract(client, tokens, db, clock, j
     assert {b["type"] for b in bodies} == published
     for body in bodies:
         validate(body["type"], body["data"])
+    # the case reference people quote travels with every event a message is written from (issue 22)
+    for body in bodies:
+        if body["type"].startswith("support.appointment.") or body["type"] in (
+                "support.case.opened", "support.case.at_risk", "support.crisis.breached"):
+            assert body["data"]["case_reference"].startswith("SUP-"), body["type"]
+        if body["type"] in ("support.case.at_risk", "support.crisis.breached"):
+            assert body["data"]["household_id"] in (data["household_id"], data2["household_id"])
 
 
 def test_examples_of_consumed_events_match_the_contract():

@@ -71,6 +71,7 @@ class Claim:
     paid_at: datetime | None = None
     paid_by: str | None = None
     payout_reference: str | None = None
+    first_submitted_at: datetime | None = None  # filing date; `submitted_at` moves on resubmission
     evidence: list[EvidenceInfo] = field(default_factory=list)
 
     @property

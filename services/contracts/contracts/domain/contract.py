@@ -87,6 +87,8 @@ class GuaranteeContract:
     termination_reason: TerminationReason | None = None
     termination_note: str | None = None
     claims: list[Claim] = field(default_factory=list)
+    # The referral number the social office gave the household: what people quote in messages.
+    household_reference: str | None = None
     events: list[DomainEvent] = field(default_factory=list, repr=False, compare=False)
 
     # ----------------------------------------------------------------- creation
@@ -103,6 +105,7 @@ class GuaranteeContract:
         coverage: Coverage,
         monthly_covered_rent_cents: int,
         term_years: int,
+        household_reference: str | None = None,
     ) -> GuaranteeContract:
         if monthly_covered_rent_cents < 0:
             raise RuleViolation("contract.rent_negative", "rent must not be negative", "cold_rent_cents")
@@ -114,6 +117,7 @@ class GuaranteeContract:
             term=Term.from_lease_start(lease_start, term_years),
             coverage=coverage,
             monthly_covered_rent_cents=monthly_covered_rent_cents,
+            household_reference=household_reference,
         )
         contract._emit("contracts.contract.created")
         return contract
@@ -259,6 +263,7 @@ class GuaranteeContract:
             period=period,
             description=description.strip(),
             submitted_at=at,
+            first_submitted_at=at,
             evidence=list(evidence),
         )
         self.claims.append(claim)
@@ -322,7 +327,7 @@ class GuaranteeContract:
         claim = self.claim(claim_id)
         claim.record_payout(by=by, at=at, reference=reference)
         self._emit_claim("contracts.claim.paid", claim, approved_cents=claim.approved_cents,
-                         status=claim.status.value)
+                         status=claim.status.value, payout_reference=claim.payout_reference)
         return claim
 
     # ----------------------------------------------------------------- rules
@@ -400,6 +405,7 @@ class GuaranteeContract:
             "contract_no": self.contract_no,
             "company_id": self.company_id,
             "household_id": self.household_id,
+            "household_reference": self.household_reference,
             "term_start": self.term.start.isoformat(),
             "term_end": self.term.end.isoformat(),
         }
@@ -411,11 +417,15 @@ class GuaranteeContract:
         data = {
             "claim_id": claim.id,
             "contract_id": self.id,
+            "contract_no": self.contract_no,
             "company_id": self.company_id,
             "household_id": self.household_id,
+            "household_reference": self.household_reference,
             "kind": claim.kind.value,
             "amount_cents": claim.amount_cents,
             "period": None if claim.period is None else {"first": str(claim.period.first), "last": str(claim.period.last)},
+            # the day it was first filed, which a resubmission keeps: how people tell claims apart
+            "submitted_on": berlin_date(claim.first_submitted_at or claim.submitted_at).isoformat(),
         }
         self.events.append(DomainEvent(type_, {**data, **extra}))
 

@@ -108,3 +108,36 @@ def test_what_matching_sends_is_what_contracts_documents_it_reads():
     assert TenancyEvent().load(sent)["household"]["size"] == 2
     with pytest.raises(jsonschema.ValidationError):
         validate("matching.tenancy.agreed", {k: v for k, v in sent.items() if k != "lease_start"})
+
+
+def test_events_carry_the_references_people_quote():
+    """Notifications names a claim by contract number, kind and filing date and a household by its
+    referral number; those travel in the events themselves (issue 22)."""
+    contract = GuaranteeContract.create(id="00000000-0000-4000-8000-000000000009", contract_no="GV-2026-00009",
+                                        company_id="co", household_id="hh", lease_start=date(2026, 3, 1),
+                                        coverage=load_program_config().coverage, monthly_covered_rent_cents=80_000,
+                                        term_years=5, household_reference="AS-2026-0815")
+    contract.sign(Party.CITY, by="s", at=at(date(2026, 3, 1)))
+    contract.sign(Party.COMPANY, by="c", at=at(date(2026, 3, 1)))
+    ledger = [EvidenceInfo(EvidenceKind.RENT_LEDGER, "m.pdf", "application/pdf", 10)]
+    claim = contract.file_claim(claim_id="00000000-0000-4000-8000-000000000019", kind=LossKind.RENT_ARREARS,
+                                amount_cents=1000, period=MonthPeriod(Month(2027, 1), Month(2027, 1)),
+                                description="d", evidence=ledger, at=at(date(2027, 2, 3)), grace_days=180)
+    contract.decide_claim(claim.id, Decision.RETURN, by="f", at=at(date(2027, 2, 4)), reason="Beleg fehlt")
+    contract.resubmit_claim(claim.id, amount_cents=None, description="mit Beleg", at=at(date(2027, 2, 10)),
+                            grace_days=180)
+    contract.decide_claim(claim.id, Decision.APPROVE, by="f", at=at(date(2027, 2, 11)))
+    contract.record_payout(claim.id, by="f", at=at(date(2027, 2, 12)), reference="ZA-2027-4711")
+    _, incident = report_incident(contract, incident_id="00000000-0000-4000-8000-000000000029",
+                                  kind=IncidentKind.DAMAGE, severity=Severity.LOW, description="x", by="c",
+                                  at=at(date(2027, 2, 1)))
+    events = {e.type: e.data for e in [*contract.events, incident]}
+    assert events["contracts.contract.activated"]["household_reference"] == "AS-2026-0815"
+    for claim_event in ("contracts.claim.submitted", "contracts.claim.decided", "contracts.claim.paid"):
+        data = events[claim_event]
+        assert (data["contract_no"], data["household_reference"]) == ("GV-2026-00009", "AS-2026-0815")
+        assert data["submitted_on"] == "2027-02-03", "the filing date survives the resubmission"
+        validate(claim_event, data)
+    assert events["contracts.claim.paid"]["payout_reference"] == "ZA-2027-4711"
+    assert events["contracts.incident.reported"]["contract_no"] == "GV-2026-00009"
+    assert events["contracts.incident.reported"]["household_reference"] == "AS-2026-0815"

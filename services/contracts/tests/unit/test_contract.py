@@ -26,7 +26,7 @@ def test_created_event_carries_the_catalogue_fields():
     assert event.type == "contracts.contract.created"
     assert event.data == {
         "contract_id": "c-1", "contract_no": "GV-2026-00007", "company_id": "co", "household_id": "hh",
-        "term_start": "2028-02-29", "term_end": "2033-02-28",
+        "household_reference": None, "term_start": "2028-02-29", "term_end": "2033-02-28",
     }
 
 
