@@ -176,7 +176,7 @@ def world(tmp_path_factory):
     controller.start()
     hooks = WebhookReceiver()
     system = System(tmp_path_factory.mktemp("story"), extra_env={
-        "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(controller.port), "WEBHOOK_ALLOW_LOCAL_HTTP": "1",
+        "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(controller.port), "WEBHOOK_ALLOWED_HOSTS": "127.0.0.1",
         "MAIL_FROM": "wohnenplus@stuttgart.example", "LOG_LEVEL": "INFO",  # every log line, for the privacy scan
     })
     try:

@@ -113,7 +113,7 @@ def api(system) -> Api:
 def unlimited_api(system) -> Api:
     """Extra web processes with rates off (the matrices send far more per second than a company may)
     and local webhook URLs allowed (a webhook they register points nowhere but this machine)."""
-    yield Api(spawn_webs(system, "unlimited", {"RATELIMIT_ENABLED": "false", "WEBHOOK_ALLOW_LOCAL_HTTP": "1"}))
+    yield Api(spawn_webs(system, "unlimited", {"RATELIMIT_ENABLED": "false", "WEBHOOK_ALLOWED_HOSTS": "127.0.0.1"}))
     stop_webs(system, "unlimited")
 
 

@@ -52,7 +52,7 @@ def _must_not_fail(code: str) -> bool:
 @pytest.fixture(scope="module")
 def fuzz_system(tmp_path_factory):
     system = System(tmp_path_factory.mktemp("fuzz"), web_workers=2, extra_env={
-        "RATELIMIT_ENABLED": "false", "WEBHOOK_ALLOW_LOCAL_HTTP": "1", "LOG_LEVEL": "ERROR"})
+        "RATELIMIT_ENABLED": "false", "WEBHOOK_ALLOWED_HOSTS": "127.0.0.1", "LOG_LEVEL": "ERROR"})
     try:
         system.start()
         api = Api({name: system.url(name) for name in SERVICES})

@@ -10,6 +10,7 @@ from servicekit.settings import env
 
 from notifications.adapters.smtp import SmtpSettings
 from notifications.domain import config
+from notifications.domain.destinations import AllowList
 from notifications.domain.catalogue import DIRECTORY_EVENTS, Channel
 from notifications.domain.email_message import Sender
 from notifications.domain.rendering import Renderer
@@ -88,9 +89,15 @@ def sender() -> Sender:
     )
 
 
-def webhook_allow_local_http() -> bool:
-    """Plain http to localhost for webhooks: development and tests only."""
-    return _flag("WEBHOOK_ALLOW_LOCAL_HTTP")
+def webhook_allowed_hosts() -> AllowList:
+    """Hosts exempt from the webhook address rules and from https: development and tests only
+    (`WEBHOOK_ALLOWED_HOSTS=127.0.0.1` or `localhost:8099,hooks.dev.internal`)."""
+    return AllowList.parse(_env("WEBHOOK_ALLOWED_HOSTS"))
+
+
+def webhook_cafile() -> str | None:
+    """Certificates the webhook client trusts instead of the bundled public CAs."""
+    return _env("WEBHOOK_CAFILE") or None
 
 
 def webhook_timeout() -> float:

@@ -6,6 +6,7 @@ from servicekit.privacy import ALL, PurposeBoundSchema, Views
 
 from notifications import runtime as rt
 from notifications.domain.addresses import InvalidEmailAddress, parse_email_address
+from notifications.domain.destinations import system_resolver
 from notifications.domain.webhooks import InvalidWebhookUrl, validate_webhook_url
 
 CHANNELS = ("inbox", "email", "webhook")
@@ -99,7 +100,7 @@ class WebhookIn(Schema):
     @validates("url")
     def _valid_url(self, value: str, **_kwargs) -> None:
         try:
-            validate_webhook_url(value, allow_local_http=rt.webhook_allow_local_http())
+            validate_webhook_url(value, allowed=rt.webhook_allowed_hosts(), resolve=system_resolver)
         except InvalidWebhookUrl as error:
             raise ValidationError(str(error)) from None
 

@@ -294,7 +294,8 @@ def deliver_due(
     workers never send the same notification twice at the same time.
     """
     mailer = mailer or SmtpMailer(rt.smtp_settings())
-    poster = poster or WebhookSender(timeout=rt.webhook_timeout())
+    poster = poster or WebhookSender(timeout=rt.webhook_timeout(), allowed=rt.webhook_allowed_hosts(),
+                                     cafile=rt.webhook_cafile())
     # One SMTP connection for the whole run instead of one per message.
     with mailer if isinstance(mailer, SmtpMailer) else nullcontext():
         return _deliver_due(uow_factory, now, mailer, poster, batch or rt.delivery_batch())

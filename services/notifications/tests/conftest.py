@@ -27,7 +27,7 @@ def mail_server(monkeypatch):
 def receiver(monkeypatch):
     from receiver import WebhookReceiver
 
-    monkeypatch.setenv("NOTIFICATIONS_WEBHOOK_ALLOW_LOCAL_HTTP", "1")
+    monkeypatch.setenv("NOTIFICATIONS_WEBHOOK_ALLOWED_HOSTS", "127.0.0.1")
     monkeypatch.setenv("NOTIFICATIONS_WEBHOOK_TIMEOUT", "3")
     server = WebhookReceiver().start()
     yield server

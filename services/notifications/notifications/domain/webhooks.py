@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-import ipaddress
 import json
 from datetime import datetime, timezone
 from typing import Any, Mapping
 from urllib.parse import urlsplit
 
-LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+from .destinations import (
+    AllowList,
+    ForbiddenDestination,
+    Resolver,
+    check_host_name,
+    checked_addresses,
+    parse_destination,
+)
+
 MAX_URL_LENGTH = 2048
 
 
@@ -16,13 +23,14 @@ class InvalidWebhookUrl(ValueError):
     pass
 
 
-def validate_webhook_url(url: str, *, allow_local_http: bool = False) -> str:
+def validate_webhook_url(url: str, *, allowed: AllowList = AllowList(), resolve: Resolver | None = None) -> str:
     """Return the URL if companies may register it, else raise InvalidWebhookUrl.
 
-    HTTPS only: the payload holds tenancy data. Plain http is accepted for localhost when
-    ``allow_local_http`` (development and tests). Addresses inside private or loopback networks
-    are refused otherwise, so that a registered endpoint cannot make the worker call internal
-    services.
+    HTTPS only: the payload holds tenancy data. The host must be public: address literals in
+    every notation, ``localhost`` and single-label names are refused at once; with ``resolve``
+    a name is also looked up, and one private answer refuses it. A name that does not resolve
+    yet is accepted; the worker checks again before every delivery (``destinations``). Hosts in
+    ``allowed`` (development) are exempt, plain http included.
     """
     if not isinstance(url, str) or not url.strip():
         raise InvalidWebhookUrl("URL is required")
@@ -31,34 +39,30 @@ def validate_webhook_url(url: str, *, allow_local_http: bool = False) -> str:
         raise InvalidWebhookUrl("URL is too long")
     try:
         parts = urlsplit(url)
-        port = parts.port
+        parts.port
     except ValueError as error:
         raise InvalidWebhookUrl(f"not a URL: {error}") from None
     if parts.scheme not in ("https", "http"):
         raise InvalidWebhookUrl("URL must use https")
-    host = (parts.hostname or "").lower()
-    if not host:
+    if not parts.hostname:
         raise InvalidWebhookUrl("URL has no host")
-    if parts.username or parts.password:
+    if parts.username or parts.password or "@" in parts.netloc:
         raise InvalidWebhookUrl("URL must not contain credentials")
     if parts.fragment:
         raise InvalidWebhookUrl("URL must not contain a fragment")
-    is_local = host in LOCAL_HOSTS
-    if parts.scheme == "http":
-        if not (allow_local_http and is_local):
-            raise InvalidWebhookUrl("URL must use https")
-    elif parts.scheme != "https":
-        raise InvalidWebhookUrl("URL must use https")
-    if is_local and not allow_local_http:
-        raise InvalidWebhookUrl("URL must not point at this machine")
+    if "\\" in url or any(ord(c) < 33 for c in url):
+        raise InvalidWebhookUrl("URL must not contain spaces, control characters or backslashes")
     try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        address = None
-    if address is not None and not address.is_global and not is_local:
-        raise InvalidWebhookUrl("URL must not point into a private network")
-    if port == 0:
-        raise InvalidWebhookUrl("URL has an invalid port")
+        destination = parse_destination(url)
+        if resolve is None:
+            check_host_name(destination, allowed)
+        else:
+            try:
+                checked_addresses(destination, allowed, resolve)
+            except (OSError, UnicodeError):
+                pass  # not resolvable now: the worker checks before each delivery
+    except ForbiddenDestination as error:
+        raise InvalidWebhookUrl(str(error)) from None
     return url
 
 

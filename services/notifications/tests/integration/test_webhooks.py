@@ -123,9 +123,9 @@ def test_webhook_api_rules(client, tokens, receiver, monkeypatch):
         assert response.content_type == "application/problem+json"
         assert "url" in response.json["errors"]["json"]
     assert client.put(base, json={}, headers=company).status_code == 422
-    monkeypatch.setenv("NOTIFICATIONS_WEBHOOK_ALLOW_LOCAL_HTTP", "0")
+    monkeypatch.setenv("NOTIFICATIONS_WEBHOOK_ALLOWED_HOSTS", "")
     assert client.put(base, json={"url": receiver.url}, headers=company).status_code == 422
-    monkeypatch.setenv("NOTIFICATIONS_WEBHOOK_ALLOW_LOCAL_HTTP", "1")
+    monkeypatch.setenv("NOTIFICATIONS_WEBHOOK_ALLOWED_HOSTS", "127.0.0.1")
 
     created = client.put(base, json={"url": receiver.url}, headers=company)
     assert created.status_code == 200 and created.json["secret"].startswith("whsec_")

@@ -10,6 +10,7 @@ from notifications.domain.email_message import Sender, build_email
 from notifications.domain.planning import render_message
 from notifications.domain.rendering import Renderer
 from notifications.domain.routing import load_routing_table
+from notifications.domain.destinations import AllowList
 from notifications.domain.webhooks import InvalidWebhookUrl, encode_body, validate_webhook_url, webhook_payload
 
 from sample_events import SAMPLE_DATA, envelope
@@ -37,6 +38,7 @@ def test_public_https_endpoints_are_accepted(url):
         ("https://user:pw@hooks.example/x", "credentials"),
         ("https://hooks.example/x#frag", "fragment"),
         ("https://localhost/x", "this machine"),
+        ("https://hooks.example:0/x", "invalid port"),
         ("https://10.1.2.3/x", "private"),
         ("https://[fd00::1]/x", "private"),
         ("https://hooks.example:99999/x", "not a URL"),
@@ -48,11 +50,14 @@ def test_bad_endpoints_are_refused_with_a_reason(url, reason):
         validate_webhook_url(url)
 
 
-def test_plain_http_to_localhost_only_in_development():
-    assert validate_webhook_url("http://127.0.0.1:8080/hook", allow_local_http=True)
-    assert validate_webhook_url("http://localhost:8080/hook", allow_local_http=True)
-    with pytest.raises(InvalidWebhookUrl):
-        validate_webhook_url("http://hooks.example/hook", allow_local_http=True)
+def test_plain_http_and_local_hosts_only_when_allow_listed():
+    dev = AllowList.parse("127.0.0.1, localhost:8080")
+    assert validate_webhook_url("http://127.0.0.1:8080/hook", allowed=dev)
+    assert validate_webhook_url("http://127.1:9/hook", allowed=dev)  # the same host, normalised
+    assert validate_webhook_url("http://localhost:8080/hook", allowed=dev)
+    for url in ("http://localhost:8081/hook", "http://hooks.example/hook", "https://[::1]/hook"):
+        with pytest.raises(InvalidWebhookUrl):
+            validate_webhook_url(url, allowed=dev)
     with pytest.raises(InvalidWebhookUrl):
         validate_webhook_url("http://127.0.0.1:8080/hook")
 
@@ -117,6 +122,6 @@ def test_email_to_an_invalid_address_is_refused():
         _email(to="juergen.mueller@")
 
 
-def test_development_mode_still_refuses_private_networks():
+def test_development_allow_list_still_refuses_other_private_networks():
     with pytest.raises(InvalidWebhookUrl, match="private"):
-        validate_webhook_url("https://192.168.1.20/hook", allow_local_http=True)
+        validate_webhook_url("https://192.168.1.20/hook", allowed=AllowList.parse("127.0.0.1"))
