@@ -187,7 +187,7 @@ def _endpoint(unit, company_id: str) -> WebhookEndpoint:
 
 def _out(endpoint: WebhookEndpoint, secret: str | None = None) -> dict:
     out = {c: getattr(endpoint, c) for c in ("company_id", "url", "created_at", "updated_at",
-                                             "previous_secret_expires_at")}
+                                             "previous_secret_expires_at", "legacy_signature")}
     if secret:
         out["secret"] = secret
     return out

@@ -136,6 +136,9 @@ class WebhookEndpoint(Base):
     #: Still signed with during the grace period after a rotation.
     previous_secret: Mapped[str | None] = mapped_column(String(100))
     previous_secret_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Registered before Standard Webhooks: deliveries also carry the former X-WohnenPlus-*
+    #: signature headers, until the company rotates its secret.
+    legacy_signature: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

@@ -114,10 +114,18 @@ class WebhookOut(Schema):
         allow_none=True, metadata={"description": "until then the old secret also signs"}
     )
     secret = fields.String(
-        metadata={"description": "shown once, when created or rotated; HMAC-SHA256 key for X-WohnenPlus-Signature"}
+        metadata={"description": "shown once, when created or rotated: a Standard Webhooks secret "
+                                 "(`whsec_` + base64 of 32 random bytes) for any standardwebhooks library",
+                  "example": "whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="}
     )
-    signature_header = fields.Constant("X-WohnenPlus-Signature")
-    timestamp_header = fields.Constant("X-WohnenPlus-Timestamp")
+    signature_scheme = fields.Constant("standard-webhooks", metadata={
+        "description": "headers webhook-id, webhook-timestamp, webhook-signature (v1,<base64>); "
+                       "the payloads are described in the service's webhooks.yaml (OpenAPI 3.1)"})
+    signature_header = fields.Constant("webhook-signature")
+    timestamp_header = fields.Constant("webhook-timestamp")
+    legacy_signature = fields.Boolean(metadata={
+        "description": "registered before Standard Webhooks: deliveries also carry the former "
+                       "X-WohnenPlus-* headers until the secret is rotated"})
 
 
 class MailboxIn(Schema):

@@ -226,9 +226,7 @@ def _attempt(uow: UnitOfWork, note: Notification, now: datetime, mailer: Mailer,
     body = (note.payload or "{}").encode("utf-8")
     # Wall-clock time, not the business clock: the receiver checks the timestamp against its own
     # clock, and a demo running with WOHNENPLUS_CLOCK_OFFSET_DAYS must still verify.
-    headers = signature_headers(secrets, unix_time(), body)
-    headers["X-WohnenPlus-Delivery"] = note.id
-    headers["X-WohnenPlus-Event"] = note.event_type
+    headers = signature_headers(secrets, note.id, unix_time(), body, legacy=endpoint.legacy_signature)
     return poster.post(endpoint.url, body, headers)
 
 
@@ -360,6 +358,8 @@ def rotate_secret(uow: UnitOfWork, endpoint: WebhookEndpoint) -> str:
     endpoint.previous_secret = endpoint.secret
     endpoint.previous_secret_expires_at = now + timedelta(seconds=rt.runtime().secret_grace_seconds)
     endpoint.secret = new_secret()
+    # A company that rotates has its receiver on the standard headers: the former ones end here.
+    endpoint.legacy_signature = False
     endpoint.updated_at = now
     uow.audit("webhook_endpoint", endpoint.company_id, "secret_rotated")
     return endpoint.secret

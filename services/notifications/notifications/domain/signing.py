@@ -1,91 +1,93 @@
-"""Webhook signing (what WohnenPlus sends) and verification (what a company's receiver does).
+"""Webhook signing after Standard Webhooks (standardwebhooks.com), so that any of its libraries
+verifies a delivery without code of ours.
 
-Each webhook POST carries
-    X-WohnenPlus-Timestamp: <unix seconds>
-    X-WohnenPlus-Signature: v1=<hex HMAC-SHA256(secret, "<timestamp>." + raw body)>
-During a secret rotation the signature header holds one ``v1=`` entry per valid secret,
-separated by commas, so receivers can switch secrets without losing a message.
+Each POST carries
+    webhook-id: <the message's id, the same on every retry>
+    webhook-timestamp: <unix seconds>
+    webhook-signature: v1,<base64 HMAC-SHA256(key, "<id>.<timestamp>.<raw body>")>
+where the key is the base64-decoded part of the secret after ``whsec_``. During a secret rotation
+the signature header holds one ``v1,`` entry per valid secret, separated by spaces.
 
-Replay protection: the timestamp is signed together with the body, and a receiver refuses
-timestamps outside a tolerance window (5 minutes by default). Inside that window, the ``id`` in
-the JSON body is unique per delivery; receivers that must be strictly once-only remember the ids
-they have seen for the window.
-
-``verify_signature`` below uses only the standard library: companies can copy it as it is.
+Endpoints registered before the switch (``legacy`` below) also get the former headers
+``X-WohnenPlus-Timestamp`` / ``-Signature`` (``v1=<hex HMAC(key, "<timestamp>." + body)>``) and
+``-Delivery``: their HMAC key was the old secret's text, and the stored secret is that same key
+written the standard way, so old receivers keep working while they switch to a library.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import hmac
 import secrets as _secrets
 import time
 from typing import Iterable
 
-SIGNATURE_HEADER = "X-WohnenPlus-Signature"
-TIMESTAMP_HEADER = "X-WohnenPlus-Timestamp"
-SCHEME = "v1"
-DEFAULT_TOLERANCE_SECONDS = 300
+ID_HEADER = "webhook-id"
+TIMESTAMP_HEADER = "webhook-timestamp"
+SIGNATURE_HEADER = "webhook-signature"
+PREFIX = "whsec_"
+#: Standard Webhooks asks for 24 to 64 random bytes.
+SECRET_BYTES = 32
+
+LEGACY_TIMESTAMP_HEADER = "X-WohnenPlus-Timestamp"
+LEGACY_SIGNATURE_HEADER = "X-WohnenPlus-Signature"
+LEGACY_DELIVERY_HEADER = "X-WohnenPlus-Delivery"
+
+
+class InvalidSecret(ValueError):
+    pass
 
 
 def new_secret() -> str:
-    """A fresh per-company signing secret (256 bits of randomness)."""
-    return "whsec_" + _secrets.token_urlsafe(32)
+    """A fresh per-company signing secret: ``whsec_`` and 32 random bytes in base64."""
+    return PREFIX + base64.b64encode(_secrets.token_bytes(SECRET_BYTES)).decode("ascii")
 
 
-def compute_signature(secret: str, timestamp: int, body: bytes) -> str:
-    message = str(int(timestamp)).encode("ascii") + b"." + body
-    return hmac.new(secret.encode("utf-8"), message, hashlib.sha256).hexdigest()
+def secret_key(secret: str) -> bytes:
+    """The HMAC key a secret stands for."""
+    if not secret.startswith(PREFIX):
+        raise InvalidSecret("a signing secret starts with whsec_")
+    try:
+        key = base64.b64decode(secret[len(PREFIX):], validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidSecret("a signing secret is base64 after whsec_") from None
+    if not key:
+        raise InvalidSecret("a signing secret must not be empty")
+    return key
 
 
-def signature_headers(secrets: Iterable[str], timestamp: int, body: bytes) -> dict[str, str]:
+def standard_from_legacy(secret: str) -> str:
+    """The secret of an endpoint registered before Standard Webhooks, written the standard way:
+    its HMAC key was the secret's text (UTF-8), so the key is kept and only its spelling changes."""
+    return PREFIX + base64.b64encode(secret.encode("utf-8")).decode("ascii")
+
+
+def sign(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
+    signed = f"{message_id}.{int(timestamp)}.".encode("utf-8") + body
+    return "v1," + base64.b64encode(hmac.new(secret_key(secret), signed, hashlib.sha256).digest()).decode("ascii")
+
+
+def signature_headers(secrets: Iterable[str], message_id: str, timestamp: int, body: bytes,
+                      *, legacy: bool = False) -> dict[str, str]:
     """Headers for one POST. ``secrets``: the current secret first, then any still in grace."""
-    signatures = [f"{SCHEME}={compute_signature(s, timestamp, body)}" for s in secrets]
-    if not signatures:
+    secrets = list(secrets)
+    if not secrets:
         raise ValueError("at least one secret is needed to sign")
-    return {
+    headers = {
+        ID_HEADER: message_id,
         TIMESTAMP_HEADER: str(int(timestamp)),
-        SIGNATURE_HEADER: ", ".join(signatures),
+        SIGNATURE_HEADER: " ".join(sign(s, message_id, timestamp, body) for s in secrets),
         "Content-Type": "application/json; charset=utf-8",
     }
-
-
-# --- copy from here into a receiver ---------------------------------------------------------
-def verify_signature(
-    secret: str,
-    body: bytes,
-    timestamp_header: str | None,
-    signature_header: str | None,
-    tolerance_seconds: int = 300,
-    now: float | None = None,
-) -> bool:
-    """True if ``body`` was signed by WohnenPlus with ``secret`` within the tolerance window.
-
-    Pass the raw request body (bytes, before any JSON parsing) and the values of the
-    X-WohnenPlus-Timestamp and X-WohnenPlus-Signature headers.
-    """
-    import hashlib
-    import hmac
-    import time
-
-    if not secret or not timestamp_header or not signature_header:
-        return False
-    try:
-        timestamp = int(timestamp_header)
-    except ValueError:
-        return False
-    current = time.time() if now is None else now
-    if abs(current - timestamp) > tolerance_seconds:
-        return False  # too old (a replay) or from a badly wrong clock
-    expected = hmac.new(
-        secret.encode("utf-8"), str(timestamp).encode("ascii") + b"." + body, hashlib.sha256
-    ).hexdigest()
-    for entry in signature_header.split(","):
-        scheme, _, value = entry.strip().partition("=")
-        if scheme == "v1" and hmac.compare_digest(value, expected):
-            return True
-    return False
-# --- copy up to here -------------------------------------------------------------------------
+    if legacy:
+        message = str(int(timestamp)).encode("ascii") + b"." + body
+        headers[LEGACY_TIMESTAMP_HEADER] = headers[TIMESTAMP_HEADER]
+        headers[LEGACY_SIGNATURE_HEADER] = ", ".join(
+            "v1=" + hmac.new(secret_key(s), message, hashlib.sha256).hexdigest() for s in secrets)
+        headers[LEGACY_DELIVERY_HEADER] = message_id
+    return headers
 
 
 def unix_time() -> int:

@@ -6,7 +6,10 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from notifications.domain.signing import verify_signature
+from standardwebhooks import Webhook
+from standardwebhooks.webhooks import WebhookVerificationError
+
+from notifications.domain.routing import load_routing_table
 from notifications.models import Notification
 
 from sample_events import COMPANY_ID, OTHER_COMPANY_ID
@@ -18,9 +21,13 @@ def register(client, tokens, url, company_id=COMPANY_ID):
 
 
 def verified(receiver_request, secret):
+    """What a company's receiver does: the standardwebhooks library, nothing of ours."""
     headers, body = receiver_request
-    return verify_signature(secret, body, headers.get("X-WohnenPlus-Timestamp"),
-                            headers.get("X-WohnenPlus-Signature"))
+    try:
+        Webhook(secret).verify(body, headers)
+    except WebhookVerificationError:
+        return False
+    return True
 
 
 def test_company_system_receives_signed_contract_events(client, tokens, record, deliver, receiver, db):
@@ -31,8 +38,11 @@ def test_company_system_receives_signed_contract_events(client, tokens, record, 
     assert deliver() == 1
     [request] = receiver.requests
     assert verified(request, secret)
-    assert not verified(request, "whsec_wrong")
+    assert not verified(request, "whsec_" + "A" * 44)
     headers, body = request
+    tampered = (headers, body.replace(b"WP-2026-00042", b"WP-2026-00043"))
+    assert not verified(tampered, secret)
+    assert not any(name.lower().startswith("x-wohnenplus") for name in headers)
     payload = json.loads(body)
     assert payload["type"] == "contracts.contract.activated"
     assert payload["data"]["contract_no"] == "WP-2026-00042"
@@ -40,7 +50,7 @@ def test_company_system_receives_signed_contract_events(client, tokens, record, 
     assert headers["Content-Type"] == "application/json; charset=utf-8"
     with db.session() as session:
         note = session.scalars(select(Notification).where(Notification.channel == "webhook")).one()
-    assert payload["id"] == note.id == headers["X-WohnenPlus-Delivery"]
+    assert payload["id"] == note.id == headers["webhook-id"]
     assert note.state == "delivered"
 
 
@@ -88,6 +98,7 @@ def test_rotated_secret_old_and_new_both_verify_during_grace(client, tokens, rec
     deliver()
     [request] = receiver.requests
     assert verified(request, new) and verified(request, old)
+    assert len(request[0]["webhook-signature"].split(" ")) == 2
 
 
 def test_redelivered_event_sends_no_second_webhook(client, tokens, bus, worker, wait_until, deliver, receiver, db):
@@ -167,3 +178,53 @@ def test_old_secret_stops_signing_after_the_grace_period(client, tokens, record,
     deliver()
     [request] = receiver.requests
     assert verified(request, new) and not verified(request, old)
+
+
+WEBHOOK_EVENTS = sorted(r.event_type for r in load_routing_table().routes if r.webhook)
+
+
+def test_every_webhook_verifies_with_the_library_and_fits_the_document(client, tokens, record, deliver, receiver):
+    from webhook_document import validate_delivery
+
+    secret = register(client, tokens, receiver.url).json["secret"]
+    for event_type in WEBHOOK_EVENTS:
+        record(event_type)
+    while deliver():
+        pass
+    assert sorted(json.loads(body)["type"] for _, body in receiver.requests) == WEBHOOK_EVENTS
+    for headers, body in receiver.requests:
+        payload = Webhook(secret).verify(body, headers)  # the standard library, for 100 % of them
+        validate_delivery(payload["type"], payload)
+        assert headers["webhook-id"] == payload["id"]
+
+
+def test_an_endpoint_from_before_the_switch_gets_both_header_sets_until_it_rotates(
+        client, tokens, record, deliver, receiver, db, clock):
+    import hashlib
+    import hmac
+    import secrets
+
+    from notifications.domain.signing import standard_from_legacy
+    from notifications.models import WebhookEndpoint
+
+    former = "whsec_" + secrets.token_urlsafe(32)  # what the company holds from before
+    with db.session() as session:
+        session.add(WebhookEndpoint(company_id=COMPANY_ID, url=receiver.url, secret=standard_from_legacy(former),
+                                    legacy_signature=True, created_at=clock.now(), updated_at=clock.now()))
+        session.commit()
+    assert client.get(f"/api/v1/companies/{COMPANY_ID}/webhook",
+                      headers=tokens.company(COMPANY_ID)).json["legacy_signature"] is True
+    record("contracts.claim.paid")
+    deliver()
+    [(headers, body)] = receiver.requests
+    expected = hmac.new(former.encode(), headers["X-WohnenPlus-Timestamp"].encode() + b"." + body, hashlib.sha256)
+    assert headers["X-WohnenPlus-Signature"] == "v1=" + expected.hexdigest()  # the former receiver's check
+    assert verified((headers, body), standard_from_legacy(former))  # and the library's
+
+    rotated = client.post(f"/api/v1/companies/{COMPANY_ID}/webhook/rotate-secret", headers=tokens.company(COMPANY_ID))
+    assert rotated.json["legacy_signature"] is False
+    record("contracts.claim.decided")
+    deliver()
+    headers, body = receiver.requests[1]
+    assert "X-WohnenPlus-Signature" not in headers
+    assert verified((headers, body), rotated.json["secret"]) and verified((headers, body), standard_from_legacy(former))
