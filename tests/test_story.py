@@ -24,6 +24,7 @@ from __future__ import annotations
 import base64
 import functools
 import json
+import re
 import subprocess
 import threading
 from datetime import date, datetime, timedelta
@@ -38,6 +39,7 @@ from cryptography.fernet import Fernet, MultiFernet
 from sqlalchemy import create_engine
 from standardwebhooks import Webhook
 
+from notifications.domain.formatting import month_de
 from servicekit.privacy import crypto
 from servicekit.testing import stored_values, wait_until
 from servicekit.workdays import BERLIN, is_working_day
@@ -532,6 +534,69 @@ def test_6_the_second_company_saw_nothing(world):
                json={"kind": "other", "severity": "low", "description": "fremd"})
     world.call("POST", "matching", f"/proposals/{world['proposal']['id']}/accept", other, expect=404, json={})
     assert world.inbox(other, "contracts.contract.created") == []
+
+
+@step
+def test_6a_messages_name_what_people_know_and_link_to_it(world):
+    """Issue 22: what people received in the story names things by the references they quote, no
+    id anywhere but inside a link, and every link opens its matter for its recipient."""
+    s, case, contract = world.system, world["case"], world["contract"]
+    contact = s.token("caseworker", sub=case["contact_person"]["id"])
+    readers = {"company": world["company_a"], "staff": world["staff"], "finance": world["finance"],
+               "operators": world["admin"], **{f"caseworker {i}": s.token("caseworker", sub=i)
+                                              for i in world["caseworkers"]}}
+    inboxes = {who: world.get("notifications", "/inbox?page_size=100", token) for who, token in readers.items()}
+    links = 0
+    for who, messages in inboxes.items():
+        for note in messages:
+            readable = note["subject"] + "\n" + note["body"]
+            for link in LINK.findall(readable):
+                service, path = _service_path(link)
+                world.call("GET", service, path, readers[who])  # the matter opens for its recipient
+                readable = readable.replace(link, "")
+                links += 1
+            assert not UUID.search(readable), f"{who} read an id in {note['event_type']}: {readable}"
+    assert links >= 20
+    mails = [m for m in world.mail.messages]
+    assert mails
+    for mail in mails:
+        for part in ("plain", "html"):
+            found = mail.get_body((part,))
+            assert found is not None, f"{mail['Subject']} has no {part} part"
+            text = str(mail["Subject"]) + found.get_content()
+            for link in LINK.findall(text):
+                text = text.replace(link, "")
+            assert not UUID.search(text), f"a mail ({part}) shows an id: {mail['Subject']}"
+
+    def body(who, event_type):
+        return next(n["subject"] + "\n" + n["body"] for n in inboxes[who] if n["event_type"] == event_type)
+
+    paid = body("company", "contracts.claim.paid")
+    assert contract["contract_no"] in paid and f"ZA-{s.run_id}-1" in paid and "590,00 €" in paid
+    assert "Aylin und Murat Demir" in paid and f"AS-{s.run_id}-0001" in paid
+    submitted = body("finance", "contracts.claim.submitted")
+    assert contract["contract_no"] in submitted and "Mietschulden" in submitted and "Demir" not in submitted
+    assert f"eingereicht am {berlin_today().strftime('%d.%m.%Y')}" in submitted
+    assert f"Mietschulden {month_de(world['lease_start'].strftime('%Y-%m'))}" in submitted
+    incident = next(n for n in world.get("notifications", "/inbox?page_size=100", contact)
+                    if n["event_type"] == "contracts.incident.reported")
+    assert "Aylin und Murat Demir" in incident["subject"] + incident["body"]
+    assert contract["contract_no"] in incident["body"]
+    visits = [n for who, notes in inboxes.items() if who.startswith("caseworker")
+              for n in notes if n["event_type"] == "support.appointment.scheduled"]
+    assert visits and all(f"Fall: {case['reference']}" in n["body"] for n in visits)
+
+
+LINK = re.compile(r"https?://\S+")
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
+
+
+def _service_path(link: str) -> tuple[str, str]:
+    """`<base>/<service>/api/v1/<path>` (the default base URLs, config/links.json) -> (service, path)."""
+    _, _, rest = link.partition("://")
+    _, service, path = rest.split("/", 2)
+    assert path.startswith("api/v1/"), link
+    return service, "/" + path.removeprefix("api/v1")
 
 
 # --------------------------------------------------------------------------- social data protection (issue 10)

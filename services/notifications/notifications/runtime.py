@@ -67,6 +67,13 @@ def mailbox(role: str) -> tuple[str | None, str | None]:
     return entry.get("name"), _env(f"MAILBOX_{role.upper()}", entry.get("email"))
 
 
+def link_base(audience: str) -> str | None:
+    """Base URL of the links for one audience (`NOTIFICATIONS_LINK_BASE_<AUDIENCE>` overrides);
+    empty means no links for that audience."""
+    default = config.links().get("base_urls", {}).get(audience)
+    return _env(f"LINK_BASE_{audience.upper()}", default) or None
+
+
 def smtp_settings() -> SmtpSettings:
     return SmtpSettings(
         host=_env("SMTP_HOST", "localhost") or "localhost",

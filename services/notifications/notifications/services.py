@@ -35,7 +35,7 @@ from notifications.domain.delivery import (
 from notifications.domain.addresses import InvalidEmailAddress
 from notifications.domain.email_message import build_email
 from notifications.domain.households import household_of_event, household_of_message
-from notifications.domain.planning import plan_messages, render_message
+from notifications.domain.planning import plan_messages, render_message, wanted_references
 from notifications.domain.recipients import (
     ContactDetails,
     ContactPersonAssigned,
@@ -90,14 +90,49 @@ def _apply_fact(uow: UnitOfWork, fact, now: datetime) -> None:
     session.flush()
 
 
-def _contact(uow: UnitOfWork, ref: RecipientRef) -> tuple[str | None, str | None]:
+def _contact(entries: dict[str, DirectoryEntry], ref: RecipientRef) -> tuple[str | None, str | None]:
     """(name for the greeting, email address) of a recipient."""
+    entry = entries.get(str(ref))
     if ref.kind == "mailbox":
-        entry = uow.session.get(DirectoryEntry, str(ref))
         _, email = rt.mailbox(ref.id)
         return None, (entry.email if entry and entry.email else email)  # greeted without a name
-    entry = uow.session.get(DirectoryEntry, str(ref))
     return (entry.name, entry.email) if entry else (None, None)
+
+
+#: Where the directory names the ids an event carries (see `planning.REFERENCE_FIELDS`).
+_NAMED_BY = {"household_name": ("household", ("household_id",)),
+             "company_name": ("company", ("company_id",)),
+             "caseworker_name": ("caseworker", ("contact_person_id", "caseworker_id"))}
+
+
+def _named_refs(data, wanted: frozenset[str]) -> dict[str, str]:
+    """reference field -> directory ref whose name it shows, for the ids this event carries."""
+    refs = {}
+    for field in wanted & _NAMED_BY.keys():
+        kind, keys = _NAMED_BY[field]
+        ident = next((data[k] for k in keys if data.get(k)), None)
+        if ident:
+            refs[field] = f"{kind}:{ident}"
+    return refs
+
+
+def _directory(uow: UnitOfWork, refs: set[str]) -> dict[str, DirectoryEntry]:
+    """The directory entries of an event's recipients and of the names its messages show, in one
+    query (looked up one by one, that was a statement per recipient and name)."""
+    if not refs:
+        return {}
+    return {e.ref: e for e in uow.session.scalars(select(DirectoryEntry).where(DirectoryEntry.ref.in_(sorted(refs))))}
+
+
+def _references(data, named: dict[str, str], entries: dict[str, DirectoryEntry], wanted: frozenset[str],
+                case_of_household: str | None) -> dict[str, str]:
+    """What the directory adds so that messages name what people know (a route shows only what its
+    whitelist lists): names for the ids in the event, and the household's case for the contact
+    person's link."""
+    found = {field: entries[ref].name for field, ref in named.items() if ref in entries and entries[ref].name}
+    if "case_id" in wanted and case_of_household and not data.get("case_id"):
+        found["case_id"] = case_of_household
+    return found
 
 
 def record_event(uow: UnitOfWork, bus_event: BusEvent) -> list[Notification]:
@@ -133,19 +168,28 @@ def record_event(uow: UnitOfWork, bus_event: BusEvent) -> list[Notification]:
         for fact in directory_facts(event):
             _apply_fact(uow, fact, now)
 
+        contact_rows: dict[str, ContactPerson] = {}
+
         def contact_person_of(household_id: str) -> str | None:
             row = uow.session.get(ContactPerson, household_id)
+            if row is not None:
+                contact_rows[household_id] = row
             return row.caseworker_id if row else None
 
         planned = plan_messages(event, runtime.table, contact_person_of, household_of_case)
     except InvalidEvent as error:
         raise PermanentFailure(str(error)) from None
+    wanted = wanted_references([p.route for p in planned])
+    named = _named_refs(event.data, wanted)
+    entries = _directory(uow, {str(p.recipient) for p in planned} | set(named.values()))
+    row = contact_rows.get(str(event.data.get("household_id")))
+    references = _references(event.data, named, entries, wanted, row.case_id if row else None)
 
     written: list[Notification] = []
     for plan in planned:
-        name, email = _contact(uow, plan.recipient)
+        name, email = _contact(entries, plan.recipient)
         try:
-            message = render_message(runtime.renderer, plan.route, event, name)
+            message = render_message(runtime.renderer, plan.route, event, name, references, rt.link_base)
         except RenderError as error:
             # The event lacks what its template needs: retrying will not help, dead-letter it
             # so operators see it, rather than send half a message.

@@ -39,5 +39,10 @@ def mailboxes() -> dict[str, dict[str, str]]:
 
 
 @lru_cache(maxsize=None)
+def links() -> dict[str, Any]:
+    return load_json("links.json")
+
+
+@lru_cache(maxsize=None)
 def delivery() -> dict[str, Any]:
     return load_json("delivery.json")

@@ -12,6 +12,8 @@ from datetime import date, datetime
 from servicekit.workdays import BERLIN
 
 WEEKDAYS = ("Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag")
+MONTHS = ("Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober",
+          "November", "Dezember")
 
 
 def group_thousands(value: int) -> str:
@@ -76,6 +78,24 @@ def datetime_de(value: str | datetime) -> str:
     return f"{WEEKDAYS[local.weekday()]}, {local.strftime('%d.%m.%Y')}, {local.strftime('%H:%M')} Uhr"
 
 
+def month_de(value: str) -> str:
+    """``2026-12`` -> ``Dezember 2026``."""
+    year, _, month = str(value).partition("-")
+    if not (year.isdigit() and month.isdigit() and 1 <= int(month) <= 12):
+        raise ValueError(f"not a month: {value!r}")
+    return f"{MONTHS[int(month) - 1]} {int(year)}"
+
+
+def period_de(value: dict) -> str:
+    """A claim's months ``{"first": "2026-11", "last": "2026-12"}`` -> ``November bis Dezember 2026``."""
+    first, last = month_de(value["first"]), month_de(value["last"])
+    if first == last:
+        return first
+    first_month, first_year = first.rsplit(" ", 1)
+    last_year = last.rsplit(" ", 1)[1]
+    return f"{first_month if first_year == last_year else first} bis {last}"
+
+
 FILTERS = {
     "euro": euro,
     "date_de": date_de,
@@ -83,6 +103,8 @@ FILTERS = {
     "datetime_de": datetime_de,
     "weekday_de": weekday_de,
     "thousands": group_thousands,
+    "month_de": month_de,
+    "period_de": period_de,
 }
 
 

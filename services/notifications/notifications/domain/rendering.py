@@ -96,7 +96,7 @@ class Renderer:
             subject = " ".join(_render_block(template, "subject", context).split())
             text = _tidy_body(_render_block(template, "body", context))
             html = self.env.get_template(HTML_LAYOUT).render(
-                subject=subject, paragraphs=text.strip().split("\n\n")
+                subject=subject, paragraphs=text.strip().split("\n\n"), link=context.get("link")
             )
         except jinja2.TemplateNotFound as missing:
             raise RenderError(f"template not found: {missing.name}") from None

@@ -57,14 +57,14 @@ def test_inbox_is_the_callers_own(client, tokens, record):
     record("contracts.company.registered")
     record("contracts.contract.created")
     record("contracts.contract.created", dict(SAMPLE_DATA["contracts.contract.created"], company_id=OTHER_COMPANY_ID,
-                                              contract_no="WP-2026-00099"))
+                                              contract_no="GV-2026-00099"))
     record("support.caseworker.registered")
     mine = client.get("/api/v1/inbox", headers=tokens.company(COMPANY_ID)).json
-    assert [m["subject"] for m in mine] == ["Garantievertrag WP-2026-00042 zur Unterzeichnung",
+    assert [m["subject"] for m in mine] == ["Garantievertrag GV-2026-00042 zur Unterzeichnung",
                                             "Willkommen bei WohnenPlus"]
     assert all(not m["read"] for m in mine)
     other = client.get("/api/v1/inbox", headers=tokens.company(OTHER_COMPANY_ID)).json
-    assert [m["subject"] for m in other] == ["Garantievertrag WP-2026-00099 zur Unterzeichnung"]
+    assert [m["subject"] for m in other] == ["Garantievertrag GV-2026-00099 zur Unterzeichnung"]
     caseworker = client.get("/api/v1/inbox", headers=tokens.caseworker(CASEWORKER_ID)).json
     assert [m["subject"] for m in caseworker] == ["Willkommen bei WohnenPlus"]
     assert client.get("/api/v1/inbox", headers=tokens.caseworker(str(uuid.uuid4()))).json == []
@@ -93,7 +93,7 @@ def test_unread_count_and_mark_read(client, tokens, record):
 def test_staff_and_finance_read_their_team_mailbox(client, tokens, record):
     record("contracts.claim.submitted")
     finance = client.get("/api/v1/inbox", headers=tokens.finance()).json
-    assert [m["subject"] for m in finance] == ["Neue Forderung: Mietschulden, 1.234,56 €"]
+    assert [m["subject"] for m in finance] == ["Neue Forderung: Mietschulden, 1.234,56 € zu Vertrag GV-2026-00042"]
     staff = client.get("/api/v1/inbox", headers=tokens.staff()).json
     # no contact person known yet: the staff mailbox stands in for them
     assert [m["subject"] for m in staff] == ["Forderung zu einem Ihrer Haushalte: Mietschulden"]

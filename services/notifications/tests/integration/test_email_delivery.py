@@ -27,7 +27,7 @@ def test_proposal_mail_reaches_the_company_in_german(db, record, deliver, mail_s
     record("matching.proposal.created")
     assert deliver() == 3  # welcome mail and proposal to the company, proposal to the staff mailbox
     by_subject = {m["Subject"]: m for m in mail_server.messages}
-    mail = by_subject["Neuer Wohnungsvorschlag – bitte antworten bis 06.03.2026"]
+    mail = by_subject["Neuer Wohnungsvorschlag für Marktstraße 7 – bitte antworten bis 06.03.2026"]
     assert mail["To"].addresses[0].addr_spec == "vermietung@sued-wohnbau.example"
     assert mail["To"].addresses[0].display_name == "Süd-Wohnbau GmbH & Co. KG"
     text = mail.get_body(("plain",)).get_content()

@@ -19,7 +19,7 @@ T0 = datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc)
 OTHER_HOUSEHOLD = "9f8e7d6c-5b4a-4c3d-8e2f-1a0b9c8d7e6f"
 # Everything the household's events told notifications about it, and a free text about it.
 HOUSEHOLD_VALUES = ("Jürgen Müller", "juergen.mueller@example.org", "+49 711 123456", "Königstraße 12",
-                    "AfSuT-2026-0815", "Krankheit")
+                    "AS-2026-0815", "Krankheit")
 
 
 def every_stored_text(db) -> str:
@@ -33,15 +33,17 @@ def household_story(record, household_id=HOUSEHOLD_ID, name="Jürgen Müller", e
                    household={"name": name, "email": email, "phone": phone, "size": 2})
     other = {}
     if household_id != HOUSEHOLD_ID:
-        tenancy.update(address=dict(tenancy["address"], street="Neckarstraße 3"), household_reference="AfSuT-2026-0999")
+        tenancy.update(address=dict(tenancy["address"], street="Neckarstraße 3"), household_reference="AS-2026-0999")
         other = {"reason": "Urlaub"}
     record("matching.tenancy.agreed", tenancy)
     case_id = CASE_ID if household_id == HOUSEHOLD_ID else str(uuid.uuid4())
-    record("support.case.opened", dict(SAMPLE_DATA["support.case.opened"], household_id=household_id, case_id=case_id))
+    record("support.case.opened", dict(SAMPLE_DATA["support.case.opened"], household_id=household_id, case_id=case_id,
+                                       household={"name": name, "email": email, "phone": phone}))
     record("support.appointment.cancelled", dict(SAMPLE_DATA["support.appointment.cancelled"],
                                                  household_id=household_id, case_id=case_id, **other))
-    record("support.case.at_risk", dict(SAMPLE_DATA["support.case.at_risk"], case_id=case_id))
-    record("contracts.claim.submitted", dict(SAMPLE_DATA["contracts.claim.submitted"], household_id=household_id))
+    record("support.case.at_risk", dict(SAMPLE_DATA["support.case.at_risk"], case_id=case_id, household_id=household_id))
+    record("contracts.claim.submitted", dict(SAMPLE_DATA["contracts.claim.submitted"], household_id=household_id,
+                                             household_reference=tenancy["household_reference"]))
 
 
 def statistics(db):

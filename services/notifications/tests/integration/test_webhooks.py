@@ -40,12 +40,12 @@ def test_company_system_receives_signed_contract_events(client, tokens, record, 
     assert verified(request, secret)
     assert not verified(request, "whsec_" + "A" * 44)
     headers, body = request
-    tampered = (headers, body.replace(b"WP-2026-00042", b"WP-2026-00043"))
+    tampered = (headers, body.replace(b"GV-2026-00042", b"GV-2026-00043"))
     assert not verified(tampered, secret)
     assert not any(name.lower().startswith("x-wohnenplus") for name in headers)
     payload = json.loads(body)
     assert payload["type"] == "contracts.contract.activated"
-    assert payload["data"]["contract_no"] == "WP-2026-00042"
+    assert payload["data"]["contract_no"] == "GV-2026-00042"
     assert "company_id" not in payload["data"]
     assert headers["Content-Type"] == "application/json; charset=utf-8"
     with db.session() as session:

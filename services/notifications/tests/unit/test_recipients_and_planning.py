@@ -77,8 +77,8 @@ def test_directory_learns_companies_caseworkers_households_and_contact_persons()
         ContactDetails("household", HOUSEHOLD_ID, "Jürgen Müller", "juergen.mueller@example.org", "+49 711 123456")
     ]
     facts = directory_facts(event("support.case.opened"))
-    assert facts[1] == ContactPersonAssigned(HOUSEHOLD_ID, CASEWORKER_ID, CASE_ID)
-    assert facts[0].email == "doerte.weiss@stuttgart.example"
+    assert ContactPersonAssigned(HOUSEHOLD_ID, CASEWORKER_ID, CASE_ID) in facts
+    assert any(isinstance(f, ContactDetails) and f.email == "doerte.weiss@stuttgart.example" for f in facts)
     assert directory_facts(event("support.case.closed")) == [ContactPersonReleased(HOUSEHOLD_ID, CASE_ID)]
     assert directory_facts(event("contracts.claim.paid")) == []
 

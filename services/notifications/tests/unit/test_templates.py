@@ -128,7 +128,7 @@ def test_unknown_code_values_print_as_they_are():
     data = dict(SAMPLE_DATA["contracts.claim.submitted"], kind="flood")
     event = Event.from_envelope(envelope("contracts.claim.submitted", data))
     message = render_message(RENDERER, TABLE.route(event.type, Role.FINANCE), event)
-    assert "Art: flood" in message.text
+    assert "Forderung: flood" in message.text
 
 
 def test_termination_names_the_reason_and_date_in_german():
@@ -143,5 +143,5 @@ def test_a_returned_claim_is_explained_without_an_amount():
                 reason="Bitte Mietkonto beifügen")
     event = Event.from_envelope(envelope("contracts.claim.decided", data))
     message = render_message(RENDERER, TABLE.route(event.type, Role.COMPANY), event)
-    assert message.subject == "Entscheidung zu Ihrer Forderung: zur Ergänzung zurückgegeben"
+    assert message.subject == "Entscheidung zu Ihrer Forderung zu Vertrag GV-2026-00042: zur Ergänzung zurückgegeben"
     assert "Bewilligter Betrag" not in message.text and "Begründung: Bitte Mietkonto beifügen" in message.text
