@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 SERVICES := matching contracts support notifications
 PYTEST := $(abspath $(BIN))/python -m pytest -q -p no:cacheprovider
 
-.PHONY: install run test test-kit test-services test-e2e bench broker migrate token clean tools demo soak records chaos fuzz
+.PHONY: install run test test-kit test-services test-e2e bench broker migrate token clean tools demo soak records chaos fuzz compose-test
 
 $(BIN)/.installed: constraints.txt libs/servicekit/pyproject.toml $(foreach s,$(SERVICES),services/$(s)/pyproject.toml)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,11 @@ test-services: install
 
 test-e2e: install
 	$(PYTEST) tests
+
+# The compose stack for real: engine (started and stopped again where none runs), base images (from
+# Debian packages where no registry answers), build, up, the story through the containers, down.
+compose-test: install
+	@bash scripts/compose-test.sh
 
 bench: install broker
 	@command -v wrk >/dev/null || apt-get install -y -q wrk >/dev/null || echo "install wrk for the read API benchmark"
