@@ -75,11 +75,15 @@ say "no image registry answers: using images built from Debian packages"
 debian_base
 PYTHON_TAG=$(tag python 3.11) POSTGRES_TAG=$(tag postgres 15) RABBITMQ_TAG=$(tag rabbitmq 3.10)
 PROMETHEUS_TAG=$(tag prometheus 2.42) MAIL_TAG=$(tag mailcatcher 1)
-build python "$PYTHON_TAG"
-build postgres "$POSTGRES_TAG"
-build rabbitmq "$RABBITMQ_TAG"
-build prometheus "$PROMETHEUS_TAG"
-build mailcatcher "$MAIL_TAG"
+# In parallel: most of each build is waiting for package downloads.
+pids=()
+for image in "python $PYTHON_TAG" "postgres $POSTGRES_TAG" "rabbitmq $RABBITMQ_TAG" "prometheus $PROMETHEUS_TAG" \
+             "mailcatcher $MAIL_TAG"; do
+    build $image & pids+=($!)
+done
+failed=0
+for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
+[ "$failed" = 0 ] || { say "a base image did not build (logs: var/compose/build-*.log)"; exit 1; }
 cat <<EOF
 export PYTHON_IMAGE=$LOCAL/python:$PYTHON_TAG
 export POSTGRES_IMAGE=$LOCAL/postgres:$POSTGRES_TAG

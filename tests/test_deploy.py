@@ -260,7 +260,9 @@ class Stack:
         self.docker = os.environ.get("DOCKER", "docker")
         self.compose_command = os.environ.get("COMPOSE", "docker compose").split()
         self.ports = {name: free_port() for name in HOST_PORTS}
-        self.env = {**os.environ, "PUBLISH_ADDRESS": "127.0.0.1", **{k: str(v) for k, v in self.ports.items()}}
+        # One gunicorn worker per API: 2 cores run the whole stack here.
+        self.env = {**os.environ, "PUBLISH_ADDRESS": "127.0.0.1", "WEB_CONCURRENCY": "1",
+                    **{k: str(v) for k, v in self.ports.items()}}
         self.env.pop("COMPOSE_PROFILES", None)
         self.timings: dict[str, float] = {}
 
