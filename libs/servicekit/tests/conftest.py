@@ -14,7 +14,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from servicekit import Service
 from servicekit.db import Database, kit_metadata
 from servicekit.errors import NotFound
-from servicekit.privacy import CONTACT, FREE_TEXT, IDENTIFYING, SOCIAL, EncryptedText, Processing, personal, record_access
+from servicekit.privacy import CONTACT, FREE_TEXT, IDENTIFYING, SOCIAL, EncryptedText, Processing, personal
 from servicekit.privacy.views import ALL, PurposeBoundSchema, Views
 from servicekit.web import current_principal, ensure_visible, requires, uow
 
@@ -92,6 +92,7 @@ class Person(PrivacyBase):
 
 class PersonOut(PurposeBoundSchema):
     views = Views(staff=ALL, company={"household_id", "size"})
+    household = "household_id"
     id = fields.String()
     household_id = fields.String()
     name = fields.String()
@@ -100,7 +101,29 @@ class PersonOut(PurposeBoundSchema):
     note = fields.String(allow_none=True)
 
 
+class PersonIn(Schema):
+    household_id = fields.String(required=True)
+    company_id = fields.String(required=True)
+    name = fields.String(required=True)
+    size = fields.Integer(required=True)
+
+
 people = Blueprint("people", __name__, url_prefix="/api/v1/people")
+
+
+@people.route("")
+class People(MethodView):
+    @requires("staff")
+    @people.arguments(PersonIn)
+    @people.response(201, PersonOut)
+    def post(self, data):
+        """A write that answers with the household's data, as signing a contract does."""
+        with uow() as unit:
+            person = Person(id=str(uuid.uuid4()), **data)
+            unit.session.add(person)
+            unit.audit("person", person.id, "created")
+            unit.commit()
+            return person
 
 
 @people.route("/<person_id>")
@@ -109,9 +132,7 @@ class PersonById(MethodView):
     @people.response(200, PersonOut)
     def get(self, person_id):
         with uow() as unit:
-            person = ensure_visible(unit.session.get(Person, person_id), what="person")
-        record_access([person.household_id])
-        return person
+            return ensure_visible(unit.session.get(Person, person_id), what="person")
 
 
 def _register(api):

@@ -8,6 +8,14 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+# How long a SQLite transaction waits for the one writer before it gives up: long enough for the
+# web workers and the worker process to take turns at demo rates (their transactions last
+# milliseconds), well below gunicorn's 30 s request timeout, so a stuck lock is an answer (503), not a
+# killed worker.
+SQLITE_BUSY_TIMEOUT_S = 5
+# /readyz asks for the write lock for at most this long and says "locked" when it does not get it.
+SQLITE_READY_WAIT_MS = 1000
+
 
 def _sqlite_real_transactions(engine: Engine) -> None:
     """pysqlite's own transaction handling defers BEGIN and cannot lock for writing; SQLAlchemy's
@@ -19,7 +27,7 @@ def _sqlite_real_transactions(engine: Engine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
@@ -36,7 +44,7 @@ class Database:
             if path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
             self.engine = create_engine(
-                url, connect_args={"check_same_thread": False, "timeout": 10}, hide_parameters=True
+                url, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_S}, hide_parameters=True
             )
             _sqlite_real_transactions(self.engine)
         else:
@@ -56,8 +64,24 @@ class Database:
         return self.sessions()
 
     def ping(self) -> None:
-        with self.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
+        """Raise unless a request could use the database now. On SQLite that means getting the write
+        lock (every transaction begins IMMEDIATE), so a database held locked is reported as such."""
+        if self.is_postgres:
+            with self.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            return
+        raw = self.engine.raw_connection()  # below SQLAlchemy's BEGIN, to wait less than a request would
+        try:
+            cursor = raw.cursor()
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_READY_WAIT_MS}")
+            try:
+                cursor.execute("BEGIN IMMEDIATE")
+                cursor.execute("ROLLBACK")
+            finally:
+                cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
+                cursor.close()
+        finally:
+            raw.close()
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Callable
 
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
@@ -31,6 +31,7 @@ class UnitOfWork:
         actor: str = "system",
         actor_role: str = "system",
         clock: Clock | None = None,
+        on_commit: Callable[[], None] | None = None,
     ) -> None:
         self.db = db
         self.source = source
@@ -38,6 +39,7 @@ class UnitOfWork:
         self.actor = actor
         self.actor_role = actor_role
         self.clock = clock or SystemClock()
+        self.on_commit = on_commit
         self.session: Session
 
     def __enter__(self) -> "UnitOfWork":
@@ -105,6 +107,8 @@ class UnitOfWork:
 
     def commit(self) -> None:
         self.session.commit()
+        if self.on_commit is not None:
+            self.on_commit()
 
     def rollback(self) -> None:
         self.session.rollback()

@@ -1,29 +1,27 @@
-"""The access log and the data protection officer's endpoints every service gets.
+"""The access log: who received which household's personal data, when, for which purpose, through
+which operation.
 
-A view that returns a household's personal data to a person calls `record_access(household_ids)`
-before it answers: who (token subject, role, company), when, which household, for which purpose,
-through which operation. The row is committed before the data leaves, so an answered read is
-always a logged read (if the log cannot be written the caller gets 503, not the data).
-
-The `dpo` role reads the log (`GET /api/v1/privacy/access-log`) and, where the service declares
-`export_household`, the household's data (`GET /api/v1/privacy/households/{id}/export`).
+A read is declared where the data leaves, not in each view: a response schema that names the
+household its objects concern (`PurposeBoundSchema.household`) notes every object it hands to a
+person, and a view whose answer is not a schema (a PDF, a document) calls `record_access(ids)`.
+Noting writes nothing. Once the response is built, `write_noted_reads` writes every noted read in one
+transaction of its own, after the view's unit of work has closed and before a byte of the response is
+sent: so an answered read is always a logged read, and the write never waits on the request's own
+transaction (on SQLite that is one writer at a time). If the log cannot be written, the data does
+not leave: the caller gets the answer `problems.after_failure` gives.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, Iterable
+from typing import Iterable
 
-from flask import current_app, request
-from flask.views import MethodView
-from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
-from sqlalchemy import inspect, insert, select
+import structlog
+from flask import Response, current_app, g, request
+from sqlalchemy import insert
 
 from servicekit.db.tables import access_log
-from servicekit.privacy.classification import LABELS_DE, Category
-from servicekit.web.pagination import page_of_rows
+
+log = structlog.get_logger("servicekit.privacy")
 
 # Why each role reads a household's data; a view may name a narrower purpose.
 PURPOSES = {
@@ -37,140 +35,37 @@ PURPOSES = {
 
 
 def record_access(household_ids: Iterable[str | None], purpose: str | None = None) -> None:
-    """Log that the calling person is about to receive these households' personal data."""
-    from servicekit.web.security import current_principal
+    """Note that the calling person is about to receive these households' personal data."""
+    noted: dict[str, str | None] = g.setdefault("noted_reads", {})
+    for household_id in household_ids:
+        if household_id:
+            noted.setdefault(str(household_id), purpose)
 
-    ids = sorted({h for h in household_ids if h})
-    if not ids:
-        return
+
+def write_noted_reads(response: Response) -> Response:
+    """After-request hook: log what the response hands out, or withhold the response."""
+    noted: dict[str, str | None] = g.pop("noted_reads", {})
+    if not noted or response.status_code >= 400:
+        return response  # an error answer hands out nobody's data
     kit = current_app.extensions["servicekit"]
-    principal = current_principal()
+    principal = g.get("principal")
+    role = principal.role if principal else "none"
     operation = f"{request.method} {request.url_rule.rule if request.url_rule else request.path}"[:200]
-    row = dict(
+    common = dict(
         at=kit.clock.now(),
-        actor=principal.sub[:120],
-        actor_role=principal.role,
-        company_id=principal.company_id,
-        purpose=purpose or PURPOSES.get(principal.role, "unspecified"),
+        actor=principal.sub[:120] if principal else "anonymous",
+        actor_role=role,
+        company_id=principal.company_id if principal else None,
         operation=operation,
     )
-    with kit.db.engine.begin() as conn:
-        conn.execute(insert(access_log), [{**row, "household_id": h} for h in ids])
+    rows = [{**common, "household_id": h, "purpose": purpose or PURPOSES.get(role, "unspecified")}
+            for h, purpose in sorted(noted.items())]
+    try:
+        with kit.db.engine.begin() as conn:
+            conn.execute(insert(access_log), rows)
+    except Exception as exc:
+        from servicekit.web.problems import after_failure
 
-
-def jsonable(value: Any) -> Any:
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, dict):
-        return {k: jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
-    return value
-
-
-def export_rows(rows: Iterable[Any]) -> list[dict[str, Any]]:
-    """Every column of each ORM object, decrypted and JSON-safe."""
-    out = []
-    for obj in rows:
-        mapper = inspect(obj).mapper
-        out.append({attr.key: jsonable(getattr(obj, attr.key)) for attr in mapper.column_attrs})
-    return out
-
-
-def field_guide(metadata) -> dict[str, dict[str, str]]:
-    """`table.column` → category and German label of every classified column."""
-    guide = {}
-    for table in metadata.sorted_tables:
-        for column in table.columns:
-            category = column.info.get("personal")
-            if category:
-                guide[f"{table.name}.{column.name}"] = {
-                    "category": str(category),
-                    "label": column.info.get("label") or column.name,
-                    "category_label": LABELS_DE[Category(category)],
-                }
-    return guide
-
-
-class AccessQuery(Schema):
-    household_id = fields.String(validate=validate.Length(max=36))
-    actor = fields.String(validate=validate.Length(max=120))
-    since = fields.AwareDateTime()
-    until = fields.AwareDateTime()
-
-
-class AccessEntry(Schema):
-    id = fields.Integer()
-    at = fields.AwareDateTime()
-    actor = fields.String()
-    actor_role = fields.String()
-    company_id = fields.String(allow_none=True)
-    household_id = fields.String()
-    purpose = fields.String()
-    operation = fields.String()
-
-
-class HouseholdExport(Schema):
-    service = fields.String()
-    household_id = fields.String()
-    exported_at = fields.AwareDateTime()
-    records = fields.Dict(keys=fields.String(), values=fields.List(fields.Dict()),
-                          metadata={"description": "Every row the service holds about the household, by table."})
-    fields_ = fields.Dict(data_key="fields", metadata={"description": "table.column → category and German label."})
-    access_log = fields.List(fields.Nested(AccessEntry), metadata={"description": "Who read the household's data here."})
-
-
-def register_api(api, service) -> None:
-    from servicekit.web.security import requires, uow
-
-    blp = Blueprint("privacy", "privacy", url_prefix="/api/v1/privacy",
-                    description="For the data protection officer: access log and a household's data.")
-
-    @blp.route("/access-log")
-    class AccessLog(MethodView):
-        @requires("dpo")
-        @blp.arguments(AccessQuery, location="query")
-        @blp.response(200, AccessEntry(many=True))
-        @blp.paginate()
-        def get(self, query, pagination_parameters):
-            """Reads of households' personal data, newest first."""
-            stmt = select(access_log).order_by(access_log.c.at.desc(), access_log.c.id.desc())
-            for key, column in (("household_id", access_log.c.household_id), ("actor", access_log.c.actor)):
-                if key in query:
-                    stmt = stmt.where(column == query[key])
-            if "since" in query:
-                stmt = stmt.where(access_log.c.at >= query["since"])
-            if "until" in query:
-                stmt = stmt.where(access_log.c.at < query["until"])
-            with uow() as unit:
-                return page_of_rows(unit.session, stmt, pagination_parameters)
-
-    if service.export_household is not None:
-
-        @blp.route("/households/<household_id>/export")
-        class Export(MethodView):
-            @requires("dpo")
-            @blp.response(200, HouseholdExport)
-            def get(self, household_id):
-                """Everything this service holds about one household (Art. 15 GDPR), with its access log."""
-                record_access([household_id], "data_subject_access")
-                kit = current_app.extensions["servicekit"]
-                with uow() as unit:
-                    tables = service.export_household(unit.session, household_id)
-                    records = {name: export_rows(rows) for name, rows in tables.items()}
-                    reads = unit.session.execute(
-                        select(access_log).where(access_log.c.household_id == household_id).order_by(access_log.c.at)
-                    ).all()
-                return {
-                    "service": service.name,
-                    "household_id": household_id,
-                    "exported_at": kit.clock.now(),
-                    "records": records,
-                    "fields_": field_guide(service.metadata) if service.metadata is not None else {},
-                    "access_log": [row._asdict() for row in reads],
-                }
-
-    api.register_blueprint(blp)
-
+        log.error("privacy.access_log_unwritten", error=type(exc).__name__, reads=len(rows))
+        return after_failure(exc)
+    return response

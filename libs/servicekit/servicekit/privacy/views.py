@@ -5,6 +5,14 @@
 
 A caller with several roles gets the union of their fields; a role the view does not name gets
 no fields beyond `always` (ids, so a client can still refer to the object).
+
+A response schema about a household declares it once, and every object it hands to a person is
+logged as a read of that household's data (servicekit.privacy.access):
+
+    class CaseOut(PurposeBoundSchema):
+        views = Views(caseworker=ALL, company={"id", "status"})
+        household = "household_id"                       # the attribute naming the household
+        household_fields = frozenset({"household_id", "notes"})  # what counts as its data (default: all)
 """
 
 from __future__ import annotations
@@ -13,6 +21,8 @@ from typing import Any, ClassVar, Iterable
 
 from flask import g, has_request_context
 from marshmallow import Schema, post_dump
+
+from servicekit.privacy.access import record_access
 
 ALL = None
 
@@ -51,6 +61,17 @@ class PurposeBoundSchema(Schema):
     The OpenAPI document still lists every field; each caller receives its role's subset."""
 
     views: ClassVar[Views | None] = None
+    household: ClassVar[str | None] = None
+    household_fields: ClassVar[frozenset[str] | None] = None
+    purpose: ClassVar[str | None] = None
+
+    @classmethod
+    def hands_out_household_data(cls, roles: Iterable[str]) -> bool:
+        """Whether these roles' projection carries any of the household's data."""
+        allowed = cls.views.fields_for(roles) if cls.views is not None else None
+        if allowed is None or cls.household_fields is None:
+            return cls.household is not None
+        return bool(allowed & cls.household_fields)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -59,8 +80,16 @@ class PurposeBoundSchema(Schema):
         # finance, admin and companies left out fields the document called required).
         self.partial = True
 
-    @post_dump
-    def _purpose_bound(self, data: dict, **kwargs) -> dict:
-        if self.views is None or not has_request_context() or "principal" not in g:
+    @post_dump(pass_original=True)
+    def _purpose_bound(self, data: dict, original: Any, **kwargs) -> dict:
+        if not has_request_context() or "principal" not in g:
             return data
-        return self.views.apply(data, g.principal.roles)
+        if self.views is not None:
+            data = self.views.apply(data, g.principal.roles)
+        if self.household is not None and (self.household_fields is None or data.keys() & self.household_fields):
+            record_access([_value(original, self.household)], self.purpose)
+        return data
+
+
+def _value(obj: Any, key: str) -> Any:
+    return obj.get(key) if isinstance(obj, dict) else getattr(obj, key, None)

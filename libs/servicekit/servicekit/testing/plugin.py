@@ -39,13 +39,15 @@ def run_id() -> str:
 
 @pytest.fixture(scope="session")
 def database_url(service, run_id, tmp_path_factory):
-    """A fresh database for this test run: PostgreSQL when it answers, else SQLite (with a warning)."""
+    """A fresh database for this test run: PostgreSQL when it answers, else SQLite (with a warning);
+    `WOHNENPLUS_TEST_DB=sqlite` chooses SQLite, the database `make run` uses by default."""
     if postgres_available():
         name = f"wp_test_{service.name}_{run_id}"
         yield create_postgres_database(name)
         drop_postgres_database(name)
     else:
-        warnings.warn("PostgreSQL not reachable: database tests run on SQLite", stacklevel=1)
+        if os.environ.get("WOHNENPLUS_TEST_DB") != "sqlite":
+            warnings.warn("PostgreSQL not reachable: database tests run on SQLite", stacklevel=1)
         yield f"sqlite:///{tmp_path_factory.mktemp('db') / service.name}.db"
 
 

@@ -22,7 +22,7 @@ from servicekit.bus.connection import RECOVERABLE, close_quietly, connect
 from servicekit.clock import Clock, SystemClock
 from servicekit.db.database import Database
 from servicekit.logs import configure_logging
-from servicekit.privacy import access, crypto
+from servicekit.privacy import access, crypto, dpo_api
 from servicekit.privacy.classification import personal_names
 from servicekit.service import Service
 from servicekit.settings import Settings
@@ -123,13 +123,16 @@ def create_app(
     problems.install(app)
     if service.register_api:
         service.register_api(api)
-    access.register_api(api, service)
+    dpo_api.register_api(api, service)
     if service.configure_app:
         service.configure_app(app)
     _install_request_hooks(app, service)
     limits.install(app, settings)
     headers.install(app)
     _install_operational_routes(app, kit)
+    # Registered last, so it runs first among the after-request hooks: the metrics and the request
+    # log see the answer the caller really gets
+    app.after_request(access.write_noted_reads)
     return app
 
 
@@ -177,7 +180,8 @@ def _install_operational_routes(app: Flask, kit: Kit) -> None:
             kit.db.ping()
             checks["database"] = "ok"
         except Exception as exc:
-            checks["database"] = f"unavailable ({type(exc).__name__})"
+            locked = "locked" in str(getattr(exc, "orig", exc))
+            checks["database"] = "locked" if locked else f"unavailable ({type(exc).__name__})"
         checks["broker"] = "ok" if _broker_reachable(kit.settings) else "unavailable"
         ready = all(v == "ok" for v in checks.values())
         return jsonify(status="ready" if ready else "not ready", checks=checks), 200 if ready else 503

@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 import structlog
-from flask import Flask, Response, request
+from flask import Flask, Response, g, request
 from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
@@ -65,6 +65,28 @@ def _field_paths(errors: Any, prefix: str = "") -> list[str]:
     return paths
 
 
+def mark_committed() -> None:
+    """Called when the request's unit of work commits: from now on a failure must not claim that
+    nothing happened."""
+    g.request_committed = True
+
+
+def after_failure(exc: Exception) -> Response:
+    """The answer when something fails that is not the caller's fault. Before the request committed
+    nothing was written, so a database that is away (or locked) is a 503 to retry; after it
+    committed the change is stored, and the caller must learn that rather than retry blindly."""
+    if g.get("request_committed"):
+        return problem_response(
+            500, "Internal Server Error",
+            "The change was stored, but the answer could not be completed; read the resource to see its "
+            "current state instead of sending the request again.", stored=True)
+    if isinstance(exc, OperationalError):
+        response = problem_response(503, "Service Unavailable", "The database is not reachable; try again shortly.")
+        response.headers["Retry-After"] = "5"
+        return response
+    return problem_response(500, "Internal Server Error", "An unexpected error occurred; it has been logged.")
+
+
 def install(app: Flask) -> None:
     @app.errorhandler(Problem)
     def _problem(exc: Problem):
@@ -80,13 +102,11 @@ def install(app: Flask) -> None:
     @app.errorhandler(OperationalError)
     def _database_away(exc: OperationalError):
         log.error("web.database_unavailable", error=type(exc.orig).__name__ if exc.orig else "OperationalError")
-        response = problem_response(503, "Service Unavailable", "The database is not reachable; try again shortly.")
-        response.headers["Retry-After"] = "5"
-        return response
+        return after_failure(exc)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
         if isinstance(exc, HTTPException):
             return _describe_http(exc)
         log.exception("web.unhandled", error=type(exc).__name__)
-        return problem_response(500, "Internal Server Error", "An unexpected error occurred; it has been logged.")
+        return after_failure(exc)

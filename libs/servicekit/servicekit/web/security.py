@@ -19,6 +19,7 @@ from sqlalchemy import Select
 from servicekit.auth import InvalidToken, Principal
 from servicekit.db.uow import UnitOfWork
 from servicekit.errors import NotFound
+from servicekit.web.problems import mark_committed
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -94,8 +95,8 @@ def ensure_visible(obj: T | None, *, what: str = "resource", company_attr: str =
 
 @contextmanager
 def uow() -> Iterator[UnitOfWork]:
-    """A unit of work for this request: the caller becomes the audit actor and the request's
-    correlation id travels into every event it causes."""
+    """A unit of work for this request: the caller becomes the audit actor, the request's
+    correlation id travels into every event it causes, and once it commits, errors say so."""
     kit = current_app.extensions["servicekit"]
     principal = g.get("principal")
     with UnitOfWork(
@@ -105,5 +106,6 @@ def uow() -> Iterator[UnitOfWork]:
         actor=principal.sub if principal else "anonymous",
         actor_role=principal.role if principal else "none",
         clock=kit.clock,
+        on_commit=mark_committed,
     ) as unit:
         yield unit
