@@ -92,7 +92,7 @@ class Person(PrivacyBase):
 
 class PersonOut(PurposeBoundSchema):
     views = Views(staff=ALL, company={"household_id", "size"})
-    household = "household_id"
+    household_key = "household_id"
     id = fields.String()
     household_id = fields.String()
     name = fields.String()

@@ -16,7 +16,7 @@ from matching.config import default_policy
 from matching.models import ErasureRequest, Flat, Household, MatchingRun, Proposal
 from matching.schemas import (
     DeclineIn, FlatIn, FlatOut, FlatQuery, HouseholdIn, HouseholdOut, HouseholdQuery, LeaseIn, PartyIn,
-    DeclineCountOut, ErasureIn, ErasureOut, FlatPatch, PeriodQuery, ProposalIn, ProposalOut, ProposalQuery,
+    DeclineCountOut, ErasureIn, ErasureOut, FlatPatch, FlatWhyNotOut, PeriodQuery, ProposalIn, ProposalOut, ProposalQuery,
     RentLimitOverrideIn, RunOut, WhyNotOut, WithdrawIn,
 )
 
@@ -36,14 +36,6 @@ def _household_out(h: Household) -> Household:
     return h
 
 
-def _logged(household_ids, result):
-    """Log the read of these households' data, then hand it out. Called once the view's unit of
-    work is closed: the access log commits on its own connection, which on SQLite would otherwise
-    wait for the view's transaction."""
-    record_access(household_ids)
-    return result
-
-
 # --- households ---------------------------------------------------------------------------------
 
 @households.route("")
@@ -57,7 +49,7 @@ class Households(MethodView):
             household = services.refer_household(unit, data)
             unit.commit()
             out = _household_out(household)
-        return _logged([out.id], out)
+        return out
 
     @requires(*STAFF)
     @households.arguments(HouseholdQuery, location="query")
@@ -72,7 +64,7 @@ class Households(MethodView):
             if "needs_review" in query:
                 stmt = stmt.where(Household.needs_review == query["needs_review"])
             page = [_household_out(h) for h in page_of(unit.session, stmt, pagination_parameters)]
-        return _logged([h.id for h in page], page)
+        return page
 
 
 @households.route("/<uuid:household_id>")
@@ -83,7 +75,7 @@ class HouseholdById(MethodView):
         """One referred household."""
         with uow() as unit:
             out = _household_out(ensure_visible(unit.session.get(Household, str(household_id)), what="household"))
-        return _logged([out.id], out)
+        return out
 
 
 @households.route("/<uuid:household_id>/withdraw")
@@ -98,7 +90,7 @@ class WithdrawHousehold(MethodView):
             services.withdraw_household(unit, household, data["reason"])
             unit.commit()
             out = _household_out(household)
-        return _logged([out.id], out)
+        return out
 
 
 @households.route("/<uuid:household_id>/rent-limit")
@@ -113,7 +105,7 @@ class RentLimit(MethodView):
             services.set_rent_limit_override(unit, household, data["max_cold_rent_cents"], data["reason"])
             unit.commit()
             out = _household_out(household)
-        return _logged([out.id], out)
+        return out
 
 
 @households.route("/<uuid:household_id>/why-not")
@@ -126,7 +118,8 @@ class HouseholdWhyNot(MethodView):
             household = services.get_or_404(unit.session, Household, household_id)
             services.ensure_not_erased(household)
             out = services.why_not_household(unit.session, default_policy(), household, services.berlin_day(unit.now()))
-        return _logged([str(household_id)], out)
+        record_access([str(household_id)])  # the verdicts tell this household's rent limit and needs
+        return out
 
 
 # --- erasure (data protection officer) -----------------------------------------------------------
@@ -156,7 +149,7 @@ class HouseholdErasure(MethodView):
             request, created = erasure.request_erasure(unit, household, data["reason"], data["note"])
             unit.commit()
             out = _erasure_out(unit.session, request)
-        return _logged([request.household_id], (out, 202 if created else 200))
+        return (out, 202 if created else 200)
 
     @requires("dpo")
     @households.response(200, ErasureOut)
@@ -167,7 +160,7 @@ class HouseholdErasure(MethodView):
             if request is None:
                 raise NotFound("No erasure request for this household.")
             out = _erasure_out(unit.session, request)
-        return _logged([str(household_id)], out)
+        return out
 
 
 # --- flats --------------------------------------------------------------------------------------
@@ -248,14 +241,13 @@ class WithdrawFlat(MethodView):
 @flats.route("/<uuid:flat_id>/why-not")
 class FlatWhyNot(MethodView):
     @requires(*STAFF)
-    @flats.response(200, WhyNotOut)
+    @flats.response(200, FlatWhyNotOut)
     def get(self, flat_id):
         """Waiting households eligible for this flat (best first) and, for the others, the rules that excluded them."""
         with uow() as unit:
             flat = services.get_or_404(unit.session, Flat, flat_id)
             verdicts = services.why_not_flat(unit.session, default_policy(), flat, services.berlin_day(unit.now()))
-        # Each verdict tells a household's rent limit, needs and excluded districts.
-        return _logged([v["id"] for group in verdicts.values() for v in group], verdicts)
+        return verdicts
 
 
 # --- runs ---------------------------------------------------------------------------------------
@@ -342,7 +334,7 @@ class Proposals(MethodView):
             proposal = services.manual_proposal(unit, default_policy(), flat, household)
             unit.commit()
             out = _proposal_out(unit.session, proposal)
-        return _logged([out["household_id"]], out)
+        return out
 
     @requires("company", *STAFF)
     @proposals.arguments(ProposalQuery, location="query")
@@ -355,7 +347,7 @@ class Proposals(MethodView):
             if "status" in query:
                 stmt = stmt.where(Proposal.status == query["status"])
             page = [_proposal_out(unit.session, p) for p in page_of(unit.session, stmt, pagination_parameters)]
-        return _logged([p["household_id"] for p in page], page)
+        return page
 
 
 @proposals.route("/<uuid:proposal_id>")
@@ -366,7 +358,7 @@ class ProposalById(MethodView):
         """One proposal with its score breakdown and the rules it passed."""
         with uow() as unit:
             out = _proposal_out(unit.session, _visible_proposal(unit.session, proposal_id))
-        return _logged([out["household_id"]], out)
+        return out
 
 
 @proposals.route("/<uuid:proposal_id>/accept")
@@ -381,7 +373,7 @@ class Accept(MethodView):
             services.accept(unit, proposal, _party(data))
             unit.commit()
             out = _proposal_out(unit.session, proposal)
-        return _logged([out["household_id"]], out)
+        return out
 
 
 @proposals.route("/<uuid:proposal_id>/decline")
@@ -396,7 +388,7 @@ class Decline(MethodView):
             services.decline(unit, default_policy(), proposal, _party(data), data["reason"], data["text"])
             unit.commit()
             out = _proposal_out(unit.session, proposal)
-        return _logged([out["household_id"]], out)
+        return out
 
 
 @proposals.route("/<uuid:proposal_id>/lease")
@@ -411,7 +403,7 @@ class Lease(MethodView):
             services.record_lease(unit, default_policy(), proposal, data)
             unit.commit()
             out = _proposal_out(unit.session, proposal)
-        return _logged([out["household_id"]], out)
+        return out
 
 
 @reports.route("/declines")

@@ -59,6 +59,7 @@ class WithdrawIn(Schema):
 class HouseholdOut(PurposeBoundSchema):
     # Only the social office's staff read a household record; anyone else gets its id at most.
     views = Views(staff=ALL, admin=ALL)
+    household_key = "id"
     id = fields.String(required=True)
     referral_no = fields.String(allow_none=True, metadata={"description": "null once the household's data was erased"})
     adults = fields.Integer(required=True)
@@ -206,6 +207,7 @@ class ProposalOut(PurposeBoundSchema):
         "run_id", "flat_id", "household_id", "company_id", "status", "company_answer", "household_answer",
         "score", "respond_by", "created_at", "decided_at", "decline_party", "decline_reason", "decline_text",
         "lease", "household"})
+    household_key = "household_id"
     id = fields.String()
     run_id = fields.String(allow_none=True)
     flat_id = fields.String()
@@ -240,8 +242,20 @@ class VerdictOut(Schema):
 
 
 class WhyNotOut(Schema):
+    """A household's verdict on each flat."""
     eligible = fields.List(fields.Nested(VerdictOut))
     excluded = fields.List(fields.Nested(VerdictOut))
+
+
+class HouseholdVerdictOut(VerdictOut, PurposeBoundSchema):
+    """One household's verdict on a flat: it tells the household's rent limit, needs and excluded districts."""
+    household_key = "id"
+
+
+class FlatWhyNotOut(Schema):
+    """Each household's verdict on one flat."""
+    eligible = fields.List(fields.Nested(HouseholdVerdictOut))
+    excluded = fields.List(fields.Nested(HouseholdVerdictOut))
 
 
 class PeriodQuery(Schema):
@@ -276,7 +290,8 @@ class ErasureAnswerOut(Schema):
     answered_at = fields.DateTime()
 
 
-class ErasureOut(Schema):
+class ErasureOut(PurposeBoundSchema):
+    household_key = "household_id"
     id = fields.String()
     household_id = fields.String()
     reason = fields.String(metadata={"description": "request (Art. 17) or retention"})

@@ -2,7 +2,7 @@
 which operation.
 
 A read is declared where the data leaves, not in each view: a response schema that names the
-household its objects concern (`PurposeBoundSchema.household`) notes every object it hands to a
+household its objects concern (`PurposeBoundSchema.household_key`) notes every object it hands to a
 person, and a view whose answer is not a schema (a PDF, a document) calls `record_access(ids)`.
 Noting writes nothing. Once the response is built, `write_noted_reads` writes every noted read in one
 transaction of its own, after the view's unit of work has closed and before a byte of the response is

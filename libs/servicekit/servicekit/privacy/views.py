@@ -11,7 +11,7 @@ logged as a read of that household's data (servicekit.privacy.access):
 
     class CaseOut(PurposeBoundSchema):
         views = Views(caseworker=ALL, company={"id", "status"})
-        household = "household_id"                       # the attribute naming the household
+        household_key = "household_id"                   # the attribute naming the household
         household_fields = frozenset({"household_id", "notes"})  # what counts as its data (default: all)
 """
 
@@ -61,7 +61,7 @@ class PurposeBoundSchema(Schema):
     The OpenAPI document still lists every field; each caller receives its role's subset."""
 
     views: ClassVar[Views | None] = None
-    household: ClassVar[str | None] = None
+    household_key: ClassVar[str | None] = None
     household_fields: ClassVar[frozenset[str] | None] = None
     purpose: ClassVar[str | None] = None
 
@@ -70,11 +70,13 @@ class PurposeBoundSchema(Schema):
         """Whether these roles' projection carries any of the household's data."""
         allowed = cls.views.fields_for(roles) if cls.views is not None else None
         if allowed is None or cls.household_fields is None:
-            return cls.household is not None
+            return cls.household_key is not None
         return bool(allowed & cls.household_fields)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if self.views is None:
+            return
         # Which fields a caller receives depends on its roles, so the document promises none of them:
         # apispec lists no field as required for a partial schema (found by schemathesis: answers to
         # finance, admin and companies left out fields the document called required).
@@ -86,8 +88,8 @@ class PurposeBoundSchema(Schema):
             return data
         if self.views is not None:
             data = self.views.apply(data, g.principal.roles)
-        if self.household is not None and (self.household_fields is None or data.keys() & self.household_fields):
-            record_access([_value(original, self.household)], self.purpose)
+        if self.household_key is not None and (self.household_fields is None or data.keys() & self.household_fields):
+            record_access([_value(original, self.household_key)], self.purpose)
         return data
 
 
