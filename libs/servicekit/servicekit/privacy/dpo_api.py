@@ -17,7 +17,7 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import inspect, select
 
 from servicekit.db.tables import access_log
-from servicekit.privacy.access import record_access
+from servicekit.privacy.access import log_rows, record_access
 from servicekit.privacy.classification import LABELS_DE, Category
 from servicekit.web.pagination import page_of_rows
 
@@ -133,7 +133,9 @@ def register_api(api, service) -> None:
                     "exported_at": kit.clock.now(),
                     "records": records,
                     "fields_": field_guide(service.metadata) if service.metadata is not None else {},
-                    "access_log": [row._asdict() for row in reads],
+                    # this export is a read too, logged as it is answered
+                    "access_log": [row._asdict() for row in reads]
+                    + log_rows({household_id: "data_subject_access"}),
                 }
 
     api.register_blueprint(blp)
