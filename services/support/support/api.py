@@ -11,8 +11,10 @@ which they have a booked (scheduled) appointment as a stand-in — for as long a
 deactivated caseworker sees nothing, and an appointment that was cancelled or taken over by
 someone else gives no access: after a reassignment the previous person loses the case.
 
-Which fields each role receives is declared on the response schemas (`views`); every response
-that carries a household's personal data is written to the access log first (`record_access`).
+Which fields each role receives is declared on the response schemas (`views`), and so is the
+household a case concerns (`household_key`): every answer that carries a household's data is in the
+access log before it leaves. Appointments and crises name their case, not the household, so their
+views note the households themselves (`record_access`).
 The calendar feed carries no household data (see domain/ics.py) and is not logged.
 """
 
@@ -157,14 +159,9 @@ def case_view(session: Session, case: SupportCase, *, detail: bool = False) -> d
     return view
 
 
-def shown_case(session: Session, case: SupportCase) -> dict:
-    """A case's detail for the caller, logged as a read of the household's data."""
-    record_access([case.household_id])
-    return case_view(session, case, detail=True)
-
-
 def shown_appointments(session: Session, rows):
-    """Appointments for the caller (their notes are about the household), logged per household."""
+    """Appointments for the caller (their notes are about the household). They name their case, not
+    the household, so the view notes the households' reads itself."""
     rows = list(rows)
     record_access(services.households_of(session, {a.case_id for a in rows}).values())
     return rows
@@ -383,7 +380,6 @@ class Cases(MethodView):
                 stmt = stmt.where(or_(SupportCase.contact_person_id == cid, SupportCase.social_worker_id == cid))
             stmt = stmt.order_by(SupportCase.opened_at.desc(), SupportCase.id)
             page = page_of(unit.session, stmt, pagination_parameters)
-            record_access(c.household_id for c in page)
             return [case_view(unit.session, c) for c in page]
 
 
@@ -394,7 +390,7 @@ class CaseById(MethodView):
     def get(self, case_id):
         """One case; household contact and address only for staff and the case's caseworkers."""
         with uow() as unit:
-            return shown_case(unit.session, visible_case(unit.session, case_id))
+            return case_view(unit.session, visible_case(unit.session, case_id), detail=True)
 
 
 @cases.route("/<string:case_id>/close")
@@ -408,7 +404,7 @@ class CloseCase(MethodView):
             case = visible_case(unit.session, case_id, lock=True)
             services.close_case(unit, case, CloseOutcome(data["outcome"]), data["reason"])
             unit.commit()
-            return shown_case(unit.session, case)
+            return case_view(unit.session, case, detail=True)
 
 
 @cases.route("/<string:case_id>/outcome")
@@ -425,7 +421,7 @@ class RecordOutcome(MethodView):
             previous, case.recorded_outcome = case.recorded_outcome, data["outcome"]
             unit.audit("case", case.id, "outcome_recorded", detail={"from": previous, "to": data["outcome"]})
             unit.commit()
-            return shown_case(unit.session, case)
+            return case_view(unit.session, case, detail=True)
 
 
 @cases.route("/<string:case_id>/reassign")
@@ -440,7 +436,7 @@ class Reassign(MethodView):
             services.reassign(unit, case, Role(data["role"]), data["caseworker_id"], data["reason"])
             unit.commit()
             unit.session.refresh(case)
-            return shown_case(unit.session, case)
+            return case_view(unit.session, case, detail=True)
 
 
 @cases.route("/<string:case_id>/risk/clear")
@@ -456,7 +452,7 @@ class ClearRisk(MethodView):
             case.at_risk, case.at_risk_since = False, None
             unit.audit("case", case.id, "risk_cleared")
             unit.commit()
-            return shown_case(unit.session, case)
+            return case_view(unit.session, case, detail=True)
 
 
 @cases.route("/<string:case_id>/appointments")

@@ -103,6 +103,7 @@ SUPPORT_VIEWS = Views(staff=ALL, admin=ALL, caseworker=ALL)
 
 class CaseOut(PurposeBoundSchema):
     views = CASE_VIEWS
+    household_key = "household_id"
 
     id = fields.String(required=True)
     reference = fields.String(allow_none=True)
