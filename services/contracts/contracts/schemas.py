@@ -4,8 +4,9 @@ Strict on purpose: unknown fields are refused (a typo never silently drops data)
 JSON integers (no "100", no 1.5), enums are closed, and every field error names its field.
 
 Response schemas that carry a household's data are purpose-bound (`views`): each role receives the
-fields its task needs. `household_fields` names the fields about the household, so a view knows
-whether the caller's projection hands out personal data (and must be logged) or not.
+fields its task needs. `household_key` names the household an object concerns and
+`household_fields` the fields about it: an answer whose projection hands out any of them is logged
+as a read of that household's data (servicekit.privacy.access), others are not.
 """
 
 from __future__ import annotations
@@ -13,8 +14,6 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-
-from typing import ClassVar
 
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates_schema
 
@@ -144,23 +143,15 @@ class HouseholdOut(Schema):
     size = fields.Integer(allow_none=True)
 
 
-class HouseholdBound(PurposeBoundSchema):
-    household_fields: ClassVar[frozenset[str]] = frozenset()
-
-    @classmethod
-    def hands_out_household_data(cls, roles) -> bool:
-        allowed = cls.views.fields_for(roles)
-        return allowed is None or bool(allowed & cls.household_fields)
-
-
 _TENANCY_MONEY = {"company_id", "flat_id", "lease_start", "cold_rent_cents", "service_charges_cents", "heating_cents"}
 
 
-class TenancyOut(HouseholdBound):
+class TenancyOut(PurposeBoundSchema):
     """The lease: the landlord and the social office see the household it houses; finance sees the
     rent figures that bound an arrears claim, not who lives there."""
 
     views = Views(staff=ALL, admin=ALL, company=ALL, finance=_TENANCY_MONEY)
+    household_key = "household_id"
     household_fields = frozenset({"household_id", "household_reference", "household", "address"})
 
     id = fields.String(required=True)
@@ -277,12 +268,13 @@ _CONTRACT_FIGURES = {
 }
 
 
-class ContractOut(HouseholdBound):
+class ContractOut(PurposeBoundSchema):
     """Finance works with contract numbers, terms and caps; the company with its tenancy (the social
     office's note on an early end stays with the social office)."""
 
     views = Views(staff=ALL, admin=ALL, finance=_CONTRACT_FIGURES,
                   company=_CONTRACT_FIGURES | {"household_id", "household_reference", "tenancy"})
+    household_key = "household_id"
     household_fields = frozenset({"household_id", "household_reference", "tenancy", "termination_note"})
 
     id = fields.String(required=True)
@@ -407,11 +399,12 @@ class DocumentOut(Schema):
     uploaded_at = fields.DateTime(required=True)
 
 
-class ClaimOut(HouseholdBound):
+class ClaimOut(PurposeBoundSchema):
     """Everyone who handles a claim needs its reasons and evidence: the company that files it, finance
     deciding it, the social office. Its texts are about the household, so every read is logged."""
 
     views = Views(staff=ALL, admin=ALL, finance=ALL, company=ALL)
+    household_key = "household_id"
     household_fields = frozenset({"description", "decision_reason", "documents"})
 
     id = fields.String(required=True)
@@ -465,11 +458,12 @@ class IncidentIn(StrictSchema):
     description = fields.String(required=True, validate=validate.Length(min=1, max=4000))
 
 
-class IncidentOut(HouseholdBound):
+class IncidentOut(PurposeBoundSchema):
     """Incidents are support's business; finance counts them but does not read what happened."""
 
     views = Views(staff=ALL, admin=ALL, company=ALL,
                   finance={"contract_id", "company_id", "kind", "severity", "reported_at"})
+    household_key = "household_id"
     household_fields = frozenset({"description"})
 
     id = fields.String(required=True)
