@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 SERVICES := matching contracts support notifications
 PYTEST := $(abspath $(BIN))/python -m pytest -q -p no:cacheprovider
 
-.PHONY: install run test test-kit test-services test-e2e bench broker migrate token clean tools demo soak records chaos fuzz compose-test
+.PHONY: install run test test-kit test-services test-sqlite test-e2e bench broker migrate token clean tools demo soak records chaos fuzz compose-test
 
 $(BIN)/.installed: constraints.txt libs/servicekit/pyproject.toml $(foreach s,$(SERVICES),services/$(s)/pyproject.toml)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,7 +26,7 @@ run: install broker migrate
 	@echo "Starting all eight processes (Ctrl-C stops them) ..."
 	$(BIN)/honcho start -f Procfile
 
-test: install broker tools test-kit test-services test-e2e
+test: install broker tools test-kit test-services test-sqlite test-e2e
 
 tools:
 	@bash deploy/install-tools.sh
@@ -36,6 +36,12 @@ test-kit: install
 
 test-services: install
 	@set -e; for s in $(SERVICES); do echo "== $$s"; (cd services/$$s && $(PYTEST) tests); done
+
+# The kit's and the services' tests again on SQLite, the database `make run` gives every service
+# by default (the runs above use PostgreSQL when it answers).
+test-sqlite: install
+	@set -e; for d in libs/servicekit $(foreach s,$(SERVICES),services/$(s)); do echo "== $$d on SQLite"; \
+		(cd $$d && WOHNENPLUS_TEST_DB=sqlite $(PYTEST) tests); done
 
 test-e2e: install
 	$(PYTEST) tests

@@ -123,9 +123,20 @@ def local(ts: str) -> str:
 # --------------------------------------------------------------------------- HTTP
 
 
+def web_port(service: str, default: int) -> int:
+    """The port `make run` gives the service in this shell's environment (<SERVICE>_WEB_PORT)."""
+    return Settings.from_env(service, default, 0).web_port
+
+
+def demo_dir() -> Path:
+    """Where the demo leaves the contract PDF and the time-travel worker's log: the system's var dir."""
+    return Settings.from_env("demo", 0, 0).var_dir / "demo"
+
+
 class Demo:
     def __init__(self) -> None:
-        self.urls = {s: os.environ.get(f"DEMO_{s.upper()}_URL", f"http://127.0.0.1:{p}") for s, p in PORTS.items()}
+        self.urls = {s: os.environ.get(f"DEMO_{s.upper()}_URL", f"http://127.0.0.1:{web_port(s, p)}")
+                     for s, p in PORTS.items()}
         self.settings = Settings.from_env("demo", 0, 0)
         self.http = requests.Session()
         self.tokens: dict[str, dict] = {}
@@ -322,10 +333,10 @@ def step_contract_and_case(demo: Demo, world: dict) -> dict:
           [[c["name"], ", ".join(c["kinds"]), euro(c["cap_cents"]), euro(c["remaining_cents"])]
            for c in contract["coverage"]])
     pdf = demo.call("GET", "contracts", f"/contracts/{cid}/document", company)
-    target = ROOT / "var" / "demo" / f"{contract['contract_no']}.pdf"
+    target = demo_dir() / f"{contract['contract_no']}.pdf"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(pdf.content)
-    ok(f"PDF ({len(pdf.content) // 1024} KB) gespeichert: {target.relative_to(ROOT)}")
+    ok(f"PDF ({len(pdf.content) // 1024} KB) gespeichert: {target}")
 
     case = demo.wait("support case", lambda: next((c for c in demo.get("support", "/cases", staff)
                                                    if c["household_id"] == household["id"]), None))
@@ -394,18 +405,60 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def time_travel_mismatch(contract_id: str) -> str | None:
+    """Why a contracts worker started from this shell would not be part of the running system, or
+    None. It must see the same database (where the contract this demo just made is) and the same
+    broker prefix (where the running worker consumes) — else it would wait for nothing."""
+    from sqlalchemy import select
+
+    from contracts.models import Contract
+    from servicekit.bus.connection import connect
+    from servicekit.db.database import Database
+    from servicekit.service import load
+
+    svc = load("contracts")
+    settings = Settings.from_env(svc.name, svc.web_port, svc.worker_metrics_port)
+    db = Database(settings.database_url)
+    try:
+        with db.session() as session:
+            if session.scalar(select(Contract.id).where(Contract.id == contract_id)) is None:
+                return (f"this shell's contracts database ({settings.database_url.split('@')[-1]}) is not the one the "
+                        "running contracts service uses; export the same CONTRACTS_DATABASE_URL (or none) as in the "
+                        "shell that runs `make run`")
+    except Exception as exc:
+        return f"this shell's contracts database cannot be opened ({type(exc).__name__})"
+    finally:
+        db.dispose()
+    try:
+        connection = connect(settings.bus_url, "demo-time-travel-check", timeout=3)
+        try:
+            consumers = connection.channel().queue_declare(settings.queue, passive=True).method.consumer_count
+        finally:
+            connection.close()
+    except Exception:
+        consumers = 0
+    if not consumers:
+        return (f"no contracts worker consumes {settings.queue!r} on this shell's broker; export the same BUS_URL and "
+                "BUS_PREFIX (or none) as in the shell that runs `make run`")
+    return None
+
+
 def travelling_worker(days: int, until, what: str) -> None:
     """A contracts worker whose clock runs `days` ahead, until `until()` holds."""
     env = {**os.environ, "WOHNENPLUS_CLOCK_OFFSET_DAYS": str(days), "CONTRACTS_WORKER_METRICS_PORT": str(free_port()),
-           "LOG_LEVEL": "WARNING"}
-    log = open(ROOT / "var" / "demo" / "time-travel-worker.log", "ab")
+           "LOG_LEVEL": "INFO"}
+    log_path = demo_dir() / "time-travel-worker.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    log = open(log_path, "ab")
     process = subprocess.Popen([str(BIN / "wohnenplus"), "worker", "contracts"], env=env, cwd=ROOT, stdout=log,
                                stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 60
         while not until():
             if time.monotonic() > deadline or process.poll() is not None:
-                raise SystemExit(f"{RED}✘ time travel: {what} did not happen; see var/demo/time-travel-worker.log{RESET}")
+                ended = f" (the worker exited with {process.returncode})" if process.poll() is not None else ""
+                raise SystemExit(f"{RED}✘ time travel: {what} did not happen{ended}; "
+                                 f"see {log_path}{RESET}")
             time.sleep(0.5)
     finally:
         process.terminate()
@@ -420,6 +473,9 @@ def step_time_travel(demo: Demo, world: dict) -> None:
     demo.post("support", f"/cases/{case['id']}/outcome", staff, {"outcome": "living_independently"})
     ok("Ansprechperson hält das erwartete Ergebnis fest / outcome recorded: living_independently")
     to_end = (date.fromisoformat(contract["term_end"]) - datetime.now(BERLIN).date()).days
+    mismatch = time_travel_mismatch(cid)
+    if mismatch:
+        raise SystemExit(f"{RED}✘ time travel cannot start: {mismatch} (or run with --no-time-travel){RESET}")
     for days_left, notice in ((60, 90), (20, 30)):
         travelling_worker(to_end - days_left, lambda n=notice: n in demo.get(
             "contracts", f"/contracts/{cid}", company)["expiry_notices_sent"], f"the {notice}-day notice")

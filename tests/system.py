@@ -1,5 +1,10 @@
-"""The whole system as real processes — gunicorn web and worker of each service, exactly as
-`make run` starts them — on its own databases and broker prefix, for end-to-end tests."""
+"""The whole system as real processes — gunicorn web and worker of each service — on its own
+databases and broker prefix, for end-to-end tests.
+
+Two ways to start it: one process per service command on PostgreSQL (each process can be killed and
+restarted on its own, for the chaos tests), or `make_run=True`: exactly what `make run` starts — no
+database URL at all, so every service on its default SQLite file, and the Procfile's processes
+under honcho. Only the var directory, ports and broker prefix are the test's own."""
 
 from __future__ import annotations
 
@@ -27,6 +32,7 @@ from servicekit.testing.helpers import (
 )
 
 BIN = Path(sys.executable).parent
+ROOT = Path(__file__).resolve().parents[1]
 
 
 _HANDED_OUT: set[int] = set()
@@ -47,9 +53,10 @@ def free_port() -> int:
 
 class System:
     def __init__(self, workdir: Path, *, web_workers: int = 2, extra_env: dict[str, str] | None = None,
-                 postgres_admin_url: str | None = None, bus_url: str | None = None) -> None:
+                 postgres_admin_url: str | None = None, bus_url: str | None = None, make_run: bool = False) -> None:
         """`postgres_admin_url` / `bus_url`: a PostgreSQL server and broker of the caller's own (the
         chaos run stops and restarts them) instead of the machine's shared ones."""
+        self.make_run = make_run
         self.run_id = uuid.uuid4().hex[:8]
         self.workdir = workdir
         self.services = discover()
@@ -74,10 +81,15 @@ class System:
         if bus_url:
             self.env["BUS_URL"] = bus_url
         self.env.update(extra_env or {})
-        use_postgres = postgres_admin_url is not None or postgres_available()
+        use_postgres = not make_run and (postgres_admin_url is not None or postgres_available())
+        if make_run:  # whatever the caller's shell has, `make run` on a fresh machine has none of it
+            for key in [k for k in self.env if k == "DATABASE_URL" or k.endswith("_DATABASE_URL")]:
+                del self.env[key]
         for name, svc in self.services.items():
             key = name.upper()
-            if use_postgres:
+            if make_run:
+                pass
+            elif use_postgres:
                 db_name = f"wp_e2e_{name}_{self.run_id}"
                 self.env[f"{key}_DATABASE_URL"] = self._create_database(db_name)
                 self.databases.append(db_name)
@@ -118,7 +130,7 @@ class System:
             pass
 
     def database_url(self, service: str) -> str:
-        return self.env[f"{service.upper()}_DATABASE_URL"]
+        return self.env.get(f"{service.upper()}_DATABASE_URL") or f"sqlite:///{self.var_dir / service}.db"
 
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.web_ports[service]}"
@@ -130,10 +142,11 @@ class System:
         token = mint_token(self.settings, sub=sub or f"e2e-{roles[0]}", roles=list(roles), company_id=company_id)
         return {"Authorization": f"Bearer {token}"}
 
-    def spawn(self, name: str, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen:
+    def spawn(self, name: str, *args: str, env: dict[str, str] | None = None,
+              program: str = "wohnenplus") -> subprocess.Popen:
         log = open(self.workdir / f"{name}.log", "ab")
-        process = subprocess.Popen([str(BIN / "wohnenplus"), *args], env=env or self.env, stdout=log,
-                                   stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen([str(BIN / program), *args], env=env or self.env, stdout=log,
+                                   stderr=subprocess.STDOUT, start_new_session=True, cwd=ROOT)
         self.processes[name] = process
         self.commands[name] = (args, env)
         return process
@@ -155,10 +168,15 @@ class System:
         return self.spawn(name, *args, env=env)
 
     def start(self, timeout: float = 120.0) -> "System":
-        subprocess.run([str(BIN / "wohnenplus"), "migrate"], env=self.env, check=True, capture_output=True)
-        for name in self.services:
-            self.spawn(f"{name}-web", "web", name)
-            self.spawn(f"{name}-worker", "worker", name)
+        if self.make_run:  # the Makefile's `migrate` target, then its `run` target
+            for step in ("keys", "migrate"):
+                subprocess.run([str(BIN / "wohnenplus"), step], env=self.env, check=True, capture_output=True, cwd=ROOT)
+            self.spawn("honcho", "start", "-f", str(ROOT / "Procfile"), program="honcho")
+        else:
+            subprocess.run([str(BIN / "wohnenplus"), "migrate"], env=self.env, check=True, capture_output=True)
+            for name in self.services:
+                self.spawn(f"{name}-web", "web", name)
+                self.spawn(f"{name}-worker", "worker", name)
         deadline = time.monotonic() + timeout
         for name in self.services:
             while True:
@@ -176,6 +194,20 @@ class System:
             if answered != name:
                 raise RuntimeError(f"{self.url(name)} answers as {answered!r}, not {name}; see {self.workdir}")
         return self
+
+    def worker_with_clock(self, service: str, days_ahead: int) -> None:
+        """Run the service's worker with its clock `days_ahead` days in the future. Separate processes:
+        the worker is restarted so. Under honcho (which owns the Procfile's worker) a second worker
+        with the moved clock runs beside it, as `make demo` does; it replaces the previous one."""
+        env = {**self.env, "WOHNENPLUS_CLOCK_OFFSET_DAYS": str(days_ahead)}
+        if not self.make_run:
+            self.stop(f"{service}-worker")
+            self.spawn(f"{service}-worker", "worker", service, env=env)
+            return
+        traveller = f"{service}-worker-ahead"
+        if traveller in self.processes:
+            self.stop(traveller)
+        self.spawn(traveller, "worker", service, env={**env, f"{service.upper()}_WORKER_METRICS_PORT": str(free_port())})
 
     def stop(self, name: str) -> None:
         process = self.processes.pop(name)

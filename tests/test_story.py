@@ -175,12 +175,15 @@ class World(dict):
             assert response.status_code == 404, f"company B read {service}{path}: {response.status_code}"
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory):
+@pytest.fixture(scope="module", params=["postgresql", "make-run-sqlite"])
+def world(request, tmp_path_factory):
+    """The story runs twice: on PostgreSQL with one process per command, and as `make run` starts
+    the system on a fresh machine (the Procfile under honcho, every service on its SQLite file)."""
+    World.failed = None
     controller = Controller(Mailbox(), hostname="127.0.0.1", port=free_port())
     controller.start()
     hooks = WebhookReceiver()
-    system = System(tmp_path_factory.mktemp("story"), extra_env={
+    system = System(tmp_path_factory.mktemp("story"), make_run=request.param == "make-run-sqlite", extra_env={
         "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(controller.port), "WEBHOOK_ALLOWED_HOSTS": "127.0.0.1",
         "MAIL_FROM": "wohnenplus@stuttgart.example", "LOG_LEVEL": "INFO",  # every log line, for the privacy scan
     })
@@ -474,13 +477,6 @@ def test_4_incident_crisis_claims_and_payout(world):
     world["claim"] = claim
 
 
-def _restart_contracts_worker(world, days_from_now: int) -> None:
-    s = world.system
-    s.stop("contracts-worker")
-    s.spawn("contracts-worker", "worker", "contracts",
-            env={**s.env, "WOHNENPLUS_CLOCK_OFFSET_DAYS": str(days_from_now)})
-
-
 @step
 def test_5_time_moves_on_expiry_and_case_closed(world):
     staff, company = world["staff"], world["company_a"]
@@ -495,7 +491,7 @@ def test_5_time_moves_on_expiry_and_case_closed(world):
 
     # 60 days before the end: the 90-day notice; 20 days before: the 30-day notice
     for days_left, notices in ((60, [90]), (20, [90, 30])):
-        _restart_contracts_worker(world, days_to_end - days_left)
+        world.system.worker_with_clock("contracts", days_to_end - days_left)
         world.poll("contracts", f"/contracts/{cid}", company,
                    lambda c, n=notices: sorted(c["expiry_notices_sent"]) == sorted(n) and c,
                    f"expiry notices {notices} not sent")
@@ -505,7 +501,7 @@ def test_5_time_moves_on_expiry_and_case_closed(world):
     assert world.get("contracts", f"/contracts/{cid}", company)["state"] == "active"
 
     # the day after the last covered day: expired, the case closes with the recorded outcome
-    _restart_contracts_worker(world, days_to_end + 2)
+    world.system.worker_with_clock("contracts", days_to_end + 2)
     expired = world.poll("contracts", f"/contracts/{cid}", company, lambda c: c["state"] == "expired" and c,
                          "contract did not expire")
     assert expired["ended_on"]

@@ -19,13 +19,13 @@ import time
 from pathlib import Path
 
 import click
-import requests
 
 from servicekit import service as registry
 from servicekit.auth import ROLES, ensure_dev_keys, mint_token
-from servicekit.db import migrations
-from servicekit.privacy import crypto
 from servicekit.settings import Settings
+
+# Commands import what only they need (the database layer, the data keys, the services' packages)
+# inside themselves: `wohnenplus token` is minted by people many times a day and should answer at once.
 
 
 def _settings(name: str) -> Settings:
@@ -46,6 +46,9 @@ def main() -> None:
 @click.argument("services", nargs=-1)
 def migrate(services: tuple[str, ...]) -> None:
     """Run each service's Alembic migrations up to head (all services by default)."""
+    from servicekit.db import migrations
+    from servicekit.privacy import crypto
+
     for name in _names(services):
         svc = registry.load(name)
         settings = _settings(name)
@@ -57,6 +60,8 @@ def migrate(services: tuple[str, ...]) -> None:
 @main.command()
 def keys() -> None:
     """Create the development JWT key pair (var/jwt) and data key (var/data-keys) if missing."""
+    from servicekit.privacy import crypto
+
     settings = Settings.from_env("cli", 0, 0)
     private, public = ensure_dev_keys(settings.var_dir)
     crypto.ensure_dev_data_key(settings.var_dir)
@@ -137,6 +142,8 @@ def dlq_replay(service: str, message_id: str | None) -> None:
 @click.option("--timeout", default=60.0, show_default=True)
 def wait_ready(timeout: float) -> None:
     """Wait until every service's /readyz answers 200, then print where to find them."""
+    import requests
+
     deadline = time.monotonic() + timeout
     pending = {name: _settings(name).web_port for name in registry.discover()}
     while pending and time.monotonic() < deadline:
@@ -194,6 +201,7 @@ def privacy_export(household_id: str, out_dir: Path, token: str | None) -> None:
 def rotate_data_keys(services: tuple[str, ...]) -> None:
     """Re-encrypt every encrypted value with the first key of DATA_KEYS."""
     from servicekit.db.database import Database
+    from servicekit.privacy import crypto
 
     for name in _names(services):
         svc, settings = registry.load(name), _settings(name)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from importlib import import_module
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
@@ -64,23 +63,29 @@ class Service:
         return Path(import_module(self.package).__file__).parent / "migrations"
 
 
+
+def _entry_points(**select):
+    from importlib.metadata import entry_points  # on demand: the CLI's token command needs no services
+
+    return entry_points(group="wohnenplus.services", **select)
+
 def discover() -> dict[str, Service]:
     """Every installed service, via the `wohnenplus.services` entry point group."""
     found: dict[str, Service] = {}
-    for ep in entry_points(group="wohnenplus.services"):
+    for ep in _entry_points():
         found[ep.name] = ep.load()
     return dict(sorted(found.items(), key=lambda kv: kv[1].web_port))
 
 
 def names() -> list[str]:
     """The installed services' names, without importing them."""
-    return sorted(ep.name for ep in entry_points(group="wohnenplus.services"))
+    return sorted(ep.name for ep in _entry_points())
 
 
 def load(name: str) -> Service:
     """One service, importing only its own package (a web process needs no other service's code)."""
-    found = entry_points(group="wohnenplus.services", name=name)
+    found = _entry_points(name=name)
     if not found:
-        installed = ", ".join(ep.name for ep in entry_points(group="wohnenplus.services"))
+        installed = ", ".join(ep.name for ep in _entry_points())
         raise KeyError(f"unknown service {name!r}; installed: {installed or 'none'}")
     return next(iter(found)).load()
