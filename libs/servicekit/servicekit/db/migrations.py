@@ -44,6 +44,13 @@ def run_env(target_metadata: MetaData | None) -> None:
         return
     db = Database(url)
     with db.engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # SQLite alters a table by copying it and dropping the original, which foreign keys that
+            # point at it refuse once it holds rows ("FOREIGN KEY constraint failed" on the first real
+            # upgrade of a `make run` database). Alembic's advice: switch them off around the batch
+            # operations (outside a transaction, so below SQLAlchemy's BEGIN) and check afterwards.
+            connection.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")
         context.configure(
             connection=connection,
             target_metadata=target_metadata,
@@ -51,4 +58,10 @@ def run_env(target_metadata: MetaData | None) -> None:
         )
         with context.begin_transaction():
             context.run_migrations()
+            if sqlite:
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(f"the migration left rows whose references do not exist: {broken[:5]}")
+        if sqlite:
+            connection.connection.dbapi_connection.execute("PRAGMA foreign_keys=ON")
     db.dispose()
