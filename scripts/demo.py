@@ -418,15 +418,15 @@ def time_travel_mismatch(contract_id: str) -> str | None:
 
     svc = load("contracts")
     settings = Settings.from_env(svc.name, svc.web_port, svc.worker_metrics_port)
+    where = settings.database_url.split("@")[-1]
+    advice = ("export the same CONTRACTS_DATABASE_URL (or none) as in the shell that runs `make run`")
     db = Database(settings.database_url)
     try:
         with db.session() as session:
             if session.scalar(select(Contract.id).where(Contract.id == contract_id)) is None:
-                return (f"this shell's contracts database ({settings.database_url.split('@')[-1]}) is not the one the "
-                        "running contracts service uses; export the same CONTRACTS_DATABASE_URL (or none) as in the "
-                        "shell that runs `make run`")
+                return f"this shell's contracts database ({where}) is not the one the running service uses; {advice}"
     except Exception as exc:
-        return f"this shell's contracts database cannot be opened ({type(exc).__name__})"
+        return f"this shell's contracts database ({where}) cannot be read ({type(exc).__name__}); {advice}"
     finally:
         db.dispose()
     try:

@@ -607,7 +607,7 @@ def _scan(world) -> dict[str, str]:
     keyring = MultiFernet([Fernet(k) for k in crypto.keys_from(s.settings)])
     found = {}
     for name in s.services:
-        engine = create_engine(s.env[f"{name.upper()}_DATABASE_URL"])
+        engine = create_engine(s.database_url(name))
         try:
             found[name] = "\n".join(value for _, value in stored_values(engine, keyring))
         finally:
