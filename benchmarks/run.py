@@ -19,6 +19,8 @@ BENCHMARKS = [
     ("Matching run, 50,000 households × 10,000 flats", ["matching_bench.py"]),
     ("Read API under load (wrk) vs a bare Flask JSON endpoint, same gunicorn settings",
      ["api_bench.py", "--seconds", "15"]),
+    ("Access log: a logged read vs the same read unlogged, on SQLite and PostgreSQL",
+     ["access_log_bench.py", "--reads", "400"]),
     ("End-to-end latency: lease signed → contract, case and notification stored",
      ["e2e_bench.py", "--rates", "10,25,50,100", "--seconds", "10", "--caseworkers", "70"]),
 ]
