@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The operators' tools the tests use: promtool and prometheus (Debian's `prometheus` package),
-# docker-compose (validates docker-compose.yml) and kubectl (renders deploy/k8s with kustomize).
+# docker-compose (validates docker-compose.yml), kubectl (renders deploy/k8s with kustomize) and
+# redis-server (the rate limits' shared store, started by servicekit's test on a free port).
 # Called by `make test` before the tests, so the tests themselves never install anything.
 # Installs only when missing and only where it can (root or passwordless sudo with apt-get);
 # otherwise it says what to do and the promtool/Prometheus tests are skipped with that reason.
@@ -10,6 +11,7 @@ missing=()
 command -v promtool >/dev/null && command -v prometheus >/dev/null || missing+=(prometheus)
 command -v docker-compose >/dev/null || docker compose version >/dev/null 2>&1 || missing+=(docker-compose)
 command -v kubectl >/dev/null || missing+=(kubectl)
+command -v redis-server >/dev/null || missing+=(redis-server)
 if [ ${#missing[@]} -eq 0 ]; then
     exit 0
 fi
@@ -33,5 +35,8 @@ export DEBIAN_FRONTEND=noninteractive
 # The package's service is not wanted here: the tests start their own server on a free port.
 if command -v systemctl >/dev/null && systemctl is-active --quiet prometheus 2>/dev/null; then
     "${SUDO[@]}" systemctl disable --now prometheus >/dev/null 2>&1 || true
+fi
+if command -v systemctl >/dev/null && systemctl is-active --quiet redis-server 2>/dev/null; then
+    "${SUDO[@]}" systemctl disable --now redis-server >/dev/null 2>&1 || true
 fi
 exit 0

@@ -56,3 +56,24 @@ def test_guessing_a_calendar_feed_secret_is_throttled(world, system):
         assert _is_429(feed.call("GET", "support", path, params={"token": "guess-4"}))
     finally:
         stop_webs(system, "feed", services=("support",))
+
+
+def test_a_guesser_locks_out_neither_health_checks_nor_calendar_subscribers(world, system):
+    # The probe's finding: after the refused-credentials budget of one address was spent (every
+    # client behind a proxy shares it), /healthz, /readyz, /metrics, /openapi.json, /docs and a
+    # calendar feed with its *valid* secret answered 429 for up to a minute.
+    urls = spawn_webs(system, "lockout", {"RATELIMIT_AUTH_FAILURES": "3/minute"}, services=("support",))
+    try:
+        api = Api(urls)
+        bad = {"Authorization": "Bearer forged.token.value"}
+        assert [api.call("GET", "support", "/api/v1/cases", bad).status_code for _ in range(3)] == [401] * 3
+        assert _is_429(api.call("GET", "support", "/api/v1/cases", bad))
+        for path in ("/healthz", "/readyz", "/metrics", "/openapi.json", "/docs"):
+            assert [api.call("GET", "support", path).status_code for _ in range(2)] == [200, 200], path
+        feed = f"/api/v1/caseworkers/{world.caseworker['id']}/calendar.ics"
+        for _ in range(3):
+            answer = api.call("GET", "support", feed, params={"token": world.caseworker["calendar_token"]})
+            assert answer.status_code == 200 and answer.text.startswith("BEGIN:VCALENDAR")
+        assert _is_429(api.call("GET", "support", feed, params={"token": "guess"}))  # guessing stays throttled
+    finally:
+        stop_webs(system, "lockout", services=("support",))

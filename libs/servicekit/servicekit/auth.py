@@ -1,14 +1,21 @@
 """Bearer tokens: RS256 JWTs verified against a configured public key or an identity provider's JWKS.
 
 In development a key pair is created under `var/jwt/` on first use and `wohnenplus token` mints
-tokens with it. The algorithm list is fixed (never taken from the token header) and `exp`, `aud`,
-`iss` and `sub` are required, so `alg: none`, HS256-with-the-public-key and tokens without expiry
+tokens with it. The algorithm list is fixed (never taken from the token header) and `exp`, `iat`,
+`aud`, `iss` and `sub` are required, so `alg: none`, HS256-with-the-public-key and tokens without expiry
 are all refused.
+
+The claims are bounded when the token is verified, so that no view meets a value it cannot store:
+`exp`, `iat` and `nbf` are numbers (not numeric strings), `exp - iat` is at most
+`JWT_MAX_LIFETIME_SECONDS` (default 12 h: a stolen token cannot be good for years), `sub` is a
+non-empty printable string of at most 120 characters (the audit trail's actor column), `company_id`
+a UUID (what the companies' ids are), `name` at most 200 characters.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -25,6 +32,13 @@ from servicekit.settings import Settings
 
 ALGORITHMS = ["RS256"]
 ROLES = frozenset({"staff", "caseworker", "finance", "admin", "company", "dpo"})
+DEFAULT_MAX_LIFETIME_SECONDS = 12 * 3600
+LEEWAY_SECONDS = 10
+#: servicekit.db.tables' audit `actor` column is String(120).
+MAX_SUB_LENGTH = 120
+MAX_NAME_LENGTH = 200
+_PRINTABLE = re.compile(r"^[^\x00-\x20\x7f-\x9f]([^\x00-\x1f\x7f-\x9f]*[^\x00-\x20\x7f-\x9f])?$")
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
 class InvalidToken(Exception):
@@ -83,6 +97,8 @@ class TokenVerifier:
         self.settings = settings
         self._jwks = jwt.PyJWKClient(settings.jwt_jwks_url, cache_keys=True) if settings.jwt_jwks_url else None
         self._public_key = None
+        self.max_lifetime = int(settings.get("JWT_MAX_LIFETIME_SECONDS", str(DEFAULT_MAX_LIFETIME_SECONDS))
+                                or DEFAULT_MAX_LIFETIME_SECONDS)
 
     def _key_for(self, token: str):
         if self._jwks is not None:
@@ -101,22 +117,37 @@ class TokenVerifier:
                 algorithms=ALGORITHMS,
                 audience=self.settings.jwt_audience,
                 issuer=self.settings.jwt_issuer,
-                leeway=10,
-                options={"require": ["exp", "aud", "iss", "sub"]},
+                leeway=LEEWAY_SECONDS,
+                options={"require": ["exp", "iat", "aud", "iss", "sub"]},
             )
         except (jwt.PyJWTError, ValueError) as exc:
             raise InvalidToken(type(exc).__name__) from exc
+        for name in ("exp", "iat", "nbf"):
+            value = claims.get(name)
+            # PyJWT reads "exp": "99999999999" as a number; a token from a real IdP never has one.
+            if name in claims and (isinstance(value, bool) or not isinstance(value, (int, float))):
+                raise InvalidToken(f"{name} must be a number")
+        if claims["exp"] - claims["iat"] > self.max_lifetime + LEEWAY_SECONDS:
+            raise InvalidToken("the token lives longer than JWT_MAX_LIFETIME_SECONDS")
+        sub = claims["sub"]
+        if not isinstance(sub, str) or len(sub) > MAX_SUB_LENGTH or not _PRINTABLE.match(sub):
+            raise InvalidToken(f"sub must be a printable string of 1 to {MAX_SUB_LENGTH} characters")
         roles = claims.get("roles") or []
         if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
             raise InvalidToken("roles must be a list of strings")
         company_id = claims.get("company_id")
+        if company_id is not None and not (isinstance(company_id, str) and _UUID.match(company_id)):
+            raise InvalidToken("company_id must be a UUID")
         if "company" in roles and not company_id:
             raise InvalidToken("a company token needs company_id")
+        name = claims.get("name")
+        if name is not None and not (isinstance(name, str) and len(name) <= MAX_NAME_LENGTH):
+            raise InvalidToken(f"name must be a string of at most {MAX_NAME_LENGTH} characters")
         return Principal(
-            sub=str(claims["sub"]),
+            sub=sub,
             roles=frozenset(r for r in roles if r in ROLES),
-            company_id=str(company_id) if company_id else None,
-            name=claims.get("name"),
+            company_id=company_id.lower() if company_id else None,
+            name=name,
         )
 
 

@@ -88,9 +88,59 @@ def test_a_company_token_without_company_id_is_refused(client, settings):
 
 
 def test_another_companys_object_is_indistinguishable_from_a_missing_one(client, tokens):
-    note = client.post(NOTE_PATH, json={"company_id": "A", "text": "x"}, headers=tokens.staff()).json
-    assert client.get(f"{NOTE_PATH}/{note['id']}", headers=tokens.company("A")).status_code == 200
-    theirs = client.get(f"{NOTE_PATH}/{note['id']}", headers=tokens.company("B"))
-    missing = client.get(f"{NOTE_PATH}/{uuid.uuid4()}", headers=tokens.company("B"))
+    a, b = str(uuid.uuid4()), str(uuid.uuid4())
+    note = client.post(NOTE_PATH, json={"company_id": a, "text": "x"}, headers=tokens.staff()).json
+    assert client.get(f"{NOTE_PATH}/{note['id']}", headers=tokens.company(a)).status_code == 200
+    theirs = client.get(f"{NOTE_PATH}/{note['id']}", headers=tokens.company(b))
+    missing = client.get(f"{NOTE_PATH}/{uuid.uuid4()}", headers=tokens.company(b))
     assert theirs.status_code == missing.status_code == 404
     assert theirs.json["detail"] == missing.json["detail"]
+
+
+# Issue 23, findings 3 and 4: lifetimes and claims a view could not store.
+BOUNDED = {
+    "exp in 10^20 years": lambda s: _sign(s, _claims(s, exp=10**20)),
+    "no iat": lambda s: _sign(s, _claims(s, iat=None)),
+    "lives 13 h": lambda s: _sign(s, _claims(s, exp=int(time.time()) + 13 * 3600)),
+    "iat a day in the future": lambda s: _sign(s, _claims(s, iat=int(time.time()) + 86400,
+                                                          exp=int(time.time()) + 86400 + 60)),
+    "exp a string": lambda s: _sign(s, _claims(s, exp=str(int(time.time()) + 300))),
+    "iat a string": lambda s: _sign(s, _claims(s, iat=str(int(time.time())))),
+    "exp true": lambda s: _sign(s, _claims(s, exp=True)),
+    "empty sub": lambda s: _sign(s, _claims(s, sub="")),
+    "blank sub": lambda s: _sign(s, _claims(s, sub="   ")),
+    "sub a number": lambda s: _sign(s, _claims(s, sub=12345)),
+    "sub of 200 characters": lambda s: _sign(s, _claims(s, sub="s" * 200)),
+    "sub with a line break": lambda s: _sign(s, _claims(s, sub="u1\nadmin")),
+    "company_id of 40 characters": lambda s: _sign(s, _claims(s, roles=["company"], company_id="c" * 40)),
+    "company_id not a UUID": lambda s: _sign(s, _claims(s, roles=["company"], company_id="company-a")),
+    "company_id a number": lambda s: _sign(s, _claims(s, roles=["company"], company_id=7)),
+    "name of 1000 characters": lambda s: _sign(s, _claims(s, name="n" * 1000)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BOUNDED))
+def test_unbounded_claims_are_rejected_with_401(client, settings, case):
+    response = client.post(NOTE_PATH, json={"company_id": "c", "text": "x"},
+                           headers={"Authorization": f"Bearer {BOUNDED[case](settings)}"})
+    assert response.status_code == 401, response.json
+    assert response.content_type == "application/problem+json"
+
+
+def test_the_bounds_leave_ordinary_tokens_alone(client, settings):
+    now = int(time.time())
+    for claims in (_claims(settings, exp=now + 12 * 3600), _claims(settings, sub="x" * 120, name="Dörte Weiß"),
+                   _claims(settings, exp=now + 300.5, iat=now + 0.25)):
+        response = client.post(NOTE_PATH, json={"company_id": "c", "text": "x"},
+                               headers={"Authorization": f"Bearer {_sign(settings, claims)}"})
+        assert response.status_code == 201, (claims, response.json)
+
+
+def test_the_maximum_lifetime_is_configurable(service, settings, db, monkeypatch):
+    from servicekit.web import create_app
+
+    monkeypatch.setenv("JWT_MAX_LIFETIME_SECONDS", str(30 * 24 * 3600))
+    client = create_app(service, settings, db=db).test_client()
+    token = _sign(settings, _claims(settings, exp=int(time.time()) + 7 * 24 * 3600))
+    assert client.post(NOTE_PATH, json={"company_id": "c", "text": "x"},
+                       headers={"Authorization": f"Bearer {token}"}).status_code == 201

@@ -3,7 +3,7 @@
 from servicekit import Job, Service
 from servicekit.privacy import ERASURE_REQUESTED
 
-from support import api, erasure, handlers, jobs, metrics, privacy
+from support import api, erasure, feed_tokens, handlers, jobs, metrics, privacy  # noqa: F401 (feed_tokens registers)
 from support.models import Base
 
 service = Service(

@@ -13,14 +13,18 @@ Rates (flask-limiter; limits in its notation, e.g. "20/second;600/minute"; `<SER
   integration that loops cannot starve the others;
 - `RATELIMIT_AUTH_FAILURES` (default below): requests from one client address without a valid
   bearer token whose credentials are refused (401, or a wrong `?token=` secret such as a calendar
-  feed's) — the login-like part of the API, where guessing would happen. Requests with a valid bearer
-  token never count against it nor are refused by it, so a guesser behind the same proxy cannot lock
-  out the others;
+  feed's) — the login-like part of the API, where guessing would happen. Nobody else behind the same
+  address (a proxy without `TRUSTED_PROXY_HOPS`) may be locked out by a guesser, so it never counts
+  nor refuses: requests with a valid bearer token, requests whose `?token=` the endpoint's
+  `query_credential` check accepts (the calendar feed), and the operational routes (`/healthz`,
+  `/readyz`, `/metrics`, `/openapi.json`, `/docs`) — a load balancer's health check must not turn
+  429 because someone else sent bad tokens;
 - `RATELIMIT_ENABLED=false` switches rates off (benchmarks and the fuzz run send far more than a
   company would);
 - `RATELIMIT_STORAGE_URI` (default `memory://`): in memory, each gunicorn worker counts on its own, so
-  the effective limit is the configured one times the workers and replicas; point it at
-  `redis://…` or `memcached://…` (with that client installed) for one shared count;
+  the effective limit is the configured one times the workers and replicas (with 2 workers, 30/min
+  refused credentials admit up to 60); `redis://host:6379/0` (the client is installed with the
+  kit) gives one count shared by every worker and replica;
 - `TRUSTED_PROXY_HOPS` (default 0): how many reverse proxies in front set X-Forwarded-For; without it
   every client behind an ingress shares the proxy's address.
 
@@ -32,7 +36,7 @@ from __future__ import annotations
 import json
 import math
 import time
-from typing import Any
+from typing import Any, Callable
 
 from flask import Flask, Response, current_app, g, request
 from flask_limiter import ApplicationLimit, Limiter, RateLimitExceeded
@@ -48,6 +52,23 @@ DEFAULT_AUTH_FAILURE_RATE = "30/minute"
 _WITH_BODY = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _NUL = "\x00"
 MAX_JSON_DEPTH = 64
+#: Probes, scrapes and the API description: answered to anyone, whatever others sent before.
+OPERATIONAL_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/openapi.json", "/docs"})
+QueryCredentialCheck = Callable[[dict[str, Any], str], bool]
+_QUERY_CREDENTIALS: dict[str, QueryCredentialCheck] = {}
+
+
+def query_credential(endpoint: str) -> Callable[[QueryCredentialCheck], QueryCredentialCheck]:
+    """Register how ``endpoint`` (Flask endpoint name) checks its ``?token=`` secret:
+    ``check(view_args, token) -> bool``. A request whose secret the check accepts is never
+    counted or refused by the refused-credentials limit (a subscriber's calendar keeps
+    working while someone behind the same address guesses)."""
+
+    def register(check: QueryCredentialCheck) -> QueryCredentialCheck:
+        _QUERY_CREDENTIALS[endpoint] = check
+        return check
+
+    return register
 
 
 def install(app: Flask, settings: Settings) -> Limiter:
@@ -62,6 +83,7 @@ def install(app: Flask, settings: Settings) -> Limiter:
         app=app,
         enabled=(settings.get("RATELIMIT_ENABLED", "true") or "true").lower() not in ("0", "false", "no", "off"),
         storage_uri=settings.get("RATELIMIT_STORAGE_URI", "memory://"),
+        key_prefix=settings.service,  # one shared store serves all four services: each keeps its own counts
         strategy=settings.get("RATELIMIT_STRATEGY", "fixed-window"),
         headers_enabled=False,  # flask-limiter would put Retry-After on every answer; we add it to 429s
         swallow_errors=True,  # a rate store that is away must not take the API down with it
@@ -69,7 +91,7 @@ def install(app: Flask, settings: Settings) -> Limiter:
             ApplicationLimit(settings.get("RATELIMIT_COMPANY", DEFAULT_COMPANY_RATE) or "",
                              key_function=_company_key, exempt_when=_not_a_company, scope="company"),
             ApplicationLimit(settings.get("RATELIMIT_AUTH_FAILURES", DEFAULT_AUTH_FAILURE_RATE) or "",
-                             key_function=_client_address, exempt_when=_has_valid_token,
+                             key_function=_client_address, exempt_when=_credentials_accepted,
                              deduct_when=_credentials_refused, scope="credentials"),
         ],
     )
@@ -101,7 +123,13 @@ def _principal() -> Principal | None:
     return None
 
 
+def _operational() -> bool:
+    return request.path in OPERATIONAL_PATHS or request.path.startswith("/docs/")
+
+
 def _not_a_company() -> bool:
+    if _operational():
+        return True
     principal = _principal()
     return principal is None or not principal.is_company
 
@@ -111,8 +139,20 @@ def _company_key() -> str:
     return f"company:{principal.company_id}" if principal else _client_address()
 
 
-def _has_valid_token() -> bool:
-    return _principal() is not None
+def _credentials_accepted() -> bool:
+    """Exempt from the refused-credentials limit: see the module's docstring."""
+    if _operational() or _principal() is not None:
+        return True
+    check = _QUERY_CREDENTIALS.get(request.endpoint or "")
+    token = request.args.get("token")
+    if check is None or not token:
+        return False
+    if "limits_query_credential" not in g:
+        try:
+            g.limits_query_credential = bool(check(dict(request.view_args or {}), token))
+        except Exception:  # noqa: BLE001 — a check that fails accepts nothing; the view answers for itself
+            g.limits_query_credential = False
+    return g.limits_query_credential
 
 
 def _credentials_refused(response: Response) -> bool:
