@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from flask.views import MethodView
 from flask_smorest import Api, Blueprint
 from sqlalchemy import func, select
@@ -156,7 +158,12 @@ class MarkRead(MethodView):
 
 
 def _own_company(company_id: str) -> str:
-    """Another company's id answers 404, like an unknown one."""
+    """Another company's id answers 404, like an unknown one or one that is not a UUID (what
+    company ids are); returns the id in its canonical spelling."""
+    try:
+        company_id = str(uuid.UUID(company_id))
+    except ValueError:
+        raise NotFound("No webhook for this company.") from None
     principal = current_principal()
     if principal.is_company and principal.company_id != company_id:
         raise NotFound("No webhook for this company.")
@@ -192,7 +199,7 @@ class Webhook(MethodView):
     @webhooks.response(200, WebhookOut)
     def put(self, body, company_id):
         """Register the endpoint (answers the new secret once) or change its URL (secret kept)."""
-        _own_company(company_id)
+        company_id = _own_company(company_id)
         with uow() as unit:
             endpoint, secret = services.register_webhook(unit, company_id, body["url"].strip())
             unit.commit()

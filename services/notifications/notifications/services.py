@@ -256,10 +256,16 @@ class Poster(Protocol):
 
 def _attempt(uow: UnitOfWork, note: Notification, now: datetime, mailer: Mailer, poster: Poster) -> AttemptOutcome:
     if note.channel == Channel.EMAIL.value:
-        email = build_email(
-            _rendered(note), sender=rt.sender(), to_email=note.destination or "", to_name=note.recipient_name,
-            notification_id=note.id, sent_at=now, event_type=note.event_type,
-        )
+        try:
+            email = build_email(
+                _rendered(note), sender=rt.sender(), to_email=note.destination or "", to_name=note.recipient_name,
+                notification_id=note.id, sent_at=now, event_type=note.event_type,
+            )
+        except InvalidEmailAddress:
+            raise
+        except ValueError as error:
+            # The same message fails the same way on every attempt: a clear reason, not a retry loop.
+            return AttemptOutcome.permanent_failure(f"email cannot be built: {error}")
         return mailer.send(email)
     endpoint = uow.session.get(WebhookEndpoint, RecipientRef.parse(note.recipient).id)
     if endpoint is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from email.headerregistry import Address
@@ -19,9 +20,19 @@ class Sender:
     domain: str  # for Message-IDs
 
 
+_BREAKS = re.compile(r"[\x00-\x1f\x7f\u0085\u2028\u2029]+")
+
+
+def one_line(text: str | None) -> str:
+    """Header text without line breaks or control characters: a name or subject that carries them
+    (a company registered as "Süd\r\nBcc: …") can neither inject a header nor make every mail to
+    it fail."""
+    return " ".join(_BREAKS.sub(" ", text or "").split())
+
+
 def _address(name: str | None, email: str) -> Address:
     local, _, domain = parse_email_address(email).partition("@")
-    return Address(display_name=name or "", username=local, domain=domain)
+    return Address(display_name=one_line(name), username=local, domain=domain)
 
 
 def build_email(
@@ -42,7 +53,7 @@ def build_email(
     if sent_at.tzinfo is None:
         raise ValueError("sent_at must be timezone-aware")
     email = EmailMessage()
-    email["Subject"] = message.subject
+    email["Subject"] = one_line(message.subject)
     email["From"] = _address(sender.name, sender.email)
     email["To"] = _address(to_name, to_email)
     email["Date"] = format_datetime(sent_at)

@@ -7,6 +7,7 @@ from typing import Any, Callable, Mapping
 
 from .addresses import InvalidEmailAddress, parse_email_address
 from .catalogue import MAILBOX_ROLES, Event, InvalidEvent, Role
+from .email_message import one_line
 
 
 @dataclass(frozen=True)
@@ -131,7 +132,8 @@ def _email_or_none(value: Any) -> str | None:
 
 
 def _text_or_none(value: Any) -> str | None:
-    return str(value).strip() or None if value not in (None, "") else None
+    # Names and phone numbers are one line each: line breaks and control characters become spaces.
+    return one_line(str(value)) or None if value not in (None, "") else None
 
 
 def directory_facts(event: Event) -> list[DirectoryFact]:

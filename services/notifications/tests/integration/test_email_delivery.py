@@ -178,3 +178,45 @@ def test_a_misconfigured_mailbox_address_fails_that_mail_without_stalling_the_ot
     states = {n.recipient: (n.state, n.last_error) for n in notes(db, channel="email")}
     assert states == {"mailbox:finance": ("failed", "invalid email address"), "mailbox:staff": ("delivered", None)}
     assert len(mail_server.messages) == 1
+
+
+def test_a_company_name_with_a_line_break_neither_injects_nor_stalls_its_mail(record, deliver, mail_server, db):
+    # Issue 23, finding 7: "address parts cannot contain CR or LF" failed every mail to the
+    # company as a retried internal error.
+    from sqlalchemy import select
+
+    from notifications.models import DirectoryEntry, Notification
+    from sample_events import COMPANY_ID, SAMPLE_DATA
+
+    record("contracts.company.registered", dict(SAMPLE_DATA["contracts.company.registered"],
+                                                name="Süd-Wohnbau\r\nBcc: everyone@example.org"))
+    with db.session() as session:
+        assert session.get(DirectoryEntry, f"company:{COMPANY_ID}").name == "Süd-Wohnbau Bcc: everyone@example.org"
+    record("contracts.contract.activated")
+    while deliver():
+        pass
+    with db.session() as session:
+        states = {n.state for n in session.scalars(select(Notification).where(Notification.channel == "email"))}
+    assert states == {"delivered"}
+    assert mail_server.messages
+    for message in mail_server.messages:
+        assert "Bcc" not in message
+        assert [a.addr_spec for a in message["To"].addresses] == ["vermietung@sued-wohnbau.example"]
+
+
+def test_a_message_that_cannot_be_built_fails_at_once_with_its_reason(record, deliver, mail_server, db, monkeypatch):
+    from sqlalchemy import select
+
+    from notifications import services
+    from notifications.models import Notification
+
+    def broken(*args, **kwargs):
+        raise ValueError("a header that cannot be written")
+
+    monkeypatch.setattr(services, "build_email", broken)
+    record("contracts.company.registered")
+    deliver()
+    with db.session() as session:
+        [note] = session.scalars(select(Notification).where(Notification.channel == "email")).all()
+    assert (note.state, note.attempts) == ("failed", 1)
+    assert note.last_error == "email cannot be built: a header that cannot be written"

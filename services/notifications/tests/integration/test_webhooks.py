@@ -228,3 +228,22 @@ def test_an_endpoint_from_before_the_switch_gets_both_header_sets_until_it_rotat
     headers, body = receiver.requests[1]
     assert "X-WohnenPlus-Signature" not in headers
     assert verified((headers, body), rotated.json["secret"]) and verified((headers, body), standard_from_legacy(former))
+
+
+def test_ids_and_claims_that_cannot_be_stored_are_refused_not_500(client, tokens, settings, receiver):
+    # Issue 23, finding 4: a 37-character id in the path, a company token with a 40-character
+    # company_id, a staff token with a 200-character sub: each answered 500.
+    from servicekit.auth import mint_token
+
+    admin = tokens.admin()
+    for company_id in ("c" * 37, COMPANY_ID + "0", "not-a-uuid"):
+        response = client.put(f"/api/v1/companies/{company_id}/webhook", json={"url": receiver.url}, headers=admin)
+        assert response.status_code == 404, (company_id, response.status_code)
+    long_company = mint_token(settings, sub="u", roles=["company"], company_id="c" * 40)
+    assert client.put(f"/api/v1/companies/{'c' * 40}/webhook", json={"url": receiver.url},
+                      headers={"Authorization": f"Bearer {long_company}"}).status_code == 401
+    long_sub = mint_token(settings, sub="s" * 200, roles=["admin"])
+    assert client.put(f"/api/v1/companies/{COMPANY_ID}/webhook", json={"url": receiver.url},
+                      headers={"Authorization": f"Bearer {long_sub}"}).status_code == 401
+    upper = client.put(f"/api/v1/companies/{COMPANY_ID.upper()}/webhook", json={"url": receiver.url}, headers=admin)
+    assert upper.status_code == 200 and upper.json["company_id"] == COMPANY_ID
