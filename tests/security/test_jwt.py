@@ -60,6 +60,13 @@ def forged(system) -> dict[str, str]:
         "tampered claims (roles)": f"{head}.{admin_body}.{signature}",
         "signed by another key": rs256(claims, stranger),
         "company without company_id": rs256({**claims, "roles": ["company"]}),
+        # issue 23: lifetimes and claims no view can store
+        "exp in 10^20": rs256({**claims, "exp": 10**20}),
+        "no iat": rs256(without("iat")),
+        "exp a string": rs256({**claims, "exp": str(now + 600)}),
+        "empty sub": rs256({**claims, "sub": ""}),
+        "sub of 200 characters": rs256({**claims, "sub": "s" * 200}),
+        "company_id of 40 characters": rs256({**claims, "roles": ["company"], "company_id": "c" * 40}),
         "not a JWT": "definitely-not-a-token",
     }
 
