@@ -17,6 +17,7 @@ from sqlalchemy import and_, insert, select
 from servicekit.bus import Event as BusEvent
 from servicekit.bus.consumer import PermanentFailure
 from servicekit.db import UnitOfWork
+from servicekit.errors import Unprocessable
 
 from notifications import erasure, metrics, runtime as rt
 from notifications.adapters.smtp import SmtpMailer
@@ -391,6 +392,10 @@ def register_webhook(uow: UnitOfWork, company_id: str, url: str) -> tuple[Webhoo
     now = uow.now()
     endpoint = uow.session.get(WebhookEndpoint, company_id)
     if endpoint is None:
+        # Only companies contracts announced (contracts.company.registered) receive anything here;
+        # an endpoint for an id nobody registered would be an object for a company that does not exist.
+        if uow.session.get(DirectoryEntry, f"company:{company_id}") is None:
+            raise Unprocessable("No housing company with this id is registered.", field="company_id")
         secret = new_secret()
         endpoint = WebhookEndpoint(company_id=company_id, url=url, secret=secret, created_at=now, updated_at=now)
         uow.session.add(endpoint)

@@ -57,3 +57,16 @@ def record(handle_event):
         return event
 
     return run
+
+
+@pytest.fixture
+def registered_companies(db, clock):
+    """The companies of sample_events as the directory knows them once contracts announced them
+    (contracts.company.registered), without the messages that event itself causes."""
+    from notifications.models import DirectoryEntry
+    from sample_events import COMPANY_ID, OTHER_COMPANY_ID
+
+    with db.session() as session:
+        for company_id, name in ((COMPANY_ID, "Süd-Wohnbau"), (OTHER_COMPANY_ID, "Neckar Wohnen")):
+            session.add(DirectoryEntry(ref=f"company:{company_id}", kind="company", name=name, updated_at=clock.now()))
+        session.commit()

@@ -23,6 +23,8 @@ from notifications.models import Notification, WebhookEndpoint
 from sample_events import COMPANY_ID
 from ssrf_variants import LOOPBACK_IN_DISGUISE
 
+pytestmark = pytest.mark.usefixtures("registered_companies")
+
 
 class Listener:
     """A TCP port on this machine that counts every connection made to it."""

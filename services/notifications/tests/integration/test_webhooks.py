@@ -3,16 +3,18 @@
 import json
 import uuid
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
-
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
 from notifications.domain.routing import load_routing_table
-from notifications.models import Notification
+from notifications.models import Notification, WebhookEndpoint
 
 from sample_events import COMPANY_ID, OTHER_COMPANY_ID
+
+pytestmark = pytest.mark.usefixtures("registered_companies")
 
 
 def register(client, tokens, url, company_id=COMPANY_ID):
@@ -205,7 +207,6 @@ def test_an_endpoint_from_before_the_switch_gets_both_header_sets_until_it_rotat
     import secrets
 
     from notifications.domain.signing import standard_from_legacy
-    from notifications.models import WebhookEndpoint
 
     former = "whsec_" + secrets.token_urlsafe(32)  # what the company holds from before
     with db.session() as session:
@@ -247,3 +248,14 @@ def test_ids_and_claims_that_cannot_be_stored_are_refused_not_500(client, tokens
                       headers={"Authorization": f"Bearer {long_sub}"}).status_code == 401
     upper = client.put(f"/api/v1/companies/{COMPANY_ID.upper()}/webhook", json={"url": receiver.url}, headers=admin)
     assert upper.status_code == 200 and upper.json["company_id"] == COMPANY_ID
+
+
+def test_a_company_nobody_registered_gets_no_endpoint(client, tokens, receiver, db):
+    # Issue 23, finding 5: admins (and a company token with a random UUID) created endpoints for
+    # companies that do not exist.
+    stranger = str(uuid.uuid4())
+    for headers in (tokens.admin(), tokens.company(stranger)):
+        response = client.put(f"/api/v1/companies/{stranger}/webhook", json={"url": receiver.url}, headers=headers)
+        assert response.status_code == 422 and "company_id" in response.json["errors"]["json"]
+    with db.session() as session:
+        assert session.get(WebhookEndpoint, stranger) is None
