@@ -167,7 +167,7 @@ class System:
             self.stop(name)
         return self.spawn(name, *args, env=env)
 
-    def start(self, timeout: float = 120.0) -> "System":
+    def start(self, timeout: float = 300.0) -> "System":
         if self.make_run:  # the Makefile's `migrate` target, then its `run` target
             for step in ("keys", "migrate"):
                 subprocess.run([str(BIN / "wohnenplus"), step], env=self.env, check=True, capture_output=True, cwd=ROOT)
