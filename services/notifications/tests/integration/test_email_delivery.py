@@ -128,12 +128,17 @@ def test_metrics_count_messages_by_channel_and_state(db, record, deliver, mail_s
     assert families["notification_backlog_oldest_seconds"].samples == []
 
 
-def test_household_without_email_still_gets_an_inbox_message(db, record):
-    data = dict(SAMPLE_DATA["matching.tenancy.agreed"], household={"name": "Familie Öztürk", "size": 4})
-    record("matching.tenancy.agreed", data)
+def test_a_household_gets_its_message_by_email_and_without_an_address_nothing_is_kept(db, record):
+    # households have no login: an inbox row would be social data nobody can read
+    record("matching.tenancy.agreed")
     household = [n for n in notes(db) if n.recipient.startswith("household:")]
-    assert [(n.channel, n.state) for n in household] == [("inbox", "delivered")]
-    assert household[0].body.startswith("Guten Tag Familie Öztürk,")
+    assert [(n.channel, n.state) for n in household] == [("email", "pending")]
+    assert household[0].body.startswith("Guten Tag Jürgen Müller,")
+    data = dict(SAMPLE_DATA["matching.tenancy.agreed"], household_id="9f8e7d6c-5b4a-4c3d-8e2f-1a0b9c8d7e6f",
+                proposal_id="8e7d6c5b-4a3f-4e2d-9c1b-0a9f8e7d6c5b", household={"name": "Familie Öztürk", "size": 4})
+    record("matching.tenancy.agreed", data)
+    assert not [n for n in notes(db) if n.recipient == "household:9f8e7d6c-5b4a-4c3d-8e2f-1a0b9c8d7e6f"]
+    assert [n for n in notes(db) if n.recipient.startswith("company:")], "the company still hears of the lease"
 
 
 def test_while_smtp_is_down_one_probe_per_run_and_no_attempts_wasted(db, record, deliver, monkeypatch):

@@ -14,7 +14,8 @@ from sample_events import CASEWORKER_ID, COMPANY_ID, HOUSEHOLD_ID, SAMPLE_DATA
 
 C, H, W = f"company:{COMPANY_ID}", f"household:{HOUSEHOLD_ID}", f"caseworker:{CASEWORKER_ID}"
 
-# Inbox recipients per event once the directory knows the contact person.
+# Recipients per event (any channel) once the directory knows the contact person and the household's
+# email address: households have no inbox, so theirs are email rows.
 EXPECTED = {
     "matching.household.referred": {"mailbox:staff"},
     "matching.proposal.created": {C, "mailbox:staff"},
@@ -42,9 +43,19 @@ EXPECTED = {
 
 
 def inbox_recipients(db, event_id):
+    """Everybody the event reached, on any channel."""
     with db.session() as session:
-        return set(session.scalars(select(Notification.recipient).where(
-            Notification.event_id == event_id, Notification.channel == "inbox")))
+        return set(session.scalars(select(Notification.recipient).where(Notification.event_id == event_id)))
+
+
+def test_households_get_email_and_no_inbox_nobody_could_read(db, record):
+    record("support.case.opened")
+    event = record("support.appointment.scheduled")
+    with db.session() as session:
+        rows = session.execute(select(Notification.recipient, Notification.channel).where(
+            Notification.event_id == event.id)).all()
+    assert sorted(channel for recipient, channel in rows if recipient == H) == ["email"]
+    assert sorted(channel for recipient, channel in rows if recipient == W) == ["email", "inbox"]
 
 
 def test_expectations_cover_every_consumed_event(service):

@@ -102,6 +102,9 @@ def test_household_without_contact_details_is_still_known():
         ("matching.proposal.created", Role.COMPANY, False, False, [Channel.INBOX]),
         ("matching.proposal.created", Role.STAFF, True, True, [Channel.INBOX, Channel.EMAIL]),
         ("contracts.company.registered", Role.COMPANY, True, True, [Channel.INBOX, Channel.EMAIL]),
+        # households have no login: no inbox nobody can read, email when an address is known
+        ("matching.tenancy.agreed", Role.HOUSEHOLD, True, False, [Channel.EMAIL]),
+        ("support.appointment.scheduled", Role.HOUSEHOLD, False, False, []),
     ],
 )
 def test_inbox_always_email_when_known_webhook_for_company_systems(event_type, role, has_email, has_webhook, expected):
