@@ -26,7 +26,8 @@ PROCESSING = Processing(
         "Begründungen und Belegen, ohne Kontaktdaten des Haushalts",
         "Soziale Begleitung (Dienst support): Meldung eines Vorfalls ohne Namen und Freitext",
         "Benachrichtigungen (Dienst notifications): Entscheidung über eine Inanspruchnahme mit Begründung, "
-        "zur Mitteilung an das Wohnungsunternehmen",
+        "zur Mitteilung an das Wohnungsunternehmen; Vertragsnummer, Aktenzeichen des Haushalts, Monate und "
+        "Einreichungsdatum einer Inanspruchnahme, damit die Nachrichten ohne Kennungen auskommen",
     ),
     retention=(
         "Kontaktdaten (E-Mail, Telefon, Straße) und Vorfallsbeschreibungen: 180 Tage nach dem letzten "

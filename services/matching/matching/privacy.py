@@ -40,7 +40,8 @@ PROCESSING = Processing(
         "Mitarbeitende des Sozialamts im Programm WohnenPlus (alle Angaben)",
         "Wohnungsunternehmen: vor ihrer Zusage nur ein pseudonymes Profil (Größe, Bedarfe, Haustiere), "
         "nach der Zusage Name und Kontakt; nie Dringlichkeit oder Zuweisungsgrund",
-        "Dienste contracts, support und notifications von WohnenPlus (Mietverhältnis, Name und Kontakt)",
+        "Dienste contracts, support und notifications von WohnenPlus (Mietverhältnis, Name und Kontakt); "
+        "notifications bei Zuweisung und Vorschlag nur das Aktenzeichen, für die Nachricht an das Sozialamt",
         "Datenschutzbeauftragte/r (Auskunft, Löschung, Zugriffsprotokoll)",
     ),
     retention=(

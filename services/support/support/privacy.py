@@ -23,7 +23,8 @@ PROCESSING = Processing(
     data_subjects="Mitglieder der begleiteten Haushalte; Fachkräfte des Sozialamts (Ansprechpersonen, Sozialarbeit)",
     recipients=(
         "Wohnungsunternehmen: nur Aktenzeichen, Stand des Falls und Ansprechperson der eigenen Mietverhältnisse",
-        "Benachrichtigungsdienst von WohnenPlus: Termine und Ansprechperson, um den Haushalt zu informieren",
+        "Benachrichtigungsdienst von WohnenPlus: Termine, Ansprechperson und Aktenzeichen des Falls, um den "
+        "Haushalt und die Fachkräfte zu informieren",
         "Fachkräfte: nur die eigenen Fälle (zugewiesen oder mit gebuchtem Vertretungstermin)",
     ),
     retention=(
