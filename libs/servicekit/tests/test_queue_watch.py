@@ -31,12 +31,12 @@ def test_watch_queues_reports_dead_letters_and_waits_for_queues_not_declared_yet
         assert _depth(watched.service, "dlq") is None  # nothing declared yet: no sample, no crash
         channel = connection.channel()
         topology.declare_consumer(channel, watched, [], list(watched.retry_delays_ms))
-        wait_until(lambda: _depth(watched.service, "dlq") == 0, timeout=10)
+        wait_until(lambda: _depth(watched.service, "dlq") == 0)
         for _ in range(3):
             channel.basic_publish("", watched.dead_letter_queue, b"{}", pika.BasicProperties(delivery_mode=2))
         channel.basic_publish("", watched.queue, b"{}", pika.BasicProperties(delivery_mode=2))
-        wait_until(lambda: _depth(watched.service, "dlq") == 3, timeout=10)
-        wait_until(lambda: _depth(watched.service, "events") == 1, timeout=10)
+        wait_until(lambda: _depth(watched.service, "dlq") == 3)
+        wait_until(lambda: _depth(watched.service, "events") == 1)
         assert _depth(watched.service, "retry") == 0
         assert thread.is_alive()
     finally:

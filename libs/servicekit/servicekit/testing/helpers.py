@@ -21,7 +21,14 @@ from servicekit.settings import Settings
 ADMIN_POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
 
-def wait_until(predicate: Callable[[], Any], timeout: float = 10.0, interval: float = 0.05, message: str = "") -> Any:
+# How long a test waits for something that should happen (an event relayed, a row written) before it
+# calls it lost. Generous on purpose: on a machine at load 40 a relay round trip took over 10 s, and
+# waiting costs nothing when the thing happens at once.
+PATIENCE_S = 60.0
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float = PATIENCE_S, interval: float = 0.05,
+               message: str = "") -> Any:
     """Poll until `predicate()` is truthy and return its value; fail the test after `timeout`."""
     deadline = time.monotonic() + timeout
     while True:
@@ -146,7 +153,7 @@ class Capture:
             self.events.append((properties, json.loads(body)))
 
     def wait_for(self, event_type: str, predicate: Callable[[dict], bool] = lambda e: True,
-                 timeout: float = 10.0) -> dict[str, Any]:
+                 timeout: float = PATIENCE_S) -> dict[str, Any]:
         """The first captured envelope of `event_type` matching `predicate`."""
 
         def found():
