@@ -355,6 +355,21 @@ def test_stack_services_run_as_the_unprivileged_user(stack):
             assert uids.split()[1:] == ["10001"] * 4, f"{name}-{process}: {uids}"
 
 
+@stack_only
+def test_stack_migrations_run_as_kubernetes_runs_them(stack):
+    """deploy/k8s runs the same image read-only, as uid 10001, with only /tmp writable
+    (WOHNENPLUS_VAR=/tmp in the migrate Job): the migration command must work so too."""
+    network = stack.inspect("db-matching", "{{range $name, $_ := .NetworkSettings.Networks}}{{$name}}{{end}}")
+    for name in discover():
+        env = {k: _defaults(str(v)) for k, v in _compose()["services"][f"{name}-migrate"]["environment"].items()}
+        env["WOHNENPLUS_VAR"] = "/tmp"
+        command = [stack.docker, "run", "--rm", "--read-only", "--tmpfs", "/tmp", "--user", "10001:10001",
+                   "--cap-drop", "ALL", "--network", network, *(f"--env={k}={v}" for k, v in env.items()),
+                   f"wohnenplus/{name}", "sh", "-c", 'exec wohnenplus migrate "$WOHNENPLUS_SERVICE"']
+        result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+        assert result.returncode == 0, f"{name}: {result.stdout[-1500:]}{result.stderr[-1500:]}"
+
+
 def _story(stack: Stack, private_key: Path) -> subprocess.Popen:
     env = {**os.environ, "JWT_PRIVATE_KEY_FILE": str(private_key), "PYTHONUNBUFFERED": "1",
            **{f"DEMO_{name.upper()}_URL": stack.url(name) for name in discover()}}
