@@ -27,12 +27,11 @@ from servicekit.privacy import record_access
 from servicekit.web import company_scope, current_principal, ensure_visible, requires, uow
 from servicekit.web.pagination import page_of
 
-from contracts import domain, idempotency, queries, services
+from contracts import domain, idempotency, queries, services, uploads
 from contracts.documents import render_contract_pdf
 from contracts.models import Claim, ClaimDocument, Company, Contract, Incident, Tenancy
 from contracts.schemas import (
     AuditEntryOut,
-    ClaimIn,
     ClaimOut,
     ClaimQuery,
     CompanyIn,
@@ -48,6 +47,7 @@ from contracts.schemas import (
     ResubmitIn,
     SignIn,
     TenancyOut,
+    TenancyQuery,
     TerminateIn,
     TrackRecordOut,
     TrackRecordQuery,
@@ -205,19 +205,31 @@ class TrackRecord(MethodView):
 # --------------------------------------------------------------------------- tenancies
 
 
+def household_lookup(stmt, model, args):
+    """Narrow a list by the references a company knows from matching (proposal, household, referral
+    number); `company_scope` is applied after, so a filter never reaches another company's rows."""
+    for column, arg in (("proposal_id", "proposal_id"), ("household_id", "household_id"),
+                        ("household_reference", "referral_no"), ("company_id", "company_id")):
+        if args.get(arg):
+            stmt = stmt.where(getattr(model, column) == str(args[arg]))
+    return stmt
+
+
 @tenancies.route("")
 class Tenancies(MethodView):
     @requires(*READERS)
+    @tenancies.arguments(TenancyQuery, location="query")
     @tenancies.response(200, TenancyOut(many=True))
     @tenancies.paginate()
-    def get(self, pagination_parameters):
+    def get(self, args, pagination_parameters):
         """Tenancies, newest first.
 
-        A company sees only its own.
+        Filters: `proposal_id`, `household_id`, `referral_no`, `company_id` (staff). A company sees
+        only its own.
         """
         with uow() as unit:
-            stmt = company_scope(select(Tenancy).order_by(Tenancy.recorded_at.desc(), Tenancy.id), Tenancy.company_id)
-            rows = page_of(unit.session, stmt, pagination_parameters)
+            stmt = household_lookup(select(Tenancy).order_by(Tenancy.recorded_at.desc(), Tenancy.id), Tenancy, args)
+            rows = page_of(unit.session, company_scope(stmt, Tenancy.company_id), pagination_parameters)
         return rows
 
 
@@ -233,20 +245,23 @@ class Contracts(MethodView):
     def get(self, args, pagination_parameters):
         """Guarantee contracts, newest first.
 
-        Filters: `state`, `term_end_before` (renewals due), `household_reference`, `company_id` (staff).
-        A company sees only its own contracts.
+        Filters: `proposal_id` (the contract of a proposal), `household_id`, `referral_no`, `state`,
+        `term_end_before` (renewals due), `company_id` (staff); `household_reference` is the deprecated
+        name of `referral_no`. Filters combine with AND. A company sees only its own contracts.
         """
         with uow() as unit:
             stmt = select(Contract).options(selectinload(Contract.tenancy)).order_by(
                 Contract.created_at.desc(), Contract.id)
+            if args.get("proposal_id"):
+                stmt = stmt.join(Tenancy, Contract.tenancy_id == Tenancy.id).where(
+                    Tenancy.proposal_id == str(args["proposal_id"]))
+            stmt = household_lookup(stmt, Contract, {**args, "proposal_id": None})
             if args["state"]:
                 stmt = stmt.where(Contract.state == args["state"])
             if args["term_end_before"]:
                 stmt = stmt.where(Contract.term_end < args["term_end_before"])
             if args["household_reference"]:
                 stmt = stmt.where(Contract.household_reference == args["household_reference"])
-            if args["company_id"]:
-                stmt = stmt.where(Contract.company_id == args["company_id"])
             rows = page_of(unit.session, company_scope(stmt, Contract.company_id), pagination_parameters)
             presented = queries.present_contracts(unit.session, rows)
         return presented
@@ -272,17 +287,20 @@ class ContractById(MethodView):
 class SignContract(MethodView):
     @requires("staff", "company")
     @documented_errors(contracts_blp, 404)
-    @contracts_blp.arguments(SignIn)
+    @contracts_blp.arguments(SignIn, required=False)
     @contracts_blp.response(200, ContractOut)
     @contracts_blp.alt_response(409, description="This side has already signed, or the contract is no draft")
     def post(self, data, contract_id):
         """Sign for the city (staff) or for the company (the owning company).
 
-        The contract becomes active when both have signed (`contracts.contract.activated`).
+        The token decides the side: a staff token signs for the city, a company token for the
+        company, so the body may be empty. A `party` that does not match the token is 403. The
+        contract becomes active when both have signed (`contracts.contract.activated`).
         """
-        party = domain.Party(data["party"])
         principal = current_principal()
         company_id = company_filter()
+        party = domain.Party(data["party"]) if data["party"] else (
+            domain.Party.COMPANY if company_id is not None else domain.Party.CITY)
         if party is domain.Party.CITY and not principal.has_any("staff"):
             raise Forbidden("Only staff of the social office sign for the city.")
         if party is domain.Party.COMPANY and company_id is None:
@@ -370,12 +388,17 @@ class ContractHistory(MethodView):
 class ContractClaims(MethodView):
     @requires("company")
     @documented_errors(contracts_blp, 404)
-    @contracts_blp.arguments(ClaimIn)
-    @contracts_blp.doc(parameters=[idempotency.HEADER_DOC])
+    @contracts_blp.doc(parameters=[idempotency.HEADER_DOC], requestBody=uploads.REQUEST_BODY)
+    @contracts_blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
     @contracts_blp.response(201, ClaimOut)
     @contracts_blp.alt_response(409, description="The contract takes no claims (draft, or ended beyond the grace period)")
-    def post(self, data, contract_id):
+    def post(self, contract_id):
         """File a claim (the owning company).
+
+        Send it as JSON (`application/json`, evidence base64-encoded in `evidence`) or as an upload
+        (`multipart/form-data`: the same fields as form parts, `period` as `YYYY-MM/YYYY-MM`, each
+        evidence file as a file part named after its kind: `rent_ledger`, `invoice`, `photo`,
+        `other`). Errors name the field in `errors.json.<field>` or the part in `errors.form.<part>`.
 
         The claim commits its amount against the kind's cap at once, so it can always be approved in
         full. Rules, each answered with 422 naming the field and a `code`:
@@ -386,18 +409,25 @@ class ContractClaims(MethodView):
           (`claim.period_outside_term`), have begun (`claim.period_in_future`) and are not covered by
           another open, approved or paid arrears claim (`claim.period_overlap`); the amount is at most
           months × (cold rent + service charges) (`claim.amount_exceeds_rent`); other kinds take no period;
-        - `evidence` holds a rent ledger (arrears) or an invoice (other kinds) (`claim.evidence_missing`),
-          PDF, PNG or JPEG, at most 5 MB each, content matching its type.
+        - `evidence` holds a rent ledger (arrears) or an invoice (other kinds) (`claim.evidence_missing`;
+          an upload names the missing part), PDF, PNG or JPEG, at most 5 MB each, content matching its type.
 
         409 when the contract takes no claims: a draft (`contract.not_active`), or ended longer ago than
         the grace period (`contract.grace_period_over`). Emits `contracts.claim.submitted`.
         """
+        data = uploads.claim_body(contracts_blp)
         company_id = company_filter()
-        return idempotency.run(201, lambda unit: services.file_claim(
-            unit, str(contract_id), company_id, kind=domain.LossKind(data["kind"]),
-            amount_cents=data["amount_cents"], period=data["period"], description=data["description"],
-            uploads=data["evidence"],
-        ), ClaimOut().dump)
+
+        def act(unit):
+            try:
+                return services.file_claim(
+                    unit, str(contract_id), company_id, kind=domain.LossKind(data["kind"]),
+                    amount_cents=data["amount_cents"], period=data["period"], description=data["description"],
+                    uploads=data["evidence"])
+            except domain.RuleViolation as exc:
+                raise uploads.name_the_part(exc, domain.LossKind(data["kind"])) from None
+
+        return idempotency.run(201, act, ClaimOut().dump, fingerprint=uploads.fingerprint(data))
 
     @requires(*READERS)
     @documented_errors(contracts_blp, 404)

@@ -3,7 +3,7 @@ field, StateConflict → 409; both carry the domain's stable `code`) and the req
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, request
 
 from servicekit.web.problems import problem_response
 
@@ -26,7 +26,9 @@ def configure_app(app: Flask) -> None:
 def install_error_handlers(app: Flask) -> None:
     @app.errorhandler(RuleViolation)
     def _rule(exc: RuleViolation):
-        errors = {"json": {exc.field: [exc.detail]}} if exc.field else None
+        # an upload's rule violations name the form part, as a JSON body's name the field
+        location = "form" if request.mimetype == "multipart/form-data" else "json"
+        errors = {location: {exc.field: [exc.detail]}} if exc.field else None
         return problem_response(422, "Unprocessable Content", exc.detail, errors=errors, code=exc.code)
 
     @app.errorhandler(StateConflict)

@@ -49,8 +49,11 @@ def _json(body: Any, status: int, replayed: bool) -> Response:
     return response
 
 
-def run(status: int, act: Callable[[Any], Any], dump: Callable[[Any], dict]) -> Response | Any:
-    """Run `act(unit)` (which must not commit) under the request's idempotency key, if any."""
+def run(status: int, act: Callable[[Any], Any], dump: Callable[[Any], dict], *,
+        fingerprint: bytes | None = None) -> Response | Any:
+    """Run `act(unit)` (which must not commit) under the request's idempotency key, if any.
+    `fingerprint` stands for the body when its raw bytes differ between identical requests
+    (a multipart boundary); by default the raw body identifies the request."""
     key = request.headers.get(HEADER)
     if key is None:
         with uow() as unit:
@@ -61,7 +64,8 @@ def run(status: int, act: Callable[[Any], Any], dump: Callable[[Any], dict]) -> 
         raise _invalid("Idempotency-Key must be 8-64 letters, digits or . _ : -")
     principal = current_principal()
     scope = f"company:{principal.company_id}" if principal.is_company else f"sub:{principal.sub}"
-    digest = hashlib.sha256(f"{request.method} {request.path}\n".encode() + request.get_data()).hexdigest()
+    body = request.get_data() if fingerprint is None else fingerprint
+    digest = hashlib.sha256(f"{request.method} {request.path}\n".encode() + body).hexdigest()
 
     def replay(stored: IdempotencyKey) -> Response:
         if stored.request_hash != digest:

@@ -16,11 +16,19 @@ import binascii
 import re
 
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates_schema
+from werkzeug.datastructures import FileStorage
 
 from servicekit.privacy import ALL, PurposeBoundSchema, Views
 
 from contracts import domain
 from contracts.domain.evidence import ALLOWED_CONTENT_TYPES, MAX_DOCUMENT_BYTES, MAX_DOCUMENTS, EvidenceKind
+
+# One household, one reference under one name in all four services: the social office's referral
+# number. `household_reference` was this service's name for it and stays as a deprecated alias.
+REFERRAL_NO_DOC = {"description": "The household's referral number from the social office (null when matching "
+                                  "gave none, or once erased); the same name in every WohnenPlus service",
+                   "example": "AfSuT-2026-0815"}
+DEPRECATED_REFERENCE_DOC = {"deprecated": True, "description": "Deprecated alias of `referral_no` (same value)"}
 
 MONEY = validate.Range(min=1, max=100_000_000, error="Must be between 1 and 100000000 cents.")
 
@@ -152,12 +160,13 @@ class TenancyOut(PurposeBoundSchema):
 
     views = Views(staff=ALL, admin=ALL, company=ALL, finance=_TENANCY_MONEY)
     household_key = "household_id"
-    household_fields = frozenset({"household_id", "household_reference", "household", "address"})
+    household_fields = frozenset({"household_id", "referral_no", "household_reference", "household", "address"})
 
     id = fields.String(required=True)
     proposal_id = fields.String(required=True)
     household_id = fields.String(required=True)
-    household_reference = fields.String(allow_none=True)
+    referral_no = fields.String(attribute="household_reference", dump_only=True, allow_none=True, metadata=REFERRAL_NO_DOC)
+    household_reference = fields.String(allow_none=True, metadata=DEPRECATED_REFERENCE_DOC)
     company_id = fields.String(required=True)
     flat_id = fields.String(required=True)
     lease_start = fields.Date(required=True)
@@ -273,16 +282,17 @@ class ContractOut(PurposeBoundSchema):
     office's note on an early end stays with the social office)."""
 
     views = Views(staff=ALL, admin=ALL, finance=_CONTRACT_FIGURES,
-                  company=_CONTRACT_FIGURES | {"household_id", "household_reference", "tenancy"})
+                  company=_CONTRACT_FIGURES | {"household_id", "referral_no", "household_reference", "tenancy"})
     household_key = "household_id"
-    household_fields = frozenset({"household_id", "household_reference", "tenancy", "termination_note"})
+    household_fields = frozenset({"household_id", "referral_no", "household_reference", "tenancy", "termination_note"})
 
     id = fields.String(required=True)
     contract_no = fields.String(required=True, metadata={"example": "GV-2026-00042"})
     state = fields.String(required=True, metadata={"enum": [s.value for s in domain.ContractState]})
     company_id = fields.String(required=True)
     household_id = fields.String(required=True)
-    household_reference = fields.String(allow_none=True)
+    referral_no = fields.String(attribute="household_reference", dump_only=True, allow_none=True, metadata=REFERRAL_NO_DOC)
+    household_reference = fields.String(allow_none=True, metadata=DEPRECATED_REFERENCE_DOC)
     tenancy = fields.Nested(TenancyOut, required=True)
     term_start = fields.Date(required=True, metadata={"description": "Lease start; first covered day"})
     term_end = fields.Date(required=True, metadata={"description": "Last covered day (inclusive): the day before the 5th anniversary"})
@@ -301,17 +311,33 @@ class ContractOut(PurposeBoundSchema):
     updated_at = fields.DateTime(required=True)
 
 
-class ContractQuery(StrictSchema):
-    state = _enum(domain.ContractState, load_default=None)
-    term_end_before = fields.Date(load_default=None, metadata={"description": "Only contracts whose term ends before this date"})
-    household_reference = fields.String(load_default=None, validate=validate.Length(min=1, max=64))
-    company_id = fields.String(load_default=None, validate=validate.Length(min=1, max=36),
+class HouseholdLookup(StrictSchema):
+    """The lookups a company knows from matching: the proposal it answered, the household it housed,
+    the referral number it was told. Each narrows the caller's own list; none widens it."""
+
+    proposal_id = fields.UUID(metadata={"description": "The matching proposal the lease came from"})
+    household_id = fields.UUID()
+    referral_no = fields.String(validate=validate.Length(min=1, max=64), metadata={
+        "description": "The household's referral number (the same name in every WohnenPlus service)"})
+    company_id = fields.String(validate=validate.Length(min=1, max=36),
                                metadata={"description": "Staff only; a company always sees just its own"})
 
 
+class TenancyQuery(HouseholdLookup):
+    pass
+
+
+class ContractQuery(HouseholdLookup):
+    state = _enum(domain.ContractState, load_default=None)
+    term_end_before = fields.Date(load_default=None, metadata={"description": "Only contracts whose term ends before this date"})
+    household_reference = fields.String(load_default=None, validate=validate.Length(min=1, max=64), metadata={
+        "deprecated": True, "description": "Deprecated: use `referral_no` (same value)"})
+
+
 class SignIn(StrictSchema):
-    party = _enum(domain.Party, required=True, metadata={
-        "description": "`city` (staff tokens) or `company` (the owning company's tokens)"})
+    party = _enum(domain.Party, load_default=None, metadata={
+        "description": "Optional: the token decides (staff sign for the `city`, a company token for the "
+                       "`company`). When given it must match the token, else 403."})
 
 
 class TerminateIn(StrictSchema):
@@ -331,6 +357,11 @@ _SIGNATURES = {
 _FILENAME = re.compile(r"^[^/\\\x00-\x1f]{1,200}$")
 
 
+def _matches(content: bytes, content_type: str) -> bool:
+    """The bytes are what the declared type says (a renamed .exe is no PDF)."""
+    return content.startswith(_SIGNATURES.get(content_type, (b"\x00invalid",)))
+
+
 class DocumentIn(StrictSchema):
     kind = _enum(EvidenceKind, required=True, metadata={
         "description": "rent_ledger (needed for rent_arrears), invoice (needed for the other kinds), photo, other"})
@@ -347,7 +378,7 @@ class DocumentIn(StrictSchema):
             raise ValidationError("Not valid base64.", "content_base64") from exc
         if not content or len(content) > MAX_DOCUMENT_BYTES:
             raise ValidationError(f"Must decode to 1..{MAX_DOCUMENT_BYTES} bytes.", "content_base64")
-        if not content.startswith(_SIGNATURES.get(data["content_type"], (b"",))):
+        if not _matches(content, data["content_type"]):
             raise ValidationError(f"The content is not a {data['content_type']} file.", "content_base64")
         data["_content"] = content
 
@@ -380,6 +411,86 @@ class ClaimIn(StrictSchema):
     description = fields.String(required=True, validate=validate.Length(min=1, max=4000))
     evidence = fields.List(fields.Nested(DocumentIn), required=True,
                            validate=validate.Length(min=1, max=MAX_DOCUMENTS))
+
+
+class EvidenceFile(fields.Field):
+    """One uploaded file part of a multipart claim; its part name is its evidence kind."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, FileStorage) or not value.filename:
+            raise ValidationError("Must be a file part (with a filename).")
+        filename = value.filename
+        if not _FILENAME.match(filename):
+            raise ValidationError("The filename must have 1-200 characters, no path.")
+        content = value.stream.read(MAX_DOCUMENT_BYTES + 1)
+        if not content or len(content) > MAX_DOCUMENT_BYTES:
+            raise ValidationError(f"{filename}: must have 1..{MAX_DOCUMENT_BYTES} bytes.")
+        content_type = value.mimetype
+        if content_type in ("", "application/octet-stream"):
+            # many upload tools send no type of their own: the content then decides, as checked below
+            content_type = next((t for t in _SIGNATURES if _matches(content, t)), content_type or "(none)")
+        if content_type not in ALLOWED_CONTENT_TYPES:
+            raise ValidationError(
+                f"{filename}: content type must be one of {', '.join(sorted(ALLOWED_CONTENT_TYPES))}.")
+        if not _matches(content, content_type):
+            raise ValidationError(f"{filename}: the content is not a {content_type} file.")
+        return {"filename": filename, "content_type": content_type, "content": content}
+
+
+class PeriodText(fields.Field):
+    """Months as one form value: `YYYY-MM` (one month) or `YYYY-MM/YYYY-MM` (both included)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        parts = value.split("/") if isinstance(value, str) else []
+        if len(parts) not in (1, 2):
+            raise ValidationError("Must be YYYY-MM or YYYY-MM/YYYY-MM.")
+        try:
+            first, last = domain.Month.parse(parts[0]), domain.Month.parse(parts[-1])
+        except ValueError as exc:
+            raise ValidationError("Must be YYYY-MM or YYYY-MM/YYYY-MM.") from exc
+        if last < first:
+            raise ValidationError("The last month must not be before the first.")
+        return domain.MonthPeriod(first, last)
+
+
+_EVIDENCE_PART = "Evidence files of kind `{kind}` (repeat the part for several files): PDF, PNG or JPEG, " \
+    f"at most {MAX_DOCUMENT_BYTES} bytes each, {MAX_DOCUMENTS} files per claim; the part's Content-Type " \
+    "(or, when it is application/octet-stream, the content) decides the type"
+
+
+def _evidence_part(kind: EvidenceKind) -> fields.List:
+    return fields.List(EvidenceFile(metadata={"type": "string", "format": "binary"}), load_default=list,
+                       metadata={"description": _EVIDENCE_PART.format(kind=kind.value)})
+
+
+class ClaimUploadIn(StrictSchema):
+    """A claim as `multipart/form-data`: the same fields as the JSON body, the evidence as file parts
+    named after their kind instead of base64 inside JSON."""
+
+    kind = _enum(domain.LossKind, required=True)
+    amount_cents = fields.Integer(required=True, validate=MONEY, metadata={"description": "Integer cents, e.g. 50000"})
+    period = PeriodText(load_default=None, metadata={
+        "description": "Months of unpaid rent, both included, as `YYYY-MM/YYYY-MM` (or `YYYY-MM` for one): "
+                       "required for rent_arrears, refused for other kinds", "example": "2027-01/2027-03"})
+    description = fields.String(required=True, validate=validate.Length(min=1, max=4000))
+    rent_ledger = _evidence_part(EvidenceKind.RENT_LEDGER)
+    invoice = _evidence_part(EvidenceKind.INVOICE)
+    photo = _evidence_part(EvidenceKind.PHOTO)
+    other = _evidence_part(EvidenceKind.OTHER)
+
+    @validates_schema
+    def _how_many(self, data, **kwargs):
+        present = [k.value for k in EvidenceKind if data.get(k.value)]
+        if sum(len(data[k]) for k in present) > MAX_DOCUMENTS:
+            raise ValidationError(f"At most {MAX_DOCUMENTS} evidence files per claim.", present[-1])
+
+    @post_load
+    def _as_claim(self, data, **kwargs):
+        from contracts.services import Upload
+
+        uploads = [Upload(kind.value, f["filename"], f["content_type"], f["content"])
+                   for kind in EvidenceKind for f in data.pop(kind.value)]
+        return {**data, "evidence": uploads}
 
 
 class ResubmitIn(StrictSchema):
