@@ -357,7 +357,11 @@ class Cases(MethodView):
     @cases.response(200, CaseOut(many=True))
     @cases.paginate()
     def get(self, query, pagination_parameters):
-        """Support cases, newest first: all for staff, own for caseworkers and companies."""
+        """Support cases, newest first: all for staff, own for caseworkers and companies.
+
+        Filters: `status`, `at_risk`, `caseworker_id`, `household_id`, `contract_id`, `referral_no`; they narrow the
+        caller's own list (a company asking for another company's household gets an empty list).
+        """
         with uow() as unit:
             stmt = select(SupportCase).options(selectinload(SupportCase.contact_person),
                                                selectinload(SupportCase.social_worker))
@@ -378,6 +382,9 @@ class Cases(MethodView):
             if query.get("caseworker_id"):
                 cid = query["caseworker_id"]
                 stmt = stmt.where(or_(SupportCase.contact_person_id == cid, SupportCase.social_worker_id == cid))
+            for field in ("household_id", "contract_id", "referral_no"):
+                if query.get(field):
+                    stmt = stmt.where(getattr(SupportCase, field) == str(query[field]))
             stmt = stmt.order_by(SupportCase.opened_at.desc(), SupportCase.id)
             page = page_of(unit.session, stmt, pagination_parameters)
             return [case_view(unit.session, c) for c in page]

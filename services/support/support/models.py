@@ -105,6 +105,9 @@ class SupportCase(Base):
                                                         info=personal(CONTACT, label="Telefon des Haushalts"))
     household_size: Mapped[int | None] = mapped_column(Integer, default=None,
                                                        info=personal(SOCIAL, keep=True, label="Haushaltsgröße"))
+    # the social office's referral number, the household's one reference in every service
+    referral_no: Mapped[str | None] = mapped_column(
+        String(64), index=True, default=None, info=personal(IDENTIFYING, label="Aktenzeichen des Haushalts (Zuweisung)"))
     contact_person_id: Mapped[str | None] = mapped_column(ForeignKey("caseworkers.id"), index=True, default=None)
     social_worker_id: Mapped[str | None] = mapped_column(ForeignKey("caseworkers.id"), index=True, default=None)
     # states and coded outcomes stay after erasure: without the person they are statistics

@@ -95,7 +95,7 @@ class PersonOut(Schema):
 # Who sees what of a case. A housing company learns whom to call and whether support is running —
 # never the household's situation (risk, outcome, reasons) nor the social worker. Staff and the
 # case's own caseworkers (which cases are theirs is decided in api.visible_case) see the case.
-COMPANY_CASE_FIELDS = {"id", "reference", "household_id", "contract_id", "status", "contact_person"}
+COMPANY_CASE_FIELDS = {"id", "reference", "household_id", "referral_no", "contract_id", "status", "contact_person"}
 CASE_VIEWS = Views(staff=ALL, admin=ALL, caseworker=ALL, company=COMPANY_CASE_FIELDS)
 # appointments and crises are support's own work: no other role reads them
 SUPPORT_VIEWS = Views(staff=ALL, admin=ALL, caseworker=ALL)
@@ -106,8 +106,13 @@ class CaseOut(PurposeBoundSchema):
     household_key = "household_id"
 
     id = fields.String(required=True)
-    reference = fields.String(allow_none=True)
+    reference = fields.String(allow_none=True, metadata={
+        "description": "The case's own reference (SUP-<year>-<token>), not the household's", "example": "SUP-2026-3FA9C21B"})
     household_id = fields.String(required=True)
+    referral_no = fields.String(allow_none=True, metadata={
+        "description": "The household's referral number from the social office (the same name in every WohnenPlus "
+                       "service); null for cases opened before it was kept, and once erased",
+        "example": "AfSuT-2026-0815"})
     company_id = fields.String(required=True)
     contract_id = fields.String(allow_none=True)
     status = fields.String(required=True)
@@ -139,6 +144,10 @@ class CaseQuery(Schema):
     status = fields.String(validate=validate.OneOf(["open", "closed"]))
     at_risk = fields.Boolean()
     caseworker_id = fields.String()
+    household_id = fields.UUID(metadata={"description": "The household's cases (narrows the caller's own list)"})
+    contract_id = fields.UUID(metadata={"description": "The case of a guarantee contract"})
+    referral_no = fields.String(validate=validate.Length(min=1, max=64),
+                                metadata={"description": "The household's cases, by its referral number"})
 
 
 class CloseIn(Schema):
@@ -255,6 +264,7 @@ class TenancyEvent(_EventSchema):
     lease_start = fields.Date(load_default=None, allow_none=True)
     address = fields.Nested(AddressEvent, load_default=None, allow_none=True)
     household = fields.Nested(HouseholdEvent, load_default=None, allow_none=True)
+    household_reference = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
 
 
 class ContractEvent(_EventSchema):

@@ -186,6 +186,7 @@ def open_case(uow: UnitOfWork, data: dict) -> SupportCase | None:
         household_email=household.get("email"),
         household_phone=household.get("phone"),
         household_size=household.get("size"),
+        referral_no=data.get("household_reference"),
     )
     session.add(case)
     session.flush()
