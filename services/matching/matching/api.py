@@ -56,13 +56,18 @@ class Households(MethodView):
     @households.response(200, HouseholdOut(many=True))
     @households.paginate()
     def get(self, query, pagination_parameters):
-        """Referred households, oldest referral first."""
+        """Referred households, oldest referral first.
+
+        Filters: `status`, `needs_review`, `referral_no` (the household's one reference in every service).
+        """
         with uow() as unit:
             stmt = select(Household).order_by(Household.referred_at, Household.id)
             if "status" in query:
                 stmt = stmt.where(Household.status == query["status"])
             if "needs_review" in query:
                 stmt = stmt.where(Household.needs_review == query["needs_review"])
+            if "referral_no" in query:
+                stmt = stmt.where(Household.referral_no == query["referral_no"])
             page = [_household_out(h) for h in page_of(unit.session, stmt, pagination_parameters)]
         return page
 
@@ -293,12 +298,15 @@ def _proposal_out(session, p: Proposal) -> dict:
     profile = services.household_profile(household, default_policy())
     if not principal.is_company:
         out["household"] = {**profile, **services.household_contact(household), "referral_no": household.referral_no}
+        out["referral_no"] = household.referral_no
         out["snapshot"] = p.snapshot
         return out
     out.pop("snapshot", None)
     if p.decline_party != "company":
         out["decline_text"] = None
-    out["household"] = {**profile, **services.household_contact(household)} if p.company_answer == "accepted" else profile
+    accepted = p.company_answer == "accepted"
+    out["household"] = {**profile, **services.household_contact(household)} if accepted else profile
+    out["referral_no"] = household.referral_no if accepted else None
     return out
 
 

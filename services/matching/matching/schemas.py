@@ -61,7 +61,9 @@ class HouseholdOut(PurposeBoundSchema):
     views = Views(staff=ALL, admin=ALL)
     household_key = "id"
     id = fields.String(required=True)
-    referral_no = fields.String(allow_none=True, metadata={"description": "null once the household's data was erased"})
+    referral_no = fields.String(allow_none=True, metadata={
+        "description": "The social office's referral number: the household's one reference, under this name in "
+                       "every WohnenPlus service; null once the household's data was erased"})
     adults = fields.Integer(required=True)
     children = fields.Integer(required=True)
     size = fields.Integer(required=True)
@@ -90,6 +92,8 @@ class HouseholdOut(PurposeBoundSchema):
 class HouseholdQuery(Schema):
     status = fields.String(validate=validate.OneOf(("waiting", "proposed", "housed", "withdrawn", "left_program")))
     needs_review = fields.Boolean()
+    referral_no = fields.String(validate=validate.Length(min=1, max=40),
+                                metadata={"description": "The household with this referral number"})
 
 
 class FlatIn(Schema):
@@ -206,12 +210,16 @@ class ProposalOut(PurposeBoundSchema):
     views = Views(staff=ALL, admin=ALL, company={
         "run_id", "flat_id", "household_id", "company_id", "status", "company_answer", "household_answer",
         "score", "respond_by", "created_at", "decided_at", "decline_party", "decline_reason", "decline_text",
-        "lease", "household"})
+        "lease", "household", "referral_no"})
     household_key = "household_id"
     id = fields.String()
     run_id = fields.String(allow_none=True)
     flat_id = fields.String()
     household_id = fields.String()
+    referral_no = fields.String(allow_none=True, metadata={
+        "description": "The household's referral number (the same name in every WohnenPlus service); a company "
+                       "sees it once it accepted, like the household's name. Null once the household's data was erased",
+        "example": "AfSuT-2026-0815"})
     company_id = fields.String()
     status = fields.String()
     company_answer = fields.String(allow_none=True)
