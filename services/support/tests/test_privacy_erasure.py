@@ -16,8 +16,9 @@ from support.models import Appointment, Crisis, SupportCase
 from support_testing import MONDAY, deliver, open_case, register
 
 SECRETS = ("Familie Beispiel", "familie@example.org", "0711 000000", "Königstraße", "70173",
-           "Mutter im Krankenhaus", "Schulden beim Energieversorger", "Trennung der Eltern")
+           "Mutter im Krankenhaus", "Schulden beim Energieversorger", "Trennung der Eltern", "AS-2026-0001")
 OTHER = {"household": {"name": "Familie Anders", "email": "anders@example.org", "phone": "0711 999999", "size": 2},
+         "household_reference": "AS-2026-0002",
          "address": {"street": "Am Wall 3", "postal_code": "70199", "city": "Stuttgart", "district": "Süd"}}
 
 

@@ -25,7 +25,7 @@ def test_every_column_about_a_person_is_classified():
     erased = {(f.table, f.column) for f in fields(Base.metadata) if not f.keep and f.table == "support_cases"}
     assert {("support_cases", "household_size"), ("support_cases", "outcome")} <= kept
     assert erased == {("support_cases", c) for c in ("street", "postal_code", "city", "household_name",
-                                                     "household_email", "household_phone", "close_reason")}
+                                                     "household_email", "household_phone", "close_reason", "referral_no")}
 
 
 def _raw(db, sql: str, **params):
