@@ -41,7 +41,8 @@ def test_a_company_sees_neither_urgency_nor_scores_nor_the_households_decline_te
     seen = client.get(f"/api/v1/proposals/{p['id']}", headers=me).json
     assert set(seen) == {"id", "run_id", "flat_id", "household_id", "company_id", "status", "company_answer",
                          "household_answer", "score", "respond_by", "created_at", "decided_at", "decline_party",
-                         "decline_reason", "decline_text", "lease", "household"}
+                         "decline_reason", "decline_text", "lease", "household", "referral_no"}
+    assert seen["referral_no"] is None  # pseudonymous until the company accepts
     assert "urgency" not in seen["household"] and "threatened" not in str(seen) and "EUR" not in str(seen)
     staff = client.get(f"/api/v1/proposals/{p['id']}", headers=tokens.staff()).json
     assert staff["snapshot"]["household"]["urgency"] == "threatened_homelessness" and staff["score_breakdown"]
