@@ -87,6 +87,7 @@ def _document_for(system: System, service: str, role: str, report_dir: Path) -> 
 def _run(system: System, tokens: dict, service: str, role: str, report_dir: Path) -> dict | None:
     out = report_dir / f"{service}-{role}"
     env = {**os.environ, "SCHEMATHESIS_HOOKS": "schemathesis_hooks",
+           "FUZZ_CLAIMS_KEY": str(system.var_dir / "jwt" / "dev-private.pem"),
            "PYTHONPATH": os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")])}
     if EVERY_OPERATION:
         location = [f"{system.url(service)}/openapi.json"]
