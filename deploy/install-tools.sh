@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # The operators' tools the tests use: promtool and prometheus (Debian's `prometheus` package),
-# docker-compose (validates docker-compose.yml), kubectl (renders deploy/k8s with kustomize) and
-# redis-server (the rate limits' shared store, started by servicekit's test on a free port).
+# docker-compose (validates docker-compose.yml), kubectl (renders deploy/k8s with kustomize),
+# redis-server (the rate limits' shared store, started by servicekit's test on a free port);
+# Pango and HarfBuzz's subsetter, which WeasyPrint needs to render contracts' PDFs (without the
+# subsetter it falls back to fontTools, several times slower), and pdfinfo (poppler-utils), which the
+# contract PDF tests read the documents with.
 # Called by `make test` before the tests, so the tests themselves never install anything.
 # Installs only when missing and only where it can (root or passwordless sudo with apt-get);
 # otherwise it says what to do and the promtool/Prometheus tests are skipped with that reason.
@@ -12,6 +15,11 @@ command -v promtool >/dev/null && command -v prometheus >/dev/null || missing+=(
 command -v docker-compose >/dev/null || docker compose version >/dev/null 2>&1 || missing+=(docker-compose)
 command -v kubectl >/dev/null || missing+=(kubectl)
 command -v redis-server >/dev/null || missing+=(redis-server)
+has_lib() { ldconfig -p 2>/dev/null | grep -q "$1"; }
+has_lib libpango-1.0.so.0 || missing+=(libpango-1.0-0)
+has_lib libpangoft2-1.0.so.0 || missing+=(libpangoft2-1.0-0)
+has_lib libharfbuzz-subset.so.0 || missing+=(libharfbuzz-subset0)
+command -v pdfinfo >/dev/null || missing+=(poppler-utils)
 if [ ${#missing[@]} -eq 0 ]; then
     exit 0
 fi

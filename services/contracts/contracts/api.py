@@ -28,7 +28,7 @@ from servicekit.web import company_scope, current_principal, ensure_visible, req
 from servicekit.web.pagination import page_of
 
 from contracts import domain, idempotency, queries, services, uploads
-from contracts.documents import render_contract_pdf
+from contracts.documents import render_contract_pdf, render_statement_pdf
 from contracts.models import Claim, ClaimDocument, Company, Contract, Incident, Tenancy
 from contracts.schemas import (
     AuditEntryOut,
@@ -338,22 +338,43 @@ class ContractDocumentView(MethodView):
     @documented_errors(contracts_blp, 404)
     @contracts_blp.doc(responses=PDF_RESPONSE)
     def get(self, contract_id):
-        """The contract as a German PDF.
+        """The contract as a German PDF (tagged PDF/A-3a and PDF/UA-1), also before it is signed.
 
-        Parties, flat, term, coverage with caps and what remains of them, signature status.
+        The full contract text: parties, tenancy, caps, claim conditions and deadlines, duties,
+        term, data protection, signatures. What remains of the caps is in `/statement`.
         """
         # the PDF names the household for those whose task needs it; finance gets it without
         show_household = TenancyOut.hands_out_household_data(current_principal().roles)
         with uow() as unit:
             row = services.get_contract(unit, str(contract_id), company_filter())
             company = unit.session.get(Company, row.company_id)
-            coverage = queries.present_contracts(unit.session, [row])[0]["coverage"]
-            doc = queries.contract_document(row, company, coverage, unit.now(), show_household=show_household)
+            doc = queries.contract_document(row, company, services.program_config(), unit.now(),
+                                            show_household=show_household)
         if show_household:
             record_access([row.household_id])
         body = render_contract_pdf(doc)
         return Response(body, mimetype="application/pdf", headers={
             "Content-Disposition": f'inline; filename="{row.contract_no}.pdf"'})
+
+
+@contracts_blp.route("/<uuid:contract_id>/statement")
+class ContractStatementView(MethodView):
+    @requires(*READERS)
+    @documented_errors(contracts_blp, 404)
+    @contracts_blp.doc(responses=PDF_RESPONSE)
+    def get(self, contract_id):
+        """The contract's account statement (Kontoauszug) as a German PDF.
+
+        Per cap: the cap, open, approved and paid amounts and what remains; every claim with its
+        figures and state. It names no household and quotes no claim text (not an access-logged read).
+        """
+        with uow() as unit:
+            row = services.get_contract(unit, str(contract_id), company_filter())
+            company = unit.session.get(Company, row.company_id)
+            doc = queries.statement_document(unit.session, row, company, services.program_config(), unit.now())
+        body = render_statement_pdf(doc)
+        return Response(body, mimetype="application/pdf", headers={
+            "Content-Disposition": f'inline; filename="{row.contract_no}-kontoauszug.pdf"'})
 
 
 @contracts_blp.route("/<uuid:contract_id>/history")

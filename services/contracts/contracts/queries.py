@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any, Iterable
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from contracts import domain
-from contracts.documents import CapLine, ContractDocument
+from contracts.config import ProgramConfig
+from contracts.documents import CapLine, ContractDocument, Signature, StatementCap, StatementClaim, StatementDocument
 from contracts.domain.claims import DECIDED_FOR_PAYOUT, OPEN
 from contracts.models import Claim, Company, Contract, FlatOffer, Incident, ProposalRecord, Tenancy
 
@@ -129,12 +130,25 @@ def track_record(session: Session, company: Company, year: int) -> dict[str, Any
     }
 
 
-def contract_document(row: Contract, company: Company | None, coverage: list[dict[str, Any]],
+def _company_party(company: Company | None) -> tuple[str, str]:
+    if company is None:
+        return "(Wohnungsunternehmen nicht registriert)", ""
+    place = " ".join(p for p in (company.postal_code, company.city) if p)
+    return company.name, ", ".join(p for p in (company.street, place) if p)
+
+
+def _signature(at: datetime | None, by: str | None) -> Signature | None:
+    return Signature(at, by or "(nicht erfasst)") if at else None
+
+
+def contract_document(row: Contract, company: Company | None, config: ProgramConfig,
                       generated_at: datetime, *, show_household: bool = True) -> ContractDocument:
-    """What the PDF shows, from the contract, its tenancy and the company (missing data is named
-    as missing rather than left blank, so a reader sees what the city was not told). The PDF is
-    rendered on every request, so once the household's data is erased it no longer names them; a
-    reader whose role does not need the household (finance) gets the document without it."""
+    """What the contract PDF shows, from the contract, its tenancy, the company and the programme
+    configuration (missing data is named as missing rather than left blank, so a reader sees what
+    the city was not told). The PDF is rendered on every request, so once the household's data is
+    erased it no longer names them; a reader whose role does not need the household (finance) gets
+    the document without it. Caps are the contract's own copy; what remains of them is the
+    account statement's (`statement_document`)."""
     tenancy = row.tenancy
     missing = "(nicht übermittelt)"
     erased = "(gelöscht)"
@@ -143,11 +157,7 @@ def contract_document(row: Contract, company: Company | None, coverage: list[dic
     reference = tenancy.household_reference
     if not show_household:
         household_name, street, reference = "(für diese Rolle nicht sichtbar)", "(für diese Rolle nicht sichtbar)", None
-    if company is not None:
-        place = " ".join(p for p in (company.postal_code, company.city) if p)
-        company_name, company_address = company.name, ", ".join(p for p in (company.street, place) if p)
-    else:
-        company_name, company_address = "(Wohnungsunternehmen nicht registriert)", ""
+    company_name, company_address = _company_party(company)
     return ContractDocument(
         contract_no=row.contract_no,
         state=row.state,
@@ -157,7 +167,7 @@ def contract_document(row: Contract, company: Company | None, coverage: list[dic
         household_reference=reference,
         flat_street=street,
         flat_postal_code=tenancy.postal_code or "",
-        flat_city=tenancy.city or "Stuttgart",
+        flat_city=tenancy.city or config.guarantor.seat,
         flat_district=tenancy.district,
         lease_start=tenancy.lease_start,
         cold_rent_cents=tenancy.cold_rent_cents,
@@ -165,10 +175,64 @@ def contract_document(row: Contract, company: Company | None, coverage: list[dic
         heating_cents=tenancy.heating_cents,
         term_start=row.term_start,
         term_end=row.term_end,
-        caps=tuple(CapLine(c["name"], tuple(c["kinds"]), c["cap_cents"], c["remaining_cents"]) for c in coverage),
-        city_signed_at=row.city_signed_at,
-        company_signed_at=row.company_signed_at,
+        caps=tuple(CapLine(c["name"], tuple(c["kinds"]), c["cap_cents"]) for c in row.coverage["caps"]),
+        city_signature=_signature(row.city_signed_at, row.city_signed_by),
+        company_signature=_signature(row.company_signed_at, row.company_signed_by),
         generated_at=generated_at,
+        # the term the contract was made with (its end is the day before the anniversary), not today's configuration
+        term_years=(row.term_end + timedelta(days=1)).year - row.term_start.year,
+        claim_grace_period_days=config.claim_grace_period_days,
+        expiry_notice_days=config.expiry_notice_days,
+        config_version=row.config_version,
+        guarantor=config.guarantor,
         ended_on=row.ended_on,
         termination_reason=row.termination_reason,
+    )
+
+
+def _month(value: str) -> str:
+    year, month = value.split("-")
+    return f"{month}/{year}"
+
+
+def statement_document(session: Session, row: Contract, company: Company | None, config: ProgramConfig,
+                       generated_at: datetime) -> StatementDocument:
+    """The contract's account: per cap what is filed, approved, paid and what remains, and every
+    claim with its figures. No household name and no claim text, so any reader of the contract may
+    have it."""
+    claims = list(session.scalars(
+        select(Claim).where(Claim.contract_id == row.id).order_by(Claim.first_submitted_at, Claim.id)))
+    open_states = {s.value for s in OPEN}
+    approved_states = {s.value for s in DECIDED_FOR_PAYOUT}
+    caps = []
+    for cap in row.coverage["caps"]:
+        mine = [c for c in claims if c.kind in cap["kinds"]]
+        caps.append(StatementCap(
+            name=cap["name"], kinds=tuple(cap["kinds"]), cap_cents=cap["cap_cents"],
+            open_cents=sum(c.amount_cents for c in mine if c.status in open_states),
+            approved_cents=sum(c.approved_cents or 0 for c in mine if c.status in approved_states),
+            paid_cents=sum(c.approved_cents or 0 for c in mine if c.status == domain.ClaimStatus.PAID.value),
+        ))
+    lines = tuple(StatementClaim(
+        submitted_on=domain.berlin_date(c.first_submitted_at),
+        kind=c.kind,
+        period=(f"{_month(c.period_first)}–{_month(c.period_last)}" if c.period_first and c.period_last else None),
+        amount_cents=c.amount_cents,
+        status=c.status,
+        approved_cents=c.approved_cents,
+        paid_on=domain.berlin_date(c.paid_at) if c.paid_at else None,
+        payout_reference=c.payout_reference,
+    ) for c in claims)
+    return StatementDocument(
+        contract_no=row.contract_no,
+        state=row.state,
+        company_name=_company_party(company)[0],
+        term_start=row.term_start,
+        term_end=row.term_end,
+        caps=tuple(caps),
+        claims=lines,
+        generated_at=generated_at,
+        claim_grace_period_days=config.claim_grace_period_days,
+        guarantor=config.guarantor,
+        ended_on=row.ended_on,
     )

@@ -1,5 +1,6 @@
 """Contracts over HTTP: creation from matching's event, signatures, termination, PDF, lists."""
 
+import dataclasses
 import io
 import uuid
 from datetime import datetime, timezone
@@ -10,7 +11,6 @@ from sqlalchemy import func, select
 from servicekit.db import audit_log, outbox
 
 from contracts import services
-from contracts.config import ProgramConfig
 from contracts_testkit import tenancy_event
 
 
@@ -45,12 +45,9 @@ def test_later_configuration_changes_do_not_alter_existing_contracts(world, monk
     company = world.company()
     before = world.contract(company, active=False)
     config = services.program_config()
-    raised = ProgramConfig(version="2099-01", term_years=config.term_years,
-                           claim_grace_period_days=config.claim_grace_period_days,
-                           expiry_notice_days=config.expiry_notice_days,
-                           coverage=type(config.coverage).of([
-                               {"name": "rent_arrears", "kinds": ["rent_arrears"], "cap_cents": 5},
-                           ]))
+    raised = dataclasses.replace(config, version="2099-01", coverage=type(config.coverage).of([
+        {"name": "rent_arrears", "kinds": ["rent_arrears"], "cap_cents": 5},
+    ]))
     monkeypatch.setattr(services, "program_config", lambda: raised)
     after = world.contract(company, active=False)
     old = world.client.get(f"/api/v1/contracts/{before['id']}", headers=world.tokens.staff()).json
@@ -134,7 +131,24 @@ def test_pdf_opens_and_names_the_contract(world):
     assert "Stuttgarter Wohnungs- und Städtebau" in text
     assert "Böblinger Straße 12" in text
     assert "28.02.2031" in text
-    assert "noch nicht unterzeichnet" in text  # the company has not signed yet
+    assert "Für Stuttgarter Wohnungs- und Städtebau Noch nicht unterzeichnet" in " ".join(text.split())
+    assert "§ 12 Gerichtsstand" in text and "noch verfügbar" not in text
+
+
+def test_account_statement_shows_claims_against_the_caps(world):
+    company = world.company()
+    contract = world.contract(company)
+    world.claim(contract, kind="damage_repairs", amount=40_000)
+    response = world.client.get(f"/api/v1/contracts/{contract['id']}/statement", headers=world.tokens.finance())
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    assert response.headers["Content-Disposition"] == f'inline; filename="{contract["contract_no"]}-kontoauszug.pdf"'
+    text = " ".join(" ".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(response.data)).pages).split())
+    assert f"zum Garantievertrag {contract['contract_no']}" in text
+    assert "Renovierung beim Auszug 10.000,00 € 400,00 € 0,00 € 0,00 € 9.600,00 €" in text
+    assert "400,00 € eingereicht" in text
+    other = world.company()
+    assert world.client.get(f"/api/v1/contracts/{contract['id']}/statement",
+                            headers=world.tokens.company(other)).status_code == 404
 
 
 def test_list_filters_pagination_and_company_scope(world):

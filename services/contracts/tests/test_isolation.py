@@ -35,6 +35,7 @@ CASES = [
     ("GET", "/api/v1/companies/{company}", None),
     ("GET", "/api/v1/contracts/{contract}", None),
     ("GET", "/api/v1/contracts/{contract}/document", None),
+    ("GET", "/api/v1/contracts/{contract}/statement", None),
     ("GET", "/api/v1/contracts/{contract}/history", None),
     ("GET", "/api/v1/contracts/{contract}/claims", None),
     ("GET", "/api/v1/contracts/{contract}/incidents", None),

@@ -1,6 +1,6 @@
 """Configuration defaults shipped as data files.
 
-`program.json` holds the guarantee programme's figures (term, caps, grace period, notice days); its
+`program.json` holds the guarantee programme's figures (guarantor, term, caps, grace period, notice days); its
 `_about` says where each figure comes from and how to update it. `CONTRACTS_PROGRAM_CONFIG` points
 at a replacement file for a deployment.
 """
@@ -20,8 +20,18 @@ ENV_VAR = "CONTRACTS_PROGRAM_CONFIG"
 
 
 @dataclass(frozen=True)
+class Guarantor:
+    """Who gives the guarantee, as the contract documents name it."""
+
+    name: str  # the city, e.g. "Landeshauptstadt Stuttgart"
+    office: str  # the office acting for it, where the fixed contact person sits
+    seat: str  # place of jurisdiction
+
+
+@dataclass(frozen=True)
 class ProgramConfig:
     version: str
+    guarantor: Guarantor
     term_years: int
     claim_grace_period_days: int
     expiry_notice_days: tuple[int, ...]
@@ -32,11 +42,14 @@ class ProgramConfig:
         notice_days = tuple(sorted({int(d) for d in data["expiry_notice_days"]["value"]}, reverse=True))
         config = cls(
             version=str(data["version"]),
+            guarantor=Guarantor(**{k: str(data["guarantor"]["value"][k]) for k in ("name", "office", "seat")}),
             term_years=int(data["term_years"]["value"]),
             claim_grace_period_days=int(data["claim_grace_period_days"]["value"]),
             expiry_notice_days=notice_days,
             coverage=Coverage.of(data["caps"]),
         )
+        if not all((config.guarantor.name, config.guarantor.office, config.guarantor.seat)):
+            raise ValueError("program config: guarantor name, office and seat required")
         if config.term_years < 1 or config.claim_grace_period_days < 0 or any(d <= 0 for d in notice_days):
             raise ValueError("program config: term_years >= 1, grace >= 0 and notice days > 0 required")
         return config

@@ -1,5 +1,25 @@
-"""Documents people read: the German PDF of a guarantee contract (`pdf.render_contract_pdf`)."""
+"""Documents people read: the guarantee contract and its account statement as tagged PDF/A.
 
-from .pdf import CapLine, ContractDocument, render_contract_pdf
+`model` is what they show, `templates/` their German wording, `pdf` renders them.
+"""
 
-__all__ = ["CapLine", "ContractDocument", "render_contract_pdf"]
+from .model import (
+    CapLine,
+    ContractDocument,
+    Signature,
+    StatementCap,
+    StatementClaim,
+    StatementDocument,
+)
+from .pdf import render_contract_pdf, render_statement_pdf
+
+__all__ = [
+    "CapLine",
+    "ContractDocument",
+    "Signature",
+    "StatementCap",
+    "StatementClaim",
+    "StatementDocument",
+    "render_contract_pdf",
+    "render_statement_pdf",
+]
