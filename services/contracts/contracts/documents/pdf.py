@@ -18,18 +18,13 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from xml.etree import ElementTree
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import jinja2
-from fontTools.ttLib import TTFont
-from weasyprint import CSS, HTML
-from weasyprint.pdf.metadata import DocumentMetadata
-from weasyprint.css.counters import CounterStyle
-from weasyprint.text.fonts import FontConfiguration
 
 from . import formats
 from .model import CLAIM_STATUS_LABELS, KIND_LABELS, REASON_LABELS, STATE_LABELS, ContractDocument, StatementDocument
@@ -71,22 +66,36 @@ def _pdfua_descriptions() -> tuple[bytes, ...]:
     return tuple(ElementTree.tostring(d) for d in root.findall(f"{RDF}Description"))
 
 
-class _ArchivalMetadata(DocumentMetadata):
-    """WeasyPrint's metadata with the PDF/UA-1 identification in the same rdf:RDF as the PDF/A one
-    (its `xmp_metadata` option would add a second rdf:RDF, which XMP readers may ignore)."""
+# WeasyPrint (and fontTools) are imported on the first render, not with the service: importing them
+# takes seconds on a busy machine, and the worker, which renders nothing, should not wait for that.
 
-    def generate_rdf_metadata(self, variant, version, conformance):
-        rdf = ElementTree.fromstring(super().generate_rdf_metadata(variant, version, conformance))
-        rdf.extend(ElementTree.fromstring(d) for d in _pdfua_descriptions())
-        return ElementTree.tostring(rdf, encoding="utf-8")
+
+@lru_cache(maxsize=1)
+def _archival_metadata() -> type:
+    from weasyprint.pdf.metadata import DocumentMetadata
+
+    class ArchivalMetadata(DocumentMetadata):
+        """WeasyPrint's metadata with the PDF/UA-1 identification in the same rdf:RDF as the PDF/A
+        one (its `xmp_metadata` option would add a second rdf:RDF, which XMP readers may ignore)."""
+
+        def generate_rdf_metadata(self, variant, version, conformance):
+            rdf = ElementTree.fromstring(super().generate_rdf_metadata(variant, version, conformance))
+            rdf.extend(ElementTree.fromstring(d) for d in _pdfua_descriptions())
+            return ElementTree.tostring(rdf, encoding="utf-8")
+
+    return ArchivalMetadata
 
 
 _fonts = threading.local()
 
 
-def _stylesheet() -> tuple[FontConfiguration, CounterStyle, CSS]:
+def _stylesheet() -> tuple[Any, Any, Any]:
     """The stylesheet with its fonts and counter styles, loaded once per thread (fonts are the slow part)."""
     if not hasattr(_fonts, "css"):
+        from weasyprint import CSS
+        from weasyprint.css.counters import CounterStyle
+        from weasyprint.text.fonts import FontConfiguration
+
         _fonts.config, _fonts.counters = FontConfiguration(), CounterStyle()
         _fonts.css = CSS(filename=str(TEMPLATES / "document.css"), font_config=_fonts.config,
                          counter_style=_fonts.counters)
@@ -96,6 +105,8 @@ def _stylesheet() -> tuple[FontConfiguration, CounterStyle, CSS]:
 @lru_cache(maxsize=1)
 def _covered_code_points() -> frozenset[int]:
     """Characters both shipped fonts can draw."""
+    from fontTools.ttLib import TTFont
+
     regular = TTFont(FONT_DIR / "DejaVuSans.ttf").getBestCmap()
     bold = TTFont(FONT_DIR / "DejaVuSans-Bold.ttf").getBestCmap()
     return frozenset(regular) & frozenset(bold)
@@ -119,11 +130,13 @@ def _drawable_fields(doc: Any) -> tuple[Any, bool]:
 
 
 def _render(template: str, **context: Any) -> bytes:
+    from weasyprint import HTML
+
     html = _environment().get_template(template).render(**context)
     font_config, counters, css = _stylesheet()
     document = HTML(string=html, base_url=str(TEMPLATES)).render(
         stylesheets=[css], font_config=font_config, counter_style=counters)
-    document.metadata = _ArchivalMetadata(**vars(document.metadata))
+    document.metadata = _archival_metadata()(**vars(document.metadata))
     return document.write_pdf(pdf_variant=PDF_VARIANT)
 
 
