@@ -16,7 +16,9 @@ silently losing letters on a signed contract.
 
 from __future__ import annotations
 
+import atexit
 import dataclasses
+import shutil
 import threading
 from datetime import timedelta
 from functools import lru_cache
@@ -87,6 +89,17 @@ def _archival_metadata() -> type:
 
 
 _fonts = threading.local()
+_font_configs: list[Any] = []
+
+
+@atexit.register
+def _remove_font_folders() -> None:
+    """WeasyPrint copies @font-face fonts into a temporary folder per FontConfiguration and removes it
+    in __del__, which fails at interpreter exit: the cached configurations are cleaned here instead."""
+    for config in _font_configs:
+        folder, config._folder = getattr(config, "_folder", None), None
+        if folder:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _stylesheet() -> tuple[Any, Any, Any]:
@@ -97,6 +110,7 @@ def _stylesheet() -> tuple[Any, Any, Any]:
         from weasyprint.text.fonts import FontConfiguration
 
         _fonts.config, _fonts.counters = FontConfiguration(), CounterStyle()
+        _font_configs.append(_fonts.config)
         _fonts.css = CSS(filename=str(TEMPLATES / "document.css"), font_config=_fonts.config,
                          counter_style=_fonts.counters)
     return _fonts.config, _fonts.counters, _fonts.css
