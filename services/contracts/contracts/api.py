@@ -28,6 +28,7 @@ from servicekit.web import company_scope, current_principal, ensure_visible, req
 from servicekit.web.pagination import page_of
 
 from contracts import domain, idempotency, queries, services, uploads
+from contracts.documents import preload as preload_documents
 from contracts.documents import render_contract_pdf, render_statement_pdf
 from contracts.models import Claim, ClaimDocument, Company, Contract, Incident, Tenancy
 from contracts.schemas import (
@@ -666,5 +667,6 @@ class IncidentById(MethodView):
 
 
 def register(api: Api) -> None:
+    preload_documents()
     for blueprint in (companies, tenancies, contracts_blp, claims_blp, incidents_blp):
         api.register_blueprint(blueprint)

@@ -11,7 +11,7 @@ from .model import (
     StatementClaim,
     StatementDocument,
 )
-from .pdf import render_contract_pdf, render_statement_pdf
+from .pdf import preload, render_contract_pdf, render_statement_pdf
 
 __all__ = [
     "CapLine",
@@ -20,6 +20,7 @@ __all__ = [
     "StatementCap",
     "StatementClaim",
     "StatementDocument",
+    "preload",
     "render_contract_pdf",
     "render_statement_pdf",
 ]

@@ -68,8 +68,9 @@ def _pdfua_descriptions() -> tuple[bytes, ...]:
     return tuple(ElementTree.tostring(d) for d in root.findall(f"{RDF}Description"))
 
 
-# WeasyPrint (and fontTools) are imported on the first render, not with the service: importing them
-# takes seconds on a busy machine, and the worker, which renders nothing, should not wait for that.
+# WeasyPrint (and fontTools) are imported when the web app starts (`preload`) or on the first render,
+# not with the package: importing them takes seconds on a busy machine, and the worker, which renders
+# nothing, should not wait for that.
 
 
 @lru_cache(maxsize=1)
@@ -152,6 +153,15 @@ def _render(template: str, **context: Any) -> bytes:
         stylesheets=[css], font_config=font_config, counter_style=counters)
     document.metadata = _archival_metadata()(**vars(document.metadata))
     return document.write_pdf(pdf_variant=PDF_VARIANT)
+
+
+def preload() -> None:
+    """Import WeasyPrint and load the fonts and stylesheet for this thread now, so that the first
+    document a web process serves costs a render, not seconds of imports (the web app calls it at
+    start; the worker never renders)."""
+    _stylesheet()
+    _covered_code_points()
+    _archival_metadata()
 
 
 def render_contract_pdf(doc: ContractDocument) -> bytes:
