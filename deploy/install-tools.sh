@@ -15,7 +15,7 @@ command -v promtool >/dev/null && command -v prometheus >/dev/null || missing+=(
 command -v docker-compose >/dev/null || docker compose version >/dev/null 2>&1 || missing+=(docker-compose)
 command -v kubectl >/dev/null || missing+=(kubectl)
 command -v redis-server >/dev/null || missing+=(redis-server)
-has_lib() { ldconfig -p 2>/dev/null | grep -q "$1"; }
+has_lib() { ldconfig -p 2>/dev/null | grep "$1" >/dev/null; }  # not grep -q: with pipefail, ldconfig's SIGPIPE would count as missing
 has_lib libpango-1.0.so.0 || missing+=(libpango-1.0-0)
 has_lib libpangoft2-1.0.so.0 || missing+=(libpangoft2-1.0-0)
 has_lib libharfbuzz-subset.so.0 || missing+=(libharfbuzz-subset0)
