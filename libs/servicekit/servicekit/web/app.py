@@ -26,7 +26,7 @@ from servicekit.privacy import access, crypto, dpo_api
 from servicekit.privacy.classification import personal_names
 from servicekit.service import Service
 from servicekit.settings import Settings
-from servicekit.web import headers, limits, pagination, problems
+from servicekit.web import headers, limits, openapi, pagination, problems
 from servicekit.web.schemas import ProblemSchema
 
 log = structlog.get_logger("servicekit.web")
@@ -100,14 +100,20 @@ def create_app(
         OPENAPI_SWAGGER_UI_PATH="/docs",
         OPENAPI_SWAGGER_UI_URL="/docs/assets/",
         API_SPEC_OPTIONS={
-            "info": {"description": service.description},
+            "info": {
+                "description": service.description,
+                "contact": {"name": settings.get("API_CONTACT_NAME", openapi.CONTACT_NAME),
+                            "email": settings.get("API_CONTACT_EMAIL", openapi.CONTACT_EMAIL)},
+                "license": {"name": openapi.LICENSE_NAME, "url": openapi.LICENSE_URL},
+            },
             "security": [{"bearerAuth": []}],
-            "servers": [{"url": "/"}],
+            "servers": [{"url": settings.get("PUBLIC_BASE_URL", f"http://127.0.0.1:{settings.web_port}"),
+                         "description": f"{service.title} (PUBLIC_BASE_URL)"}],
         },
         MAX_CONTENT_LENGTH=int(settings.get("MAX_REQUEST_BYTES", str(5 * 1024 * 1024))),
         JSON_SORT_KEYS=False,
     )
-    api = ProblemApi(app)
+    api = ProblemApi(app, spec_kwargs={"extra_plugins": [openapi.CompanyReadyDocument()]})
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT (RS256)"}
     )
@@ -129,6 +135,7 @@ def create_app(
     _install_request_hooks(app, service)
     limits.install(app, settings)
     headers.install(app)
+    pagination.install(app)
     _install_operational_routes(app, kit)
     # Registered last, so it runs first among the after-request hooks: the metrics and the request
     # log see the answer the caller really gets

@@ -1,7 +1,13 @@
-"""Paginated lists with flask-smorest's `@blp.paginate()`: total in the X-Pagination header."""
+"""Paginated lists with flask-smorest's `@blp.paginate()`: total in the X-Pagination header, and
+the neighbouring pages as RFC 8288 links (`Link: <…?page=2>; rel="next"`) that clients follow
+without reading the JSON."""
 
 from __future__ import annotations
 
+import json
+from urllib.parse import urlencode
+
+from flask import Flask, Response, request
 from flask_smorest.pagination import PaginationMetadataSchema
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
@@ -36,3 +42,28 @@ def register_header(spec) -> None:
         "description": "Pagination metadata, a JSON object",
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PaginationMetadata"}}},
     }, lazy=True)
+
+
+LINK_HEADER = {"description": "RFC 8288 links to the first, previous, next and last page",
+               "schema": {"type": "string"}}
+
+
+def install(app: Flask) -> None:
+    @app.after_request
+    def _links(response: Response) -> Response:
+        metadata = response.headers.get("X-Pagination")
+        if metadata:
+            response.headers["Link"] = links(json.loads(metadata))
+        return response
+
+
+def links(metadata: dict) -> str:
+    """`<url>; rel="…"` for each page X-Pagination names, on this request's URL and filters."""
+    query = request.args.to_dict(flat=False)
+    size = metadata.get("page_size") or request.args.get("page_size")
+    found = []
+    for rel, key in (("first", "first_page"), ("prev", "previous_page"), ("next", "next_page"), ("last", "last_page")):
+        if metadata.get(key):
+            params = {**query, "page": [str(metadata[key])], **({"page_size": [str(size)]} if size else {})}
+            found.append(f'<{request.base_url}?{urlencode(params, doseq=True)}>; rel="{rel}"')
+    return ", ".join(found)
