@@ -114,6 +114,7 @@ def create_app(
         JSON_SORT_KEYS=False,
     )
     api = ProblemApi(app, spec_kwargs={"extra_plugins": [openapi.CompanyReadyDocument()]})
+    openapi.install(api)
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT (RS256)"}
     )

@@ -87,3 +87,18 @@ class CompanyReadyDocument(BasePlugin):
                 if (isinstance(response, dict) and "$ref" not in response and "content" not in response
                         and str(status)[:1] in ("4", "5")):
                     response["content"] = {PROBLEM_JSON: {"schema": PROBLEM_REF}}
+
+
+def tidy_property(converter, field, ret: dict, **kwargs) -> dict:
+    """marshmallow-plugin attribute function, run after apispec's own: `nullable` only beside a
+    `type` (a Method field has none, and OpenAPI 3.0 forbids the pair), and no `default: null` on
+    an enum that does not list null (Redocly `nullable-type-sibling`, Spectral's example check)."""
+    if ret.get("nullable") and "type" not in ret:
+        del ret["nullable"]
+    if "default" in ret and ret["default"] is None and None not in ret.get("enum", [None]):
+        del ret["default"]
+    return {}
+
+
+def install(api) -> None:
+    api.ma_plugin.converter.add_attribute_function(tidy_property)
