@@ -172,9 +172,9 @@ class Accounting:
                     if not route.get("optional"):
                         self.notes.append(f"{event_type} {event_id}: no {role} recipient")
                     continue
-                channels = ["inbox"]
-                if not recipient.startswith("household:"):  # the run's households have no address
-                    channels.append("email")
+                if recipient.startswith("household:"):
+                    continue  # households are told by email only, and the run's households have no address
+                channels = ["inbox", "email"]
                 if route.get("channels"):
                     channels = [c for c in channels if c in route["channels"]]
                 for channel in channels:

@@ -26,7 +26,9 @@ INJECTED = {
     "secret": "chosen-by-the-company", "household_id": str(uuid.uuid4()), "decided_by": "forged",
 }
 # Keys a company never reads anywhere; and the contact keys it reads only once it accepted.
-NEVER = {"urgency", "referral_no", "referral_reason", "referral_reasons", "score_breakdown", "snapshot",
+# `referral_no` is not here: a company knows the referral number of a household it accepted (the one
+# household reference of issue 17); the check below makes sure it never learns that of one it did not.
+NEVER = {"urgency", "referral_reason", "referral_reasons", "score_breakdown", "snapshot",
          "rent_limit_cents", "rent_limit_override_cents", "rent_limit_override_reason", "counted_declines",
          "needs_review", "risk_notes", "notes"}
 CONTACT = {"name", "email", "phone", "household_name"}
