@@ -14,7 +14,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Index, Integer, LargeBinary, String
+from sqlalchemy import JSON, BigInteger, Boolean, Date, ForeignKey, Index, Integer, LargeBinary, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from servicekit.db import UTCDateTime
@@ -61,6 +61,10 @@ class Tenancy(Base):
     service_charges_cents: Mapped[int] = mapped_column(Integer)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
     heating_cents: Mapped[int] = mapped_column(Integer, default=0)
+    # Whether the lease is unlimited (unbefristet), as `matching.tenancy.agreed` says; None for a
+    # tenancy recorded before matching reported it: the contract then says it was not reported.
+    lease_unlimited: Mapped[bool | None] = mapped_column(
+        Boolean, nullable=True, info=not_personal("a term of the lease, nothing about the person"))
     # The flat's address is where the household lives: its street goes with the person, while
     # postcode and district stay as coarse, pseudonymous figures for the programme's statistics.
     street: Mapped[str | None] = mapped_column(String(200), info=personal(CONTACT, label="Straße der Mietwohnung"))

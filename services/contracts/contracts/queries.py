@@ -170,6 +170,7 @@ def contract_document(row: Contract, company: Company | None, config: ProgramCon
         flat_city=tenancy.city or config.guarantor.seat,
         flat_district=tenancy.district,
         lease_start=tenancy.lease_start,
+        lease_unlimited=tenancy.lease_unlimited,
         cold_rent_cents=tenancy.cold_rent_cents,
         service_charges_cents=tenancy.service_charges_cents,
         heating_cents=tenancy.heating_cents,

@@ -216,6 +216,8 @@ class TenancyEvent(Schema):
     household_id = fields.String(required=True, validate=validate.Length(min=1, max=36))
     company_id = fields.String(required=True, validate=validate.Length(min=1, max=36))
     lease_start = fields.Date(required=True)
+    # optional: events published before matching carried it leave it unknown (None), not "unlimited"
+    lease_unlimited = fields.Boolean(load_default=None, allow_none=True)
     # a flat's monthly rent above 10,000 EUR is a data error, not a WohnenPlus tenancy
     cold_rent_cents = fields.Integer(required=True, validate=validate.Range(min=0, max=1_000_000))
     service_charges_cents = fields.Integer(required=True, validate=validate.Range(min=0, max=1_000_000))

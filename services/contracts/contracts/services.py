@@ -93,6 +93,7 @@ def record_tenancy(uow: UnitOfWork, data: dict[str, Any]) -> Contract | None:
         household_id=data["household_id"],
         company_id=data["company_id"],
         lease_start=data["lease_start"],
+        lease_unlimited=data.get("lease_unlimited"),
         cold_rent_cents=data["cold_rent_cents"],
         service_charges_cents=data["service_charges_cents"],
         heating_cents=data.get("heating_cents") or 0,

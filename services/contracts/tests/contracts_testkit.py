@@ -15,12 +15,14 @@ def document(kind="rent_ledger", content=PDF_BYTES, content_type="application/pd
 
 
 def tenancy_event(company_id: str, **overrides):
-    return {
+    """Matching's lease event; an override of `...` leaves the field out (an older producer's event)."""
+    event = {
         "proposal_id": str(uuid.uuid4()),
         "flat_id": str(uuid.uuid4()),
         "household_id": str(uuid.uuid4()),
         "company_id": company_id,
         "lease_start": "2026-03-01",
+        "lease_unlimited": True,
         "cold_rent_cents": 61_800,
         "service_charges_cents": 18_200,
         "heating_cents": 9_000,
@@ -29,6 +31,7 @@ def tenancy_event(company_id: str, **overrides):
         "household_reference": f"HH-{uuid.uuid4().hex[:6]}",
         **overrides,
     }
+    return {k: v for k, v in event.items() if v is not ...}
 
 
 class World:

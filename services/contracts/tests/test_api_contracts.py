@@ -6,11 +6,13 @@ import uuid
 from datetime import datetime, timezone
 
 import pypdf
+import pytest
 from sqlalchemy import func, select
 
 from servicekit.db import audit_log, outbox
 
 from contracts import services
+from contracts.models import Contract
 from contracts_testkit import tenancy_event
 
 
@@ -133,6 +135,29 @@ def test_pdf_opens_and_names_the_contract(world):
     assert "28.02.2031" in text
     assert "Für Stuttgarter Wohnungs- und Städtebau Noch nicht unterzeichnet" in " ".join(text.split())
     assert "§ 12 Gerichtsstand" in text and "noch verfügbar" not in text
+
+
+@pytest.mark.parametrize(("sent", "wording", "not_wording"), [
+    ({"lease_unlimited": True}, "einen unbefristeten Mietvertrag über", "einen befristeten Mietvertrag über"),
+    ({"lease_unlimited": False}, "einen befristeten Mietvertrag über", "unbefristeten Mietvertrag über"),
+    ({"lease_unlimited": None}, "Ob der Mietvertrag befristet ist, wurde der Stadt nicht übermittelt",
+     "unbefristeten Mietvertrag über"),
+])
+def test_the_contract_says_unbefristet_only_when_the_tenancy_is(world, db, sent, wording, not_wording):
+    """§ 1 follows what matching reported with the lease (stored on the tenancy), instead of always
+    printing "unbefristet"; an event without the field (sent before matching carried it) says so."""
+    from contracts.models import Tenancy
+
+    company = world.company()
+    overrides = sent if sent["lease_unlimited"] is not None else {"lease_unlimited": ...}
+    contract = world.contract(company, active=False, **overrides)
+    with db.session() as s:
+        stored = s.scalar(select(Tenancy.lease_unlimited).join(Contract, Contract.tenancy_id == Tenancy.id)
+                          .where(Contract.id == contract["id"]))
+    assert stored is sent["lease_unlimited"]
+    response = world.client.get(f"/api/v1/contracts/{contract['id']}/document", headers=world.tokens.staff())
+    text = " ".join("\n".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(response.data)).pages).split())
+    assert wording in text and not_wording not in text
 
 
 def test_account_statement_shows_claims_against_the_caps(world):

@@ -389,7 +389,9 @@ def record_lease(unit: UnitOfWork, policy: Policy, p: Proposal, data: dict[str, 
     _household_state(unit, household, "housed", "housed")
     unit.publish("matching.tenancy.agreed", {
         "proposal_id": p.id, "flat_id": flat.id, "household_id": household.id, "company_id": flat.company_id,
-        "lease_start": data["lease_start"].isoformat(), "cold_rent_cents": terms.cold_rent_cents,
+        "lease_start": data["lease_start"].isoformat(),
+        # matching records no end date (a limited lease is refused above), only whether it is unlimited
+        "lease_unlimited": terms.unlimited, "cold_rent_cents": terms.cold_rent_cents,
         "service_charges_cents": terms.service_charges_cents, "heating_cents": terms.heating_cents,
         "address": _flat_address(flat),
         "household": household_contact(household),

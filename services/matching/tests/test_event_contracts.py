@@ -29,6 +29,8 @@ def test_proposal_lease_and_answers_arrive_as_documented(client, tokens, clock, 
     agreed = capture.wait_for("matching.tenancy.agreed", by_proposal)
     validate("tenancyAgreed", agreed["data"])
     assert agreed["data"]["household_reference"] == household["referral_no"]
+    # contracts prints "unbefristet" from this, not on trust (issue 18)
+    assert agreed["data"]["lease_unlimited"] is True
     assert capture.properties_of(agreed["id"]).type == "matching.tenancy.agreed"
     created = capture.wait_for("matching.proposal.created", by_proposal)["data"]
     validate("proposalCreated", created)

@@ -92,7 +92,7 @@ def test_both_accept_then_the_lease_lets_the_flat_and_emits_tenancy_agreed(clien
     [agreed] = events(db, "matching.tenancy.agreed")
     assert agreed == {
         "proposal_id": p["id"], "flat_id": flat["id"], "household_id": household["id"], "company_id": COMPANY,
-        "lease_start": "2026-04-01", "cold_rent_cents": 48_000, "service_charges_cents": 12_000, "heating_cents": 7_000,
+        "lease_start": "2026-04-01", "lease_unlimited": True, "cold_rent_cents": 48_000, "service_charges_cents": 12_000, "heating_cents": 7_000,
         "address": {"street": "Neckarstraße 12", "postal_code": "70190", "city": "Stuttgart", "district": "Ost"},
         "household": {"name": "Erika Muster", "email": "erika@example.org", "phone": "+49 711 000000", "size": 1},
         "household_reference": household["referral_no"],

@@ -72,6 +72,7 @@ SAMPLE_DATA: dict[str, dict[str, Any]] = {
         "household_id": HOUSEHOLD_ID,
         "company_id": COMPANY_ID,
         "lease_start": "2026-03-01",
+        "lease_unlimited": True,
         "cold_rent_cents": 61800,
         "service_charges_cents": 15000,
         "heating_cents": 8550,

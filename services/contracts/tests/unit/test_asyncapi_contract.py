@@ -99,13 +99,16 @@ def test_what_matching_sends_is_what_contracts_documents_it_reads():
     from contracts.schemas import TenancyEvent
 
     sent = {"proposal_id": "p-1", "flat_id": "f-1", "household_id": "h-1", "company_id": "c-1",
-            "lease_start": "2026-12-01", "cold_rent_cents": 61_800, "service_charges_cents": 17_500,
+            "lease_start": "2026-12-01", "lease_unlimited": True, "cold_rent_cents": 61_800, "service_charges_cents": 17_500,
             "heating_cents": 9_000, "household_reference": "AS-2026-1",
             "address": {"street": "Hauptstätter Str. 1", "postal_code": "70173", "city": "Stuttgart",
                         "district": "Mitte"},
             "household": {"name": "Familie Test", "email": None, "phone": None, "size": 2}}
     validate("matching.tenancy.agreed", sent)
     assert TenancyEvent().load(sent)["household"]["size"] == 2
+    assert TenancyEvent().load(sent)["lease_unlimited"] is True
+    # an event published before matching sent it: unknown, not "unlimited"
+    assert TenancyEvent().load({k: v for k, v in sent.items() if k != "lease_unlimited"})["lease_unlimited"] is None
     with pytest.raises(jsonschema.ValidationError):
         validate("matching.tenancy.agreed", {k: v for k, v in sent.items() if k != "lease_start"})
 
