@@ -67,6 +67,11 @@ def test_every_service_runs_web_worker_and_migrations_on_its_own_database():
         assert web["environment"]["WEB_PORT"] == str(svc.web_port)
         assert [_defaults(p) for p in web["ports"]] == [f"0.0.0.0:{svc.web_port}:{svc.web_port}"]
         assert worker["environment"]["WORKER_METRICS_PORT"] == str(svc.worker_metrics_port)
+        # /metrics on a port of its own, published nowhere (issue 23, finding 8)
+        metrics_port = web["environment"]["METRICS_PORT"]
+        assert metrics_port not in (str(svc.web_port), str(svc.worker_metrics_port))
+        assert not any(metrics_port in p for p in web.get("ports") or [])
+        assert "ports" not in worker
         db = compose[f"db-{name}"]["environment"]
         assert db["POSTGRES_USER"] == name and db["POSTGRES_DB"] == name
         url = f"postgresql://{name}:{db['POSTGRES_PASSWORD']}@db-{name}:5432/{name}"
@@ -162,7 +167,8 @@ def test_prometheus_scrapes_every_web_and_worker_process():
                 targets[target] = (job["job_name"], static["labels"])
                 assert target.split(":")[0] in compose, f"{target}: no such compose service"
     for name, svc in discover().items():
-        assert targets[f"{name}-web:{svc.web_port}"] == (f"{name}-web", {"service": name, "process": "web"})
+        metrics_port = compose[f"{name}-web"]["environment"]["METRICS_PORT"]
+        assert targets[f"{name}-web:{metrics_port}"] == (f"{name}-web", {"service": name, "process": "web"})
         assert targets[f"{name}-worker:{svc.worker_metrics_port}"] == (f"{name}-worker", {"service": name, "process": "worker"})
     assert "rabbitmq_prometheus" in (ROOT / "deploy/rabbitmq/enabled_plugins").read_text()
 

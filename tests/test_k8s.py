@@ -73,7 +73,9 @@ def test_each_service_has_web_worker_service_autoscalers_budgets_and_a_migration
     worker_ports = {p["name"]: p["containerPort"] for p in worker_c["ports"]}
     assert str(worker_ports["metrics"]) == {e["name"]: e["value"] for e in worker_c["env"]}["WORKER_METRICS_PORT"]
     assert worker_c["livenessProbe"]["httpGet"]["port"] == "metrics"
-    for obj, port in ((web, ports["http"]), (worker, worker_ports["metrics"])):
+    # /metrics on a port of its own (issue 23, finding 8): scraped there, not on the API port
+    assert str(ports["metrics"]) == env["METRICS_PORT"] != env["WEB_PORT"]
+    for obj, port in ((web, ports["metrics"]), (worker, worker_ports["metrics"])):
         annotations = obj["spec"]["template"]["metadata"]["annotations"]
         assert annotations["prometheus.io/scrape"] == "true" and annotations["prometheus.io/port"] == str(port)
 
@@ -139,3 +141,29 @@ def test_the_migration_step_applies_everything_the_jobs_need(rendered):
             if "configMapRef" in source:
                 assert ("ConfigMap", source["configMapRef"]["name"]) in selected
     assert not any(kind in ("Deployment", "Service") for kind, _ in selected)
+
+
+def _policies_for(rendered, labels: dict) -> list[dict]:
+    return [d for (kind, _), d in rendered.items() if kind == "NetworkPolicy"
+            and d["spec"]["podSelector"]["matchLabels"].items() <= labels.items()]
+
+
+@pytest.mark.parametrize("service", sorted(discover()))
+def test_metrics_ports_are_open_to_prometheus_only(rendered, service):
+    """NetworkPolicy: a web pod's API port is open, its metrics port and the worker's only to
+    Prometheus (namespace monitoring); nothing else reaches a worker (issue 23, finding 8)."""
+    prometheus = [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}},
+                   "podSelector": {"matchLabels": {"app.kubernetes.io/name": "prometheus"}}}]
+    for process, open_ports in (("web", {"http"}), ("worker", set())):
+        pod = rendered[("Deployment", f"{service}-{process}")]["spec"]["template"]
+        [policy] = _policies_for(rendered, pod["metadata"]["labels"])
+        assert policy["spec"]["policyTypes"] == ["Ingress"]
+        named = {p["name"] for p in _container(rendered[("Deployment", f"{service}-{process}")])["ports"]}
+        for rule in policy["spec"]["ingress"]:
+            ports = {p["port"] for p in rule["ports"]}
+            assert ports <= named, f"{process}: policy names a port the pod does not have"
+            if "from" not in rule:  # open to everyone: only the API port
+                assert ports == open_ports == {"http"}
+            else:
+                assert rule["from"] == prometheus and ports == {"metrics"}
+        assert any(r.get("from") == prometheus for r in policy["spec"]["ingress"])

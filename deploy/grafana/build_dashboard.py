@@ -127,8 +127,9 @@ panels(
         ("support_cases_at_risk", "at risk"),
         ("support_cases_awaiting_assignment", "awaiting a contact person"),
     ], "none", "Open cases, those at risk (incident or arrears), those without a contact person yet."),
-    ("Caseload against capacity", TS, [("support_caseworker_active_cases / support_caseworker_max_cases", "{{caseworker_id}}")],
-     "percentunit", "Per caseworker: open cases over capacity."),
+    ("Caseload against capacity", TS, [("support_caseworker_open_cases / support_caseworker_capacity", "team"),
+                                        ("support_caseworker_max_utilisation", "highest single caseworker")],
+     "percentunit", "Open cases over capacity for the team, and the highest single caseworker's (no ids: who it is, the staff API says)."),
     ("Caseworkers by utilisation", STAT, [("support_caseworkers_by_utilisation", "{{band}}")], "none",
      "How many active caseworkers are under 50 %, 50-80 %, 80-100 % and full."),
 )

@@ -78,6 +78,9 @@ def web(service: str) -> None:
     metrics_dir.mkdir(parents=True)
     env = dict(os.environ, PROMETHEUS_MULTIPROC_DIR=str(metrics_dir), WOHNENPLUS_SERVICE=service,
                PORT=str(settings.web_port))
+    env.pop("METRICS_BIND", None)
+    if settings.get("METRICS_PORT"):
+        env["METRICS_BIND"] = f"{settings.get('METRICS_HOST', '0.0.0.0')}:{int(settings.get('METRICS_PORT'))}"
     conf = Path(__file__).parent / "web" / "gunicorn_conf.py"
     gunicorn = Path(sys.executable).with_name("gunicorn")
     os.execve(str(gunicorn), [str(gunicorn), "-c", str(conf), "servicekit.web.wsgi:create()"], env)

@@ -167,7 +167,7 @@ def main(service: Service, settings: Settings) -> None:
     crypto.configure(settings)
     worker = Worker(service, settings)
     REGISTRY.register(_ServiceCollector(service, worker.db))
-    start_http_server(settings.worker_metrics_port)
+    start_http_server(settings.worker_metrics_port, addr=settings.get("METRICS_HOST", "0.0.0.0"))
 
     def _terminate(signum, _frame):
         log.info("worker.stopping", signal=signum)

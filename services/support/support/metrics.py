@@ -1,7 +1,9 @@
 """Business gauges, read from the database when Prometheus scrapes the worker.
 
-Labels stay few: states are fixed small sets; per-caseworker gauges carry the caseworker id
-(staff, not a person in care) — tens of values, never a household."""
+Labels stay few and never name a person: states and utilisation bands are fixed small sets. Caseload
+is shown for the team (open cases against capacity, the highest single utilisation, caseworkers per
+band), not per caseworker: a caseworker's id with their case count is a performance figure about a
+named employee, which a scrape endpoint must not hand out (issue 23, finding 8)."""
 
 from __future__ import annotations
 
@@ -37,17 +39,23 @@ def collect(session: Session):
             SupportCase.contact_person_id.in_(inactive) | SupportCase.social_worker_id.in_(inactive))) or 0)
 
     loads = active_loads(session)
-    active = GaugeMetricFamily("support_caseworker_active_cases", "Open cases per caseworker", labels=["caseworker_id"])
-    capacity = GaugeMetricFamily("support_caseworker_max_cases", "Case capacity per caseworker", labels=["caseworker_id"])
     bands = {label: 0 for _, label in UTILISATION_BANDS} | {"full": 0}
+    total_load = total_capacity = 0
+    highest = 0.0
     for cw_id, max_cases in session.execute(select(Caseworker.id, Caseworker.max_cases).where(Caseworker.active.is_(True))):
         load = loads.get(cw_id, 0)
-        active.add_metric([cw_id], load)
-        capacity.add_metric([cw_id], max_cases)
+        total_load += load
+        total_capacity += max_cases
         ratio = load / max_cases if max_cases else 1.0
+        highest = max(highest, ratio)
         bands[next((label for limit, label in UTILISATION_BANDS if ratio < limit), "full")] += 1
-    yield active
-    yield capacity
+    yield GaugeMetricFamily("support_caseworker_open_cases", "Open cases of active caseworkers (contact person), summed",
+                            value=total_load)
+    yield GaugeMetricFamily("support_caseworker_capacity", "Case capacity of active caseworkers, summed",
+                            value=total_capacity)
+    yield GaugeMetricFamily("support_caseworker_max_utilisation",
+                            "Highest caseload over capacity of any active caseworker (who it is: the staff API)",
+                            value=highest)
     by_band = GaugeMetricFamily("support_caseworkers_by_utilisation", "Active caseworkers by caseload against capacity",
                                 labels=["band"])
     for band, n in bands.items():

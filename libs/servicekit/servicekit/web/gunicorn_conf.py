@@ -5,7 +5,11 @@ import os
 
 from prometheus_client import multiprocess
 
-bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
+bind = [f"0.0.0.0:{os.environ.get('PORT', '8000')}"]
+# METRICS_PORT (set through the CLI): /metrics gets a listener of its own, on METRICS_HOST, which
+# operators keep internal (not published, NetworkPolicy); the API port then no longer answers it.
+if os.environ.get("METRICS_BIND"):
+    bind.append(os.environ["METRICS_BIND"])
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 worker_class = "sync"
 timeout = 30
