@@ -18,8 +18,10 @@ import os
 import re
 import shutil
 import tempfile
+import threading
 import time
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -33,6 +35,7 @@ from servicekit.settings import Settings
 ALGORITHMS = ["RS256"]
 ROLES = frozenset({"staff", "caseworker", "finance", "admin", "company", "dpo"})
 DEFAULT_MAX_LIFETIME_SECONDS = 12 * 3600
+DEFAULT_TOKEN_CACHE_SIZE = 4096
 LEEWAY_SECONDS = 10
 #: servicekit.db.tables' audit `actor` column is String(120).
 MAX_SUB_LENGTH = 120
@@ -93,8 +96,19 @@ def ensure_dev_keys(var_dir: Path) -> tuple[Path, Path]:
 
 
 class TokenVerifier:
+    """Verifies bearer tokens and remembers the ones it verified until they expire.
+
+    A client sends the same token with every request for hours; the RS256 check and the claim
+    rules give the same answer each time, so a verified token's principal is kept (keyed by the
+    whole token, signature included, so no other string matches it) until its `exp`, in a bounded
+    cache of the most recently used `TOKEN_CACHE_SIZE` tokens. Refused tokens are not cached.
+    """
+
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self._verified: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
+        self._cache_size = int(settings.get("TOKEN_CACHE_SIZE", str(DEFAULT_TOKEN_CACHE_SIZE)) or 0)
+        self._lock = threading.Lock()
         self._jwks = jwt.PyJWKClient(settings.jwt_jwks_url, cache_keys=True) if settings.jwt_jwks_url else None
         self._public_key = None
         self.max_lifetime = int(settings.get("JWT_MAX_LIFETIME_SECONDS", str(DEFAULT_MAX_LIFETIME_SECONDS))
@@ -110,6 +124,22 @@ class TokenVerifier:
         return self._public_key
 
     def verify(self, token: str) -> Principal:
+        with self._lock:
+            hit = self._verified.get(token)
+            if hit is not None:
+                if time.time() < hit[1]:
+                    self._verified.move_to_end(token)
+                    return hit[0]
+                del self._verified[token]
+        principal, expires = self._verify(token)
+        if self._cache_size > 0:
+            with self._lock:
+                self._verified[token] = (principal, expires)
+                while len(self._verified) > self._cache_size:
+                    self._verified.popitem(last=False)
+        return principal
+
+    def _verify(self, token: str) -> tuple[Principal, float]:
         try:
             claims = jwt.decode(
                 token,
@@ -143,12 +173,13 @@ class TokenVerifier:
         name = claims.get("name")
         if name is not None and not (isinstance(name, str) and len(name) <= MAX_NAME_LENGTH):
             raise InvalidToken(f"name must be a string of at most {MAX_NAME_LENGTH} characters")
-        return Principal(
+        principal = Principal(
             sub=sub,
             roles=frozenset(r for r in roles if r in ROLES),
             company_id=company_id.lower() if company_id else None,
             name=name,
         )
+        return principal, float(claims["exp"])
 
 
 def mint_token(

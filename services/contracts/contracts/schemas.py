@@ -154,6 +154,9 @@ class HouseholdOut(Schema):
 _TENANCY_MONEY = {"company_id", "flat_id", "lease_start", "cold_rent_cents", "service_charges_cents", "heating_cents"}
 
 
+_HOUSEHOLD_OUT = HouseholdOut()  # built once: a schema's construction costs more than a dump
+
+
 class TenancyOut(PurposeBoundSchema):
     """The lease: the landlord and the social office see the household it houses; finance sees the
     rent figures that bound an arrears claim, not who lives there."""
@@ -181,7 +184,7 @@ class TenancyOut(PurposeBoundSchema):
         return {"street": obj.street, "postal_code": obj.postal_code, "city": obj.city, "district": obj.district}
 
     def _household(self, obj):
-        return HouseholdOut().dump({"name": obj.household_name, "email": obj.household_email,
+        return _HOUSEHOLD_OUT.dump({"name": obj.household_name, "email": obj.household_email,
                                     "phone": obj.household_phone, "size": obj.household_size})
 
 

@@ -40,8 +40,25 @@ def _sqlite_real_transactions(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _refuse_writes(session: Session, _context, _instances) -> None:
+    # Each statement of a read session commits on its own: a write there would be neither atomic
+    # nor rolled back, so it is refused on every database, SQLite included, where tests see it.
+    if session.new or session.deleted or any(session.is_modified(obj) for obj in session.dirty):
+        raise RuntimeError("a read-only session cannot write: use a unit of work without read_only")
+
+
 class Database:
-    def __init__(self, url: str, *, pool_size: int = 5) -> None:
+    """`sessions` for units of work that write; `read_sessions` for reads. On PostgreSQL a read
+    session runs each statement in its own implicit transaction (autocommit), so a read costs its
+    queries' round trips and no empty BEGIN/ROLLBACK; on SQLite both are the same.
+
+    `pre_ping=False` (the web processes) checks out pooled connections without a round trip: a
+    connection the server dropped fails its first statement, SQLAlchemy then discards every pooled
+    connection older than the failure, and the app retries a safe request once
+    (`servicekit.web.app`). Workers keep the ping: they hold a connection for a whole batch.
+    """
+
+    def __init__(self, url: str, *, pool_size: int = 5, pre_ping: bool = True) -> None:
         self.url = url
         if url.startswith("sqlite"):
             path = url.split("///", 1)[-1]
@@ -56,16 +73,22 @@ class Database:
                 url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
             self.engine = create_engine(
                 # hide_parameters: a database error's text must not carry the personal values it was about
-                url, pool_pre_ping=True, pool_size=pool_size, max_overflow=10, hide_parameters=True
+                url, pool_pre_ping=pre_ping, pool_size=pool_size, max_overflow=10, hide_parameters=True
             )
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        #: single statements that must commit on their own (the access log) use this engine view
+        self.autocommit_engine = (
+            self.engine.execution_options(isolation_level="AUTOCOMMIT") if self.is_postgres else self.engine
+        )
+        self.read_sessions = sessionmaker(self.autocommit_engine, expire_on_commit=False)
+        event.listen(self.read_sessions, "before_flush", _refuse_writes)
 
     @property
     def is_postgres(self) -> bool:
         return self.engine.dialect.name == "postgresql"
 
-    def session(self) -> Session:
-        return self.sessions()
+    def session(self, *, read_only: bool = False) -> Session:
+        return self.read_sessions() if read_only else self.sessions()
 
     def ping(self) -> None:
         """Raise unless a request could use the database now. On SQLite that means getting the write

@@ -20,6 +20,8 @@ class UnitOfWork:
     """`with UnitOfWork(db, "matching", actor=...) as uow: ...; uow.commit()`
 
     Nothing is written unless `commit()` is called; leaving the block rolls back whatever is left.
+    A `read_only` unit reads without a transaction of its own (see `Database.read_sessions`) and
+    refuses to publish, audit or commit, so a read that starts writing fails in its first test.
     """
 
     def __init__(
@@ -32,6 +34,7 @@ class UnitOfWork:
         actor_role: str = "system",
         clock: Clock | None = None,
         on_commit: Callable[[], None] | None = None,
+        read_only: bool = False,
     ) -> None:
         self.db = db
         self.source = source
@@ -40,11 +43,16 @@ class UnitOfWork:
         self.actor_role = actor_role
         self.clock = clock or SystemClock()
         self.on_commit = on_commit
+        self.read_only = read_only
         self.session: Session
 
     def __enter__(self) -> "UnitOfWork":
-        self.session = self.db.session()
+        self.session = self.db.session(read_only=self.read_only)
         return self
+
+    def _writable(self) -> None:
+        if self.read_only:
+            raise RuntimeError("a read-only unit of work cannot write: open it without read_only")
 
     def __exit__(self, *exc: object) -> None:
         # Detach what was loaded before rolling back, so views can still serialise the objects they
@@ -59,6 +67,7 @@ class UnitOfWork:
 
     def publish(self, event_type: str, data: dict[str, Any], *, occurred_at: datetime | None = None) -> Event:
         """Record an event in the outbox; the relay publishes it after this transaction commits."""
+        self._writable()
         event = Event(
             type=event_type,
             data=data,
@@ -90,6 +99,7 @@ class UnitOfWork:
         detail: dict[str, Any] | None = None,
     ) -> None:
         """Append to the audit trail: who did what to which entity, in this same transaction."""
+        self._writable()
         self.session.execute(
             insert(audit_log).values(
                 at=datetime.now(timezone.utc),
@@ -106,6 +116,7 @@ class UnitOfWork:
         )
 
     def commit(self) -> None:
+        self._writable()
         self.session.commit()
         if self.on_commit is not None:
             self.on_commit()

@@ -5,10 +5,11 @@ A read is declared where the data leaves, not in each view: a response schema th
 household its objects concern (`PurposeBoundSchema.household_key`) notes every object it hands to a
 person, and a view whose answer is not a schema (a PDF, a document) calls `record_access(ids)`.
 Noting writes nothing. Once the response is built, `write_noted_reads` writes every noted read in one
-transaction of its own, after the view's unit of work has closed and before a byte of the response is
-sent: so an answered read is always a logged read, and the write never waits on the request's own
-transaction (on SQLite that is one writer at a time). If the log cannot be written, the data does
-not leave: the caller gets the answer `problems.after_failure` gives.
+statement of its own (one INSERT, one round trip on PostgreSQL), after the view's unit of work has
+closed and before a byte of the response is sent: so an answered read is always a logged read, and
+the write never waits on the request's own transaction (on SQLite that is one writer at a time). If
+the log cannot be written, the data does not leave: the caller gets the answer
+`problems.after_failure` gives. A connection the server dropped is retried once, on a new one.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Iterable
 import structlog
 from flask import Response, current_app, g, request
 from sqlalchemy import insert
+from sqlalchemy.exc import DBAPIError
 
 from servicekit.db.tables import access_log
 
@@ -49,14 +51,26 @@ def write_noted_reads(response: Response) -> Response:
         return response  # an error answer hands out nobody's data
     rows = log_rows(noted)
     try:
-        with current_app.extensions["servicekit"].db.engine.begin() as conn:
-            conn.execute(insert(access_log), rows)
+        _insert_once_retried(current_app.extensions["servicekit"].db.autocommit_engine, rows)
     except Exception as exc:
         from servicekit.web.problems import after_failure
 
         log.error("privacy.access_log_unwritten", error=type(exc).__name__, reads=len(rows))
         return after_failure(exc)
     return response
+
+
+def _insert_once_retried(engine, rows: list[dict]) -> None:
+    for attempt in (1, 2):
+        try:
+            with engine.begin() as conn:
+                # One statement, atomic on its own without a transaction around it: one row is the
+                # usual case (and its compiled form is cached), several go as one multi-row VALUES.
+                conn.execute(insert(access_log).values(rows) if len(rows) > 1 else insert(access_log), rows[0])
+            return
+        except DBAPIError as exc:
+            if attempt == 2 or not exc.connection_invalidated:
+                raise
 
 
 def log_rows(noted: dict[str, str | None]) -> list[dict]:

@@ -22,6 +22,7 @@ from servicekit.errors import NotFound
 from servicekit.web.problems import mark_committed
 
 F = TypeVar("F", bound=Callable[..., Any])
+SAFE_METHODS = frozenset({"GET", "HEAD"})
 
 
 def _authenticate() -> Principal:
@@ -96,7 +97,8 @@ def ensure_visible(obj: T | None, *, what: str = "resource", company_attr: str =
 @contextmanager
 def uow() -> Iterator[UnitOfWork]:
     """A unit of work for this request: the caller becomes the audit actor, the request's
-    correlation id travels into every event it causes, and once it commits, errors say so."""
+    correlation id travels into every event it causes, and once it commits, errors say so. A GET
+    or HEAD reads without a transaction of its own (`UnitOfWork(read_only=True)`)."""
     kit = current_app.extensions["servicekit"]
     principal = g.get("principal")
     with UnitOfWork(
@@ -107,5 +109,6 @@ def uow() -> Iterator[UnitOfWork]:
         actor_role=principal.role if principal else "none",
         clock=kit.clock,
         on_commit=mark_committed,
+        read_only=request.method in SAFE_METHODS,
     ) as unit:
         yield unit
