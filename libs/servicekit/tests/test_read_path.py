@@ -106,3 +106,28 @@ def test_a_get_survives_a_dropped_database_connection_and_a_write_says_try_again
     assert refused.status_code == 503 and refused.headers["Retry-After"]
     assert client.post("/api/v1/people", json=new_person(), headers=tokens.staff()).status_code == 201
     web_db.dispose()
+
+
+class _Pages:
+    def __init__(self, page: int, page_size: int) -> None:
+        self.page, self.page_size, self.item_count = page, page_size, None
+
+
+def test_a_page_carries_its_total_and_a_page_past_the_end_still_counts(db):
+    from servicekit.web.pagination import page_of, page_of_rows
+
+    company = str(uuid.uuid4())
+    with db.session() as s:
+        for i in range(5):
+            s.add(Person(id=f"{company[:30]}-{i}", household_id=str(uuid.uuid4()), company_id=company,
+                         name=f"P{i}", size=1 + i % 2))
+        s.commit()
+    mine = select(Person).where(Person.company_id == company).order_by(Person.id)
+    with db.session(read_only=True) as s:
+        pages = _Pages(2, 2)
+        assert [p.name for p in page_of(s, mine, pages)] == ["P2", "P3"] and pages.item_count == 5
+        pages = _Pages(10**9, 2)
+        assert page_of(s, mine, pages) == [] and pages.item_count == 5
+        sizes = select(Person.size).where(Person.company_id == company).distinct().order_by(Person.size)
+        pages = _Pages(1, 10)
+        assert page_of_rows(s, sizes, pages) == [{"size": 1}, {"size": 2}] and pages.item_count == 2
