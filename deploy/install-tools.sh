@@ -5,10 +5,27 @@
 # Pango and HarfBuzz's subsetter, which WeasyPrint needs to render contracts' PDFs (without the
 # subsetter it falls back to fontTools, several times slower), and pdfinfo (poppler-utils), which the
 # contract PDF tests read the documents with.
+# Spectral and Redocly (npm, pinned in tools/openapi-lint) lint the OpenAPI documents.
 # Called by `make test` before the tests, so the tests themselves never install anything.
 # Installs only when missing and only where it can (root or passwordless sudo with apt-get);
 # otherwise it says what to do and the promtool/Prometheus tests are skipped with that reason.
 set -euo pipefail
+
+# The OpenAPI linters a company's developer would run (Spectral, Redocly), pinned by
+# tools/openapi-lint/package-lock.json; reinstalled when the lock file changes. Without npm the
+# linting tests say so and skip.
+lint_dir="$(dirname "$0")/../tools/openapi-lint"
+if command -v npm >/dev/null; then
+    if ! cmp -s "$lint_dir/package-lock.json" "$lint_dir/node_modules/.package-lock.json.installed" 2>/dev/null; then
+        echo "Installing the OpenAPI linters (tools/openapi-lint) ..."
+        # --ignore-scripts: no install-time analytics or downloads, the linters need none
+        (cd "$lint_dir" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null) \
+            && cp "$lint_dir/package-lock.json" "$lint_dir/node_modules/.package-lock.json.installed" \
+            || echo "deploy/install-tools.sh: npm ci in tools/openapi-lint failed; the OpenAPI lint tests will fail" >&2
+    fi
+else
+    echo "deploy/install-tools.sh: no npm here; install Node.js and npm for the OpenAPI linters" >&2
+fi
 
 missing=()
 command -v promtool >/dev/null && command -v prometheus >/dev/null || missing+=(prometheus)

@@ -93,11 +93,11 @@ class Person(PrivacyBase):
 class PersonOut(PurposeBoundSchema):
     views = Views(staff=ALL, company={"household_id", "size"})
     household_key = "household_id"
-    id = fields.String()
-    household_id = fields.String()
-    name = fields.String()
-    email = fields.String(allow_none=True)
-    size = fields.Integer()
+    id = fields.String(required=True)
+    household_id = fields.String(required=True)
+    name = fields.String(required=True)
+    email = fields.String(required=True, allow_none=True)
+    size = fields.Integer(required=True)
     note = fields.String(allow_none=True)
 
 

@@ -61,7 +61,7 @@ class HouseholdOut(PurposeBoundSchema):
     views = Views(staff=ALL, admin=ALL)
     household_key = "id"
     id = fields.String(required=True)
-    referral_no = fields.String(allow_none=True, metadata={
+    referral_no = fields.String(allow_none=True, required=True, metadata={
         "description": "The social office's referral number: the household's one reference, under this name in "
                        "every WohnenPlus service; null once the household's data was erased"})
     adults = fields.Integer(required=True)
@@ -70,23 +70,23 @@ class HouseholdOut(PurposeBoundSchema):
     urgency = fields.String(required=True)
     status = fields.String(required=True)
     name = fields.String(required=True)
-    email = fields.String(allow_none=True)
-    phone = fields.String(allow_none=True)
+    email = fields.String(allow_none=True, required=True)
+    phone = fields.String(allow_none=True, required=True)
     referred_at = fields.DateTime(required=True)
-    needs_barrier_free = fields.Boolean()
-    needs_wheelchair = fields.Boolean()
-    needs_ground_floor_or_lift = fields.Boolean()
-    has_pets = fields.Boolean()
-    preferred_districts = fields.List(fields.String())
-    excluded_districts = fields.List(fields.String())
-    rent_limit_cents = fields.Integer(metadata={"description": "cold-rent limit in force (override or city table)"})
-    rent_limit_override_cents = fields.Integer(allow_none=True)
-    rent_limit_override_reason = fields.String(allow_none=True)
-    withdrawal_reason = fields.String(allow_none=True)
-    counted_declines = fields.Integer()
-    needs_review = fields.Boolean()
-    status_changed_at = fields.DateTime(allow_none=True)
-    erased_at = fields.DateTime(allow_none=True, metadata={"description": "when the household's personal data was erased"})
+    needs_barrier_free = fields.Boolean(required=True)
+    needs_wheelchair = fields.Boolean(required=True)
+    needs_ground_floor_or_lift = fields.Boolean(required=True)
+    has_pets = fields.Boolean(required=True)
+    preferred_districts = fields.List(fields.String(), required=True)
+    excluded_districts = fields.List(fields.String(), required=True)
+    rent_limit_cents = fields.Integer(metadata={"description": "cold-rent limit in force (override or city table)"}, required=True)
+    rent_limit_override_cents = fields.Integer(allow_none=True, required=True)
+    rent_limit_override_reason = fields.String(allow_none=True, required=True)
+    withdrawal_reason = fields.String(allow_none=True, required=True)
+    counted_declines = fields.Integer(required=True)
+    needs_review = fields.Boolean(required=True)
+    status_changed_at = fields.DateTime(allow_none=True, required=True)
+    erased_at = fields.DateTime(allow_none=True, required=True, metadata={"description": "when the household's personal data was erased"})
 
 
 class HouseholdQuery(Schema):
@@ -129,27 +129,27 @@ class FlatPatch(FlatIn):
 
 
 class FlatOut(Schema):
-    id = fields.String()
-    company_id = fields.String()
-    unit_ref = fields.String(allow_none=True)
-    street = fields.String()
-    postal_code = fields.String()
-    city = fields.String()
-    district = fields.String()
-    rooms = fields.Float()
-    area_m2 = fields.Float()
-    floor = fields.Integer()
-    lift = fields.Boolean()
-    barrier_free = fields.Boolean()
-    wheelchair_accessible = fields.Boolean()
-    cold_rent_cents = fields.Integer()
-    service_charges_cents = fields.Integer()
-    heating_cents = fields.Integer()
-    gross_rent_cents = fields.Integer()
-    available_from = fields.Date()
-    pets_allowed = fields.Boolean()
-    status = fields.String()
-    offered_at = fields.DateTime()
+    id = fields.String(required=True)
+    company_id = fields.String(required=True)
+    unit_ref = fields.String(allow_none=True, required=True)
+    street = fields.String(required=True)
+    postal_code = fields.String(required=True)
+    city = fields.String(required=True)
+    district = fields.String(required=True)
+    rooms = fields.Float(required=True)
+    area_m2 = fields.Float(required=True)
+    floor = fields.Integer(required=True)
+    lift = fields.Boolean(required=True)
+    barrier_free = fields.Boolean(required=True)
+    wheelchair_accessible = fields.Boolean(required=True)
+    cold_rent_cents = fields.Integer(required=True)
+    service_charges_cents = fields.Integer(required=True)
+    heating_cents = fields.Integer(required=True)
+    gross_rent_cents = fields.Integer(required=True)
+    available_from = fields.Date(required=True)
+    pets_allowed = fields.Boolean(required=True)
+    status = fields.String(required=True)
+    offered_at = fields.DateTime(required=True)
 
 
 class FlatQuery(Schema):
@@ -157,17 +157,17 @@ class FlatQuery(Schema):
 
 
 class RunOut(Schema):
-    id = fields.String()
-    started_at = fields.DateTime()
-    started_by = fields.String()
-    households_considered = fields.Integer()
-    flats_considered = fields.Integer()
-    eligible_pairs = fields.Integer()
-    proposals_created = fields.Integer()
-    total_score = fields.Float()
-    duration_ms = fields.Integer()
-    certified_optimal = fields.Boolean()
-    score_upper_bound = fields.Float(allow_none=True, metadata={"description": "proven bound on the best possible total score"})
+    id = fields.String(required=True)
+    started_at = fields.DateTime(required=True)
+    started_by = fields.String(required=True)
+    households_considered = fields.Integer(required=True)
+    flats_considered = fields.Integer(required=True)
+    eligible_pairs = fields.Integer(required=True)
+    proposals_created = fields.Integer(required=True)
+    total_score = fields.Float(required=True)
+    duration_ms = fields.Integer(required=True)
+    certified_optimal = fields.Boolean(required=True)
+    score_upper_bound = fields.Float(allow_none=True, required=True, metadata={"description": "proven bound on the best possible total score"})
 
 
 class ProposalIn(Schema):
@@ -197,9 +197,9 @@ class LeaseIn(Schema):
 
 
 class RuleOut(Schema):
-    rule = fields.String()
-    passed = fields.Boolean()
-    reason = fields.String()
+    rule = fields.String(required=True)
+    passed = fields.Boolean(required=True)
+    reason = fields.String(required=True)
 
 
 class ProposalOut(PurposeBoundSchema):
@@ -212,30 +212,30 @@ class ProposalOut(PurposeBoundSchema):
         "score", "respond_by", "created_at", "decided_at", "decline_party", "decline_reason", "decline_text",
         "lease", "household", "referral_no"})
     household_key = "household_id"
-    id = fields.String()
-    run_id = fields.String(allow_none=True)
-    flat_id = fields.String()
-    household_id = fields.String()
-    referral_no = fields.String(allow_none=True, metadata={
+    id = fields.String(required=True)
+    run_id = fields.String(allow_none=True, required=True)
+    flat_id = fields.String(required=True)
+    household_id = fields.String(required=True)
+    referral_no = fields.String(allow_none=True, required=True, metadata={
         "description": "The household's referral number (the same name in every WohnenPlus service); a company "
                        "sees it once it accepted, like the household's name. Null once the household's data was erased",
         "example": "AfSuT-2026-0815"})
-    company_id = fields.String()
-    status = fields.String()
-    company_answer = fields.String(allow_none=True)
-    household_answer = fields.String(allow_none=True)
-    score = fields.Float()
-    score_breakdown = fields.Dict()
-    rules_passed = fields.List(fields.Nested(RuleOut))
-    respond_by = fields.Date()
-    created_at = fields.DateTime()
-    decided_at = fields.DateTime(allow_none=True)
-    decline_party = fields.String(allow_none=True)
-    decline_reason = fields.String(allow_none=True)
-    decline_text = fields.String(allow_none=True)
-    lease = fields.Dict(allow_none=True)
-    household = fields.Dict(metadata={"description": "pseudonymous profile; name and contact only once the company accepted"})
-    snapshot = fields.Dict(metadata={"description": "frozen inputs (staff only)"})
+    company_id = fields.String(required=True)
+    status = fields.String(required=True)
+    company_answer = fields.String(allow_none=True, required=True)
+    household_answer = fields.String(allow_none=True, required=True)
+    score = fields.Float(required=True)
+    score_breakdown = fields.Dict(required=True)
+    rules_passed = fields.List(fields.Nested(RuleOut), required=True)
+    respond_by = fields.Date(required=True)
+    created_at = fields.DateTime(required=True)
+    decided_at = fields.DateTime(allow_none=True, required=True)
+    decline_party = fields.String(allow_none=True, required=True)
+    decline_reason = fields.String(allow_none=True, required=True)
+    decline_text = fields.String(allow_none=True, required=True)
+    lease = fields.Dict(allow_none=True, required=True)
+    household = fields.Dict(metadata={"description": "pseudonymous profile; name and contact only once the company accepted"}, required=True)
+    snapshot = fields.Dict(metadata={"description": "frozen inputs (staff only)"}, required=True)
 
 
 class ProposalQuery(Schema):
@@ -243,16 +243,16 @@ class ProposalQuery(Schema):
 
 
 class VerdictOut(Schema):
-    id = fields.String()
-    eligible = fields.Boolean()
-    failed_rules = fields.List(fields.Nested(RuleOut))
-    score = fields.Dict(allow_none=True)
+    id = fields.String(required=True)
+    eligible = fields.Boolean(required=True)
+    failed_rules = fields.List(fields.Nested(RuleOut), required=True)
+    score = fields.Dict(allow_none=True, required=True)
 
 
 class WhyNotOut(Schema):
     """A household's verdict on each flat."""
-    eligible = fields.List(fields.Nested(VerdictOut))
-    excluded = fields.List(fields.Nested(VerdictOut))
+    eligible = fields.List(fields.Nested(VerdictOut), required=True)
+    excluded = fields.List(fields.Nested(VerdictOut), required=True)
 
 
 class HouseholdVerdictOut(VerdictOut, PurposeBoundSchema):
@@ -262,8 +262,8 @@ class HouseholdVerdictOut(VerdictOut, PurposeBoundSchema):
 
 class FlatWhyNotOut(Schema):
     """Each household's verdict on one flat."""
-    eligible = fields.List(fields.Nested(HouseholdVerdictOut))
-    excluded = fields.List(fields.Nested(HouseholdVerdictOut))
+    eligible = fields.List(fields.Nested(HouseholdVerdictOut), required=True)
+    excluded = fields.List(fields.Nested(HouseholdVerdictOut), required=True)
 
 
 class PeriodQuery(Schema):
@@ -277,11 +277,11 @@ class PeriodQuery(Schema):
 
 
 class DeclineCountOut(Schema):
-    party = fields.String()
-    reason = fields.String()
-    label_de = fields.String()
-    counts_towards_review = fields.Boolean()
-    count = fields.Integer()
+    party = fields.String(required=True)
+    reason = fields.String(required=True)
+    label_de = fields.String(required=True)
+    counts_towards_review = fields.Boolean(required=True)
+    count = fields.Integer(required=True)
 
 
 class ErasureIn(Schema):
@@ -292,19 +292,19 @@ class ErasureIn(Schema):
 
 
 class ErasureAnswerOut(Schema):
-    service = fields.String()
-    status = fields.String(metadata={"description": "erased | postponed"})
-    hold = fields.String(allow_none=True, metadata={"description": "why a service postpones, e.g. open_claim"})
-    answered_at = fields.DateTime()
+    service = fields.String(required=True)
+    status = fields.String(metadata={"description": "erased | postponed"}, required=True)
+    hold = fields.String(allow_none=True, required=True, metadata={"description": "why a service postpones, e.g. open_claim"})
+    answered_at = fields.DateTime(required=True)
 
 
 class ErasureOut(PurposeBoundSchema):
     household_key = "household_id"
-    id = fields.String()
-    household_id = fields.String()
-    reason = fields.String(metadata={"description": "request (Art. 17) or retention"})
-    note = fields.String(allow_none=True)
-    requested_at = fields.DateTime()
-    requested_by = fields.String()
-    state = fields.String(metadata={"description": "complete once every service erased; postponed while one holds it back; else pending"})
-    services = fields.List(fields.Nested(ErasureAnswerOut), metadata={"description": "each service's answer so far"})
+    id = fields.String(required=True)
+    household_id = fields.String(required=True)
+    reason = fields.String(metadata={"description": "request (Art. 17) or retention"}, required=True)
+    note = fields.String(allow_none=True, required=True)
+    requested_at = fields.DateTime(required=True)
+    requested_by = fields.String(required=True)
+    state = fields.String(metadata={"description": "complete once every service erased; postponed while one holds it back; else pending"}, required=True)
+    services = fields.List(fields.Nested(ErasureAnswerOut), required=True, metadata={"description": "each service's answer so far"})

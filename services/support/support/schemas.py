@@ -86,10 +86,10 @@ class FeedTokenOut(Schema):
 
 
 class PersonOut(Schema):
-    id = fields.String()
-    name = fields.String()
-    email = fields.String()
-    phone = fields.String(allow_none=True)
+    id = fields.String(required=True)
+    name = fields.String(required=True)
+    email = fields.String(required=True)
+    phone = fields.String(required=True, allow_none=True)
 
 
 # Who sees what of a case. A housing company learns whom to call and whether support is running —

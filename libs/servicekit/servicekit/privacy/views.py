@@ -42,6 +42,17 @@ class Views:
                 allowed |= self.by_role[role]
         return frozenset(allowed)
 
+    def guaranteed(self, fields: Iterable[str]) -> frozenset[str]:
+        """Of these fields, those that every role the view names receives (plus `always`). The
+        views name the roles a schema's operations admit (`x-required-roles`); a role they do not
+        name receives `always` only (tests/test_openapi_documents.py checks every operation)."""
+        fields = frozenset(fields)
+        guaranteed = set(fields) if self.by_role else set()
+        for allowed in self.by_role.values():
+            if allowed is not None:
+                guaranteed &= allowed
+        return frozenset(guaranteed | (self.always & fields))
+
     def apply(self, data: Any, roles: Iterable[str] | None = None) -> Any:
         """Project one dumped object or a list of them for the roles (default: the caller's)."""
         if roles is None:
@@ -77,10 +88,12 @@ class PurposeBoundSchema(Schema):
         super().__init__(*args, **kwargs)
         if self.views is None:
             return
-        # Which fields a caller receives depends on its roles, so the document promises none of them:
-        # apispec lists no field as required for a partial schema (found by schemathesis: answers to
-        # finance, admin and companies left out fields the document called required).
-        self.partial = True
+        # Which fields a caller receives depends on its roles, so the document promises only those
+        # every role the view names receives (found by schemathesis: answers to finance, admin and
+        # companies left out fields the document called required). apispec lists a required field
+        # unless the schema's `partial` names it.
+        guaranteed = self.views.guaranteed(self.fields)
+        self.partial = tuple(name for name in self.fields if name not in guaranteed)
 
     @post_dump(pass_original=True)
     def _purpose_bound(self, data: dict, original: Any, **kwargs) -> dict:

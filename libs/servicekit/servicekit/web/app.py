@@ -116,7 +116,7 @@ def create_app(
     app.config.update(
         API_TITLE=service.title,
         API_VERSION="v1",
-        OPENAPI_VERSION="3.0.3",
+        OPENAPI_VERSION=openapi.OPENAPI_VERSION,
         OPENAPI_URL_PREFIX="/",
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="/docs",
@@ -126,7 +126,7 @@ def create_app(
                 "description": service.description,
                 "contact": {"name": settings.get("API_CONTACT_NAME", openapi.CONTACT_NAME),
                             "email": settings.get("API_CONTACT_EMAIL", openapi.CONTACT_EMAIL)},
-                "license": {"name": openapi.LICENSE_NAME, "url": openapi.LICENSE_URL},
+                "license": {"name": openapi.LICENSE_NAME, "identifier": openapi.LICENSE_SPDX},
             },
             "security": [{"bearerAuth": []}],
             "servers": [{"url": settings.get("PUBLIC_BASE_URL", f"http://127.0.0.1:{settings.web_port}"),

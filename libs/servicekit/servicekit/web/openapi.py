@@ -24,7 +24,11 @@ from servicekit.web.problems import PROBLEM_JSON
 CONTACT_NAME = "Landeshauptstadt Stuttgart, Amt für Soziales und Teilhabe – WohnenPlus"
 CONTACT_EMAIL = "wohnenplus@stuttgart.example"
 LICENSE_NAME = "European Union Public Licence 1.2 (EUPL-1.2)"
-LICENSE_URL = "https://interoperable-europe.ec.europa.eu/collection/eupl/eupl-text-eupl-12"
+LICENSE_SPDX = "EUPL-1.2"  # OpenAPI 3.1 names a licence by its SPDX identifier (instead of a url)
+# 3.1 (JSON Schema 2020-12): a nullable nested object is `anyOf: [$ref, {type: null}]`, which
+# generators turn into `Model | None`; 3.0's `anyOf: [{type: object, nullable: true}, $ref]` gave
+# openapi-python-client an empty model that it tried first (no `.signed_at` on a signature).
+OPENAPI_VERSION = "3.1.0"
 
 VERB_FOR_ITEM = {"get": "get", "put": "set", "patch": "update", "delete": "delete"}
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
@@ -91,8 +95,9 @@ class CompanyReadyDocument(BasePlugin):
 
 def tidy_property(converter, field, ret: dict, **kwargs) -> dict:
     """marshmallow-plugin attribute function, run after apispec's own: `nullable` only beside a
-    `type` (a Method field has none, and OpenAPI 3.0 forbids the pair), and no `default: null` on
-    an enum that does not list null (Redocly `nullable-type-sibling`, Spectral's example check)."""
+    `type` (a Method field has none, and OpenAPI 3.0 forbids the pair; under 3.1 apispec writes
+    `type: [X, "null"]` instead and this never applies), and no `default: null` on an enum that
+    does not list null (Redocly `nullable-type-sibling`, Spectral's example check)."""
     if ret.get("nullable") and "type" not in ret:
         del ret["nullable"]
     if "default" in ret and ret["default"] is None and None not in ret.get("enum", [None]):
