@@ -14,13 +14,15 @@ notification of the tenancy (notifications); its latency is the moment the last 
 visible (committed) in its service's database — an observer polls the three databases every 50 ms —
 minus the moment the lease request was sent. The issue's target is p99 ≤ 1 s at 100 leases/s; the
 baseline for the ratio is the lease request's own latency (the HTTP round trip that records the
-lease), measured in the same run.
+lease), measured in the same run. Beside the latencies, each rate reports the CPU each process (with
+its gunicorn workers) spent per lease, read from /proc before and after.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import statistics
 import sys
@@ -40,6 +42,31 @@ sys.path.insert(0, str(ROOT / "tests"))
 from system import System, free_port  # noqa: E402
 
 DISTRICTS = ["Mitte", "Nord", "Ost", "Süd", "West", "Bad Cannstatt", "Feuerbach", "Vaihingen", "Zuffenhausen"]
+
+
+def process_tree_cpu_s(root_pid: int) -> float:
+    """User + system CPU seconds of a process and all its descendants (gunicorn's forked workers),
+    from /proc; children that already exited are counted by their parent's cutime/cstime."""
+    tick = os.sysconf("SC_CLK_TCK")
+    stats = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            stats[int(entry.name)] = (int(fields[1]), sum(int(f) for f in fields[11:15]))  # ppid, u+s+cu+cs
+    total, todo = 0, [root_pid]
+    while todo:
+        pid = todo.pop()
+        if pid in stats:
+            total += stats[pid][1]
+            todo += [child for child, (ppid, _) in stats.items() if ppid == pid]
+    return total / tick
+
+
+def cpu_by_process(system: System) -> dict[str, float]:
+    return {name: process_tree_cpu_s(proc.pid) for name, proc in system.processes.items() if proc.poll() is None}
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -216,8 +243,13 @@ def main() -> dict:
             batch = proposals[offset:offset + count]
             offset += count
             with Observer(system, [p["household_id"] for p in batch]) as observer:
+                cpu_before = cpu_by_process(system)
                 sent = drive(client, company["token"], batch, rate)
                 found = observer.wait(timeout=max(120.0, count * 2.0))
+                time.sleep(1.0)  # the last events' relays and the notifications' follow-ups settle
+                cpu_after = cpu_by_process(system)
+            cpu_ms = {name: round((cpu_after[name] - cpu_before[name]) * 1000 / count, 1)
+                      for name in cpu_before if name in cpu_after}
             latencies = [(max(found[name][s["household_id"]] for name in found) - s["sent_at"]).total_seconds()
                          for s in sent]
             http = [s["http_s"] for s in sent]
@@ -232,6 +264,10 @@ def main() -> dict:
                 "lease_http_p50_s": round(statistics.median(http), 3), "lease_http_p99_s": round(percentile(http, 99), 3),
                 "p99_within_1s": percentile(latencies, 99) <= 1.0,
                 "stored_by": per_service,
+                # CPU per lease of each process (with its gunicorn workers), while this rate ran; the
+                # observer's and the client's own CPU are not in it
+                "cpu_ms_per_lease": dict(sorted(cpu_ms.items(), key=lambda kv: -kv[1])),
+                "cpu_ms_per_lease_total": round(sum(cpu_ms.values()), 1),
             })
             time.sleep(2)
     except Exception:

@@ -46,7 +46,8 @@ def main() -> int:
         command = [sys.executable, str(HERE / script), *args]
         print(f"== {title}", flush=True)
         load_before = _load()
-        result = subprocess.run(command, capture_output=True, text=True, cwd=HERE.parent)
+        result = subprocess.run(command, capture_output=True, text=True, cwd=HERE.parent,
+                                env={**os.environ, "LOG_LEVEL": "WARNING"})  # figures, not request logs
         output = result.stdout.strip()
         print(output, flush=True)
         if result.returncode != 0:
