@@ -101,6 +101,12 @@ def set_up(system: System, client: Client, count: int, caseworkers: int = 2) -> 
         "name": f"Bench Wohnbau {system.run_id}", "email": "bench@wohnbau.example", "street": "Königstraße 1",
         "postal_code": "70173", "city": "Stuttgart"})
     company_token = system.token("company", company_id=company["id"])
+    deadline = time.monotonic() + 60  # matching learns the company from contracts.company.registered
+    while client.session().get(f"{system.url('matching')}/api/v1/companies/{company['id']}", headers=company_token,
+                               timeout=10).status_code != 200:
+        if time.monotonic() > deadline:
+            raise RuntimeError("matching never learned of the bench company")
+        time.sleep(0.2)
     with ThreadPoolExecutor(8) as pool:  # 500 open cases each: the most the API accepts
         list(pool.map(lambda i: client.post("support", "/caseworkers", admin, {
             "name": f"Fachkraft {i}", "email": f"fk{i}.{system.run_id}@stuttgart.example", "max_cases": 500,

@@ -207,6 +207,16 @@ def register_company(demo: Demo, body: dict) -> dict:
     return next(c for c in demo.all("contracts", "/companies", admin) if c["name"] == body["name"]) | {"new": False}
 
 
+def wait_registered(demo: Demo, token: dict, company_id: str, timeout: float = 60) -> None:
+    """Matching knows a company once contracts' `contracts.company.registered` reached it; before
+    that it refuses the company's flats (422)."""
+    deadline = time.monotonic() + timeout
+    while demo.call("GET", "matching", f"/companies/{company_id}", token, expect=(200, 404)).status_code != 200:
+        if time.monotonic() > deadline:
+            raise SystemExit(f"{RED}✘ matching never learned of company {company_id[:8]}… — is its worker running?{RESET}")
+        time.sleep(0.2)
+
+
 def register_caseworker(demo: Demo, body: dict) -> dict:
     admin = demo.tokens["admin"]
     response = demo.call("POST", "support", "/caseworkers", admin, json={**body, "max_cases": 40}, expect=(201, 409))
@@ -228,6 +238,8 @@ def step_setup(demo: Demo) -> dict:
     demo.tokens["a"] = demo.token("company", company_id=a["id"], sub="demo-company-a")
     demo.tokens["b"] = demo.token("company", company_id=b["id"], sub="demo-company-b")
     demo.own("contracts", f"/companies/{a['id']}")
+    for key in ("a", "b"):  # matching learns the companies from contracts' event a moment later
+        wait_registered(demo, demo.tokens[key], (a if key == "a" else b)["id"])
 
     caseworkers = [register_caseworker(demo, body) for body in CASEWORKERS]
     loads = {c["id"]: c.get("active_cases", 0) for c in demo.all("support", "/caseworkers", demo.tokens["staff"])}

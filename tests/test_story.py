@@ -259,6 +259,9 @@ def test_1_company_caseworkers_flats_and_referrals(world):
     world["company_a"] = s.token("company", company_id=companies["a"]["id"], sub="e2e-company-a")
     world["company_b"] = s.token("company", company_id=companies["b"]["id"], sub="e2e-company-b")
     world.wait_inbox(world["company_a"], "contracts.company.registered")
+    for key in ("a", "b"):  # matching learns the companies from the same event; until then it refuses their flats
+        world.poll("matching", f"/companies/{companies[key]['id']}", world[f"company_{key}"],
+                   lambda company: company["registered_at"], "matching never learned of the company")
 
     # the company's system receives signed webhooks from now on
     hook = world.call("PUT", "notifications", f"/companies/{companies['a']['id']}/webhook", world["company_a"],

@@ -130,6 +130,13 @@ def seed(system, *, households: int, flats: int, leases: int, caseworkers: int, 
             "street": street, "postal_code": plz, "city": "Stuttgart", "quota_flats_per_year": 200}, expect=(201,))
         companies.append({"id": company["id"], "name": company["name"],
                           "token": system.token("company", company_id=company["id"], sub=f"soak-company-{len(companies)}")})
+    for company in companies:  # matching learns them from contracts.company.registered; 422 for flats before
+        deadline = time.monotonic() + 60
+        while api.http.get(f"{api.urls['matching']}/api/v1/companies/{company['id']}", headers=company["token"],
+                           timeout=10).status_code != 200:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"seed: matching never learned of company {company['id']}")
+            time.sleep(0.2)
     workers = []
     for i in range(caseworkers):
         worker = api.call("POST", "support", "/caseworkers", admin, {

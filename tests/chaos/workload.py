@@ -151,10 +151,20 @@ class Workload:
             self.companies.append(company)
             self.company_tokens[company["id"]] = self.system.token("company", company_id=company["id"],
                                                                    sub=f"chaos-company-{i}")
+        for company in self.companies:  # matching learns them from contracts.company.registered
+            self._wait_registered(company["id"])
         for i in range(self.n_caseworkers):
             self.caseworkers.append(self.api.post("support", "/caseworkers", self.admin, {
                 "name": f"Fachkraft {i}", "email": f"fachkraft-{i}@chaos-{self.run}.example", "phone": "0711 216-0",
                 "max_cases": 60}).json())
+
+    def _wait_registered(self, company_id: str) -> None:
+        """Until matching knows the company (it refuses its flats with 422 before)."""
+        deadline = time.monotonic() + self.api.patience
+        while self.api.call("GET", "matching", f"/companies/{company_id}", self.company_tokens[company_id],
+                            expect=(200, 404)).status_code != 200:
+            assert time.monotonic() < deadline, f"matching never learned of company {company_id}"
+            time.sleep(0.2)
 
     # -- leases ----------------------------------------------------------------------------------
 

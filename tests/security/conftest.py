@@ -148,6 +148,8 @@ def _company(system: System, api: Api, admin: dict, staff: dict, key: str, run: 
         "street": "Königstraße 1", "postal_code": "70173", "city": "Stuttgart"}, expect=201)
     token = system.token("company", company_id=company["id"], sub=f"security-company-{key}")
     c = Company(key, company["id"], token)
+    api.poll("matching", f"/companies/{company['id']}", token, lambda known: known["registered_at"],
+             "matching never learned of the company")  # from contracts.company.registered; until then 422
     today = date.today().isoformat()
     flat = {"street": "Hauptstraße 30", "postal_code": "70563", "district": "Vaihingen", "rooms": 2, "area_m2": 55,
             "floor": 1, "lift": True, "cold_rent_cents": 55_000, "service_charges_cents": 15_000,

@@ -13,11 +13,11 @@ from servicekit.web.pagination import page_of
 
 from matching import erasure, services
 from matching.config import default_policy
-from matching.models import ErasureRequest, Flat, Household, MatchingRun, Proposal
+from matching.models import ErasureRequest, Flat, Household, MatchingRun, Proposal, RegisteredCompany
 from matching.schemas import (
     DeclineIn, FlatIn, FlatOut, FlatQuery, HouseholdIn, HouseholdOut, HouseholdQuery, LeaseIn, PartyIn,
     DeclineCountOut, ErasureIn, ErasureOut, FlatPatch, FlatWhyNotOut, PeriodQuery, ProposalIn, ProposalOut, ProposalQuery,
-    RentLimitOverrideIn, RunOut, WhyNotOut, WithdrawIn,
+    RegisteredCompanyOut, RentLimitOverrideIn, RunOut, WhyNotOut, WithdrawIn,
 )
 
 STAFF = ("staff", "admin")
@@ -27,6 +27,8 @@ households = Blueprint("households", __name__, url_prefix="/api/v1/households",
 flats = Blueprint("flats", __name__, url_prefix="/api/v1/flats", description="Flats offered by housing companies")
 reports = Blueprint("reports", __name__, url_prefix="/api/v1/reports", description="Aggregated figures for staff")
 runs = Blueprint("matching-runs", __name__, url_prefix="/api/v1/matching-runs", description="Global matching runs")
+companies = Blueprint("companies", __name__, url_prefix="/api/v1/companies",
+                      description="The housing companies matching knows (registered in contracts)")
 proposals = Blueprint("proposals", __name__, url_prefix="/api/v1/proposals",
                       description="Proposals, answers and the signed lease")
 
@@ -425,6 +427,23 @@ class DeclineReport(MethodView):
             return services.decline_counts(unit.session, default_policy(), query.get("from_"), query.get("to"))
 
 
+# --- companies ------------------------------------------------------------------------------------
+
+@companies.route("/<uuid:company_id>")
+class CompanyById(MethodView):
+    @requires("company", *STAFF)
+    @companies.response(200, RegisteredCompanyOut)
+    def get(self, company_id):
+        """Whether matching knows this housing company yet.
+
+        Contracts registers a company and announces it (`contracts.company.registered`); matching
+        learns of it a moment later, and until then `POST /flats` for it answers 422. 200 once it
+        may offer flats, 404 before (and for another company's id).
+        """
+        with uow() as unit:
+            return ensure_visible(unit.session.get(RegisteredCompany, str(company_id)), what="company")
+
+
 def register(api: Api) -> None:
-    for blueprint in (households, flats, runs, proposals, reports):
+    for blueprint in (households, flats, companies, runs, proposals, reports):
         api.register_blueprint(blueprint)

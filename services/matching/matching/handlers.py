@@ -7,7 +7,7 @@ from servicekit.bus import Event
 from servicekit.db import UnitOfWork
 
 from matching import erasure
-from matching.models import Household
+from matching.models import Household, RegisteredCompany
 
 
 def contract_terminated(uow: UnitOfWork, event: Event) -> None:
@@ -36,3 +36,11 @@ def _leave_program(uow: UnitOfWork, household_id: str, reason: str | None) -> No
 def household_erased(uow: UnitOfWork, event: Event) -> None:
     """Another service's answer to an erasure request (erased, or postponed by a legal hold)."""
     erasure.record_answer(uow.session, event.type.split(".", 1)[0], event.data, uow.now())
+
+
+def company_registered(uow: UnitOfWork, event: Event) -> None:
+    """Contracts registered a housing company: from now on it may offer flats (a redelivery, or a
+    company carried over by the migration, changes nothing)."""
+    company_id = str(event.data["company_id"]).lower()
+    if uow.session.get(RegisteredCompany, company_id) is None:
+        uow.session.add(RegisteredCompany(company_id=company_id, registered_at=uow.now()))

@@ -184,3 +184,13 @@ class ErasureAnswer(Base):
     status: Mapped[str] = mapped_column(String(20))
     hold: Mapped[str | None] = mapped_column(String(200), info=not_personal("the kind of legal hold, e.g. open_claim"))
     answered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class RegisteredCompany(Base):
+    """A housing company contracts registered (contracts.company.registered): only these offer flats.
+    Matching keeps the id alone; name and address stay with contracts, which owns them."""
+
+    __tablename__ = "registered_companies"
+
+    company_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    registered_at: Mapped[datetime] = mapped_column(UTCDateTime, info=not_personal("when matching learned of the company"))

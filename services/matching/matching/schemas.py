@@ -308,3 +308,8 @@ class ErasureOut(PurposeBoundSchema):
     requested_by = fields.String(required=True)
     state = fields.String(metadata={"description": "complete once every service erased; postponed while one holds it back; else pending"}, required=True)
     services = fields.List(fields.Nested(ErasureAnswerOut), required=True, metadata={"description": "each service's answer so far"})
+
+
+class RegisteredCompanyOut(Schema):
+    company_id = fields.String(required=True)
+    registered_at = fields.DateTime(required=True, metadata={"description": "when matching learned of the company"})

@@ -18,6 +18,7 @@ service = Service(
     worker_metrics_port=9001,
     register_api=api.register,
     handlers={
+        "contracts.company.registered": handlers.company_registered,
         "contracts.contract.terminated": handlers.contract_terminated,
         "contracts.contract.expired": handlers.contract_expired,
         "contracts.household.erased": handlers.household_erased,

@@ -22,7 +22,7 @@ from matching.domain import model as dm
 from matching.domain.deadlines import is_overdue, respond_by
 from matching.domain.policy import Policy
 from matching.domain.tables import FlatTable, HouseholdTable, rent_limit_cents
-from matching.models import Flat, Household, MatchingRun, Proposal
+from matching.models import Flat, Household, MatchingRun, Proposal, RegisteredCompany
 
 OPEN = ("open", "accepted")  # proposals that still hold their flat and household
 
@@ -161,6 +161,11 @@ def set_rent_limit_override(unit: UnitOfWork, household: Household, cents: int |
 
 def offer_flat(unit: UnitOfWork, data: dict[str, Any], company_id: str) -> Flat:
     data = {k: v for k, v in data.items() if k != "company_id"}
+    if unit.session.get(RegisteredCompany, str(company_id).lower()) is None:
+        # Only companies contracts registered offer flats (contracts.company.registered); a flat of an
+        # id nobody registered would be an object for a company that does not exist (issue 23).
+        raise Unprocessable("No housing company with this id is registered (yet: registration reaches matching "
+                            "a moment after contracts answered).", field="company_id")
     if data["wheelchair_accessible"] and not (data["floor"] == 0 or data["lift"]):
         raise Unprocessable("a wheelchair-accessible flat needs the ground floor or a lift", field="wheelchair_accessible")
     flat = Flat(**data, company_id=company_id, status="offered", offered_at=unit.now())

@@ -16,7 +16,7 @@ COMPANY_OR_STAFF = [
     ("get", "/api/v1/flats"), ("post", "/api/v1/flats"), ("get", f"/api/v1/flats/{ID}"), ("patch", f"/api/v1/flats/{ID}"),
     ("post", f"/api/v1/flats/{ID}/withdraw"), ("get", "/api/v1/proposals"), ("get", f"/api/v1/proposals/{ID}"),
     ("post", f"/api/v1/proposals/{ID}/accept"), ("post", f"/api/v1/proposals/{ID}/decline"),
-    ("post", f"/api/v1/proposals/{ID}/lease"),
+    ("post", f"/api/v1/proposals/{ID}/lease"), ("get", f"/api/v1/companies/{ID}"),
 ]
 
 
