@@ -26,6 +26,8 @@ BENCHMARKS = [
      ["access_log_bench.py", "--reads", "400"]),
     ("End-to-end latency: lease signed → contract, case and notification stored",
      ["e2e_bench.py", "--rates", "10,25,50,100", "--seconds", "10", "--caseworkers", "70"]),
+    ("Burst after a city-wide matching run: 5,600 proposals' company notifications delivered",
+     ["burst_bench.py", "--proposals", "5600", "--companies", "20"]),
 ]
 
 

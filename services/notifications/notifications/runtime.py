@@ -113,3 +113,7 @@ def webhook_timeout() -> float:
 
 def delivery_batch() -> int:
     return int(_env("DELIVERY_BATCH", "100") or 100)
+
+
+def delivery_budget_s() -> float:
+    return float(_env("DELIVERY_BUDGET_S", "30") or 30)

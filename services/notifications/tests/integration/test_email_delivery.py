@@ -1,5 +1,6 @@
 """Email over a real SMTP server (aiosmtpd): read back, retried while down, failures announced."""
 
+import uuid
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
@@ -36,6 +37,18 @@ def test_proposal_mail_reaches_the_company_in_german(db, record, deliver, mail_s
     assert "Vorschlag erstellt: Wohnung in Bad Cannstatt, Antwort bis 06.03.2026" in by_subject
     assert {n.state for n in notes(db, channel="email")} == {"delivered"}
     assert deliver() == 0 and len(mail_server.messages) == 3  # nothing is sent twice
+
+
+def test_the_delivery_job_goes_on_while_full_batches_keep_coming(db, record, job_context, mail_server, monkeypatch):
+    from notifications import jobs
+
+    monkeypatch.setenv("NOTIFICATIONS_DELIVERY_BATCH", "2")
+    record("contracts.company.registered")
+    for _ in range(3):
+        record("matching.proposal.created", dict(SAMPLE_DATA["matching.proposal.created"], proposal_id=str(uuid.uuid4())))
+    jobs.deliver(job_context)  # one tick: 7 mails in batches of 2, no waiting for the next tick
+    assert len(mail_server.messages) == 7
+    assert {n.state for n in notes(db, channel="email")} == {"delivered"}
 
 
 def test_smtp_down_then_up_delivers_once(db, record, deliver, clock):
