@@ -395,8 +395,9 @@ class DocumentIn(StrictSchema):
 
 
 class PeriodSchema(StrictSchema):
-    first = MonthField(required=True, metadata={"example": "2027-01"})
-    last = MonthField(required=True, metadata={"example": "2027-03"})
+    # a custom field has no OpenAPI type of its own: say it, or generators read Any
+    first = MonthField(required=True, metadata={"type": "string", "pattern": r"^\d{4}-\d{2}$", "example": "2027-01"})
+    last = MonthField(required=True, metadata={"type": "string", "pattern": r"^\d{4}-\d{2}$", "example": "2027-03"})
 
     @validates_schema
     def _order(self, data, **kwargs):
@@ -475,6 +476,7 @@ class ClaimUploadIn(StrictSchema):
     kind = _enum(domain.LossKind, required=True)
     amount_cents = fields.Integer(required=True, validate=MONEY, metadata={"description": "Integer cents, e.g. 50000"})
     period = PeriodText(load_default=None, metadata={
+        "type": "string", "pattern": r"^\d{4}-\d{2}(/\d{4}-\d{2})?$",
         "description": "Months of unpaid rent, both included, as `YYYY-MM/YYYY-MM` (or `YYYY-MM` for one): "
                        "required for rent_arrears, refused for other kinds", "example": "2027-01/2027-03"})
     description = fields.String(required=True, validate=validate.Length(min=1, max=4000))
@@ -528,7 +530,10 @@ class ClaimOut(PurposeBoundSchema):
     company_id = fields.String(required=True)
     kind = fields.String(required=True)
     amount_cents = fields.Integer(required=True)
-    period = fields.Method("_period", allow_none=True)
+    # the same object ClaimIn takes (a Method field has no type of its own: generators made it Any)
+    period = fields.Method("_period", allow_none=True, metadata={
+        "anyOf": [{"$ref": "#/components/schemas/Period"}, {"type": "null"}],
+        "description": "the months of unpaid rent a rent_arrears claim covers; null for other kinds"})
     description = fields.String(required=True)
     status = fields.String(required=True, metadata={"enum": [s.value for s in domain.ClaimStatus]})
     approved_cents = fields.Integer(allow_none=True)

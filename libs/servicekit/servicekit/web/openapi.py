@@ -71,8 +71,8 @@ def operation_id(method: str, path: str) -> str:
 class CompanyReadyDocument(BasePlugin):
     """apispec plugin: operationId and description on every operation, a problem+json body on every
     error response that declares only a description (a 409 from `alt_response`), the Link header
-    beside X-Pagination, and no `default:
-    null` on an enum query parameter (an absent filter is no filter; null is not one of its values)."""
+    beside X-Pagination, and no null in a query parameter (`type: [X, null]`, `default: null`): an
+    absent filter is no filter, and a query string cannot say null."""
 
     def operation_helper(self, path=None, operations=None, **kwargs) -> None:
         for method, operation in (operations or {}).items():
@@ -83,8 +83,23 @@ class CompanyReadyDocument(BasePlugin):
                 operation["description"] = operation.get("summary") or operation["operationId"]
             for parameter in operation.get("parameters", []):
                 schema = parameter.get("schema", {}) if isinstance(parameter, dict) else {}
-                if "default" in schema and schema["default"] is None and None not in schema.get("enum", [None]):
+                if isinstance(schema.get("type"), list) and "null" in schema["type"]:
+                    # a query string cannot say null: an absent filter is no filter
+                    rest = [t for t in schema["type"] if t != "null"]
+                    schema["type"] = rest[0] if len(rest) == 1 else rest
+                if {"type": "null"} in schema.get("anyOf", []):
+                    [only] = [branch for branch in schema.pop("anyOf") if branch != {"type": "null"}]
+                    schema.update(only)
+                if "default" in schema and schema["default"] is None:
                     del schema["default"]
+            responses = operation.setdefault("responses", {})
+            if "{" in (path or "") and "404" not in responses and 404 not in responses:
+                # every item route answers 404 for an id that does not exist or that the caller may
+                # not see (servicekit.web.security.ensure_visible); undeclared, a generated client
+                # raises "unexpected status" instead of handing back the problem
+                responses["404"] = {"description": "No such object (or no valid id), or one the caller may not see: "
+                                                   "the same answer",
+                                    "content": {PROBLEM_JSON: {"schema": PROBLEM_REF}}}
             for status, response in operation.get("responses", {}).items():
                 if isinstance(response, dict) and "X-Pagination" in response.get("headers", {}):
                     response["headers"].setdefault("Link", LINK_HEADER)
@@ -100,6 +115,13 @@ def tidy_property(converter, field, ret: dict, **kwargs) -> dict:
     does not list null (Redocly `nullable-type-sibling`, Spectral's example check)."""
     if ret.get("nullable") and "type" not in ret:
         del ret["nullable"]
+    if "enum" in ret and isinstance(ret.get("type"), list) and "null" in ret["type"]:
+        # A nullable enum as `anyOf: [{type, enum}, {type: null}]`: generators then make it
+        # `TheEnum | None` (from `type: [string, null]` beside an enum holding null,
+        # openapi-python-client made three enum classes for one field).
+        types = [t for t in ret.pop("type") if t != "null"]
+        values = [v for v in ret.pop("enum") if v is not None]
+        ret["anyOf"] = [{"type": types[0] if len(types) == 1 else types, "enum": values}, {"type": "null"}]
     if "default" in ret and ret["default"] is None and None not in ret.get("enum", [None]):
         del ret["default"]
     return {}
