@@ -39,8 +39,8 @@ def household_erased(uow: UnitOfWork, event: Event) -> None:
 
 
 def company_registered(uow: UnitOfWork, event: Event) -> None:
-    """Contracts registered a housing company: from now on it may offer flats (a redelivery, or a
-    company carried over by the migration, changes nothing)."""
+    """Contracts registered (or changed) a housing company: from now on it may offer flats (a
+    redelivery, or a company carried over by the migration, changes nothing)."""
     company_id = str(event.data["company_id"]).lower()
     if uow.session.get(RegisteredCompany, company_id) is None:
         uow.session.add(RegisteredCompany(company_id=company_id, registered_at=uow.now()))

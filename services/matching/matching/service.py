@@ -19,6 +19,9 @@ service = Service(
     register_api=api.register,
     handlers={
         "contracts.company.registered": handlers.company_registered,
+        # contracts announces a company again when an admin changes it: a company registered before
+        # matching listened (no flat yet, so migration 0005 did not carry it over) becomes known then
+        "contracts.company.updated": handlers.company_registered,
         "contracts.contract.terminated": handlers.contract_terminated,
         "contracts.contract.expired": handlers.contract_expired,
         "contracts.household.erased": handlers.household_erased,

@@ -32,6 +32,14 @@ def test_a_company_nobody_registered_offers_no_flat(client, tokens, db):
     assert _flats(db) == before
 
 
+def test_a_company_contracts_registered_before_matching_listened_is_known_once_it_is_changed(
+        client, tokens, worker, bus, db, wait_until):
+    company = str(uuid.uuid4())
+    bus.publish("contracts.company.updated", {"company_id": company, "name": "Neckar Wohnen", "email": "neu@neckar.example"})
+    wait_until(lambda: client.get(f"/api/v1/companies/{company}", headers=tokens.company(company)).status_code == 200)
+    assert client.post("/api/v1/flats", json=flat_body(), headers=tokens.company(company)).status_code == 201
+
+
 def test_the_registration_event_lets_the_company_offer_flats_once(client, tokens, worker, bus, db, wait_until):
     company = str(uuid.uuid4())
     assert client.post("/api/v1/flats", json=flat_body(), headers=tokens.company(company)).status_code == 422
