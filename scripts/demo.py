@@ -282,7 +282,10 @@ def step_setup(demo: Demo) -> dict:
 def step_matching(demo: Demo, world: dict) -> dict:
     heading("2", "Vermittlungslauf, Antworten, Mietvertrag", "matching run, answers, signed lease")
     staff, company = demo.tokens["staff"], demo.tokens["a"]
-    run = demo.post("matching", "/matching-runs", staff)
+    queued = demo.call("POST", "matching", "/matching-runs", staff, expect=(202,), json={}).json()
+    # the worker runs it; the request only queued it (one run at a time)
+    run = demo.wait("matching run finished", lambda: (r := demo.get("matching", f"/matching-runs/{queued['id']}", staff))
+                    ["status"] != "pending" and r)
     ok(f"Lauf / run: {run['households_considered']} Haushalte × {run['flats_considered']} Wohnungen, "
        f"{run['eligible_pairs']} zulässige Paare, {run['proposals_created']} Vorschläge, "
        f"optimal nachgewiesen: {'ja' if run['certified_optimal'] else 'nein'} ({run['duration_ms']} ms)")

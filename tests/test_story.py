@@ -310,7 +310,10 @@ def test_2_matching_run_answers_and_lease(world):
     flats = {f["unit_ref"]: f for f in world["flats"]}
     households = world["households"]
 
-    matching_run = world.post("matching", "/matching-runs", staff, expect=201)
+    queued = world.post("matching", "/matching-runs", staff, expect=202)  # the worker runs it (issue 23)
+    matching_run = world.poll("matching", f"/matching-runs/{queued['id']}", staff,
+                              lambda run: run if run["status"] != "pending" else None, "the matching run never finished")
+    assert matching_run["status"] == "completed", matching_run
     assert matching_run["proposals_created"] == 3 and matching_run["certified_optimal"]
     proposals = world.get("matching", "/proposals?status=open", company)
     pairs = {(p["flat_id"], p["household_id"]): p for p in proposals}

@@ -154,7 +154,9 @@ def seed(system, *, households: int, flats: int, leases: int, caseworkers: int, 
     flat_rents = {flat["id"]: {k: flat[k] for k in ("cold_rent_cents", "service_charges_cents", "heating_cents")}
                   for _, flat in created}
 
-    matching_run = api.call("POST", "matching", "/matching-runs", staff, expect=(201,))
+    queued = api.call("POST", "matching", "/matching-runs", staff, expect=(202,))
+    while (matching_run := api.call("GET", "matching", f"/matching-runs/{queued['id']}", staff))["status"] == "pending":
+        time.sleep(0.3)  # the worker runs it (issue 23)
     proposals = api.all("matching", "/proposals?status=open", staff)
     by_company = {c["id"]: c for c in companies}
     to_lease = proposals[:leases]

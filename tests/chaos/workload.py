@@ -112,6 +112,16 @@ class Api:
         return self.call("POST", service, path, headers, json=body or {}, **kwargs)
 
 
+def _finished(api, staff, run_id: str, patience: float = 120.0) -> dict:
+    """A queued matching run, polled until the worker finished it."""
+    deadline = time.monotonic() + patience
+    while (run := api.get("matching", f"/matching-runs/{run_id}", staff))["status"] == "pending":
+        if time.monotonic() > deadline:
+            raise DriverError(f"matching run {run_id} still pending after {patience}s")
+        time.sleep(0.3)
+    return run
+
+
 FLAT = {"street": "Wilhelmstraße 12", "postal_code": "70372", "district": "Bad Cannstatt", "rooms": 2,
         "area_m2": 55, "floor": 2, "lift": True, "cold_rent_cents": 55_000, "service_charges_cents": 15_000,
         "heating_cents": 8_000}
@@ -142,6 +152,19 @@ class Workload:
 
     # -- who takes part -------------------------------------------------------------------------
 
+
+    def _run_matching(self) -> dict:
+        """Queue a run (202; 409 while another wave's run is still queued: wait for it) and wait
+        until the worker has finished it (issue 23: runs are the worker's, one at a time)."""
+        deadline = time.monotonic() + 120
+        while True:
+            response = self.api.post("matching", "/matching-runs", self.staff, expect=(202, 409))
+            if response.status_code == 202:
+                return _finished(self.api, self.staff, response.json()["id"])
+            if response.json().get("run_id"):
+                _finished(self.api, self.staff, response.json()["run_id"])
+            if time.monotonic() > deadline:
+                raise DriverError("no matching run could be queued for 120 s")
     def setup(self) -> None:
         for i in range(self.n_companies):
             company = self.api.post("contracts", "/companies", self.admin, {
@@ -187,7 +210,7 @@ class Workload:
                 "name": f"Haushalt {referral}"}).json()
             self.households[referral] = household["id"]
         by_household = {v: k for k, v in self.households.items()}
-        self.api.post("matching", "/matching-runs", self.staff)
+        self._run_matching()
         flat_ids = {f["id"] for f in flats}
         proposals = [p for p in self.api.get("matching", "/proposals?status=open&page_size=100", token)
                      if p["flat_id"] in flat_ids]

@@ -262,13 +262,19 @@ class FlatWhyNot(MethodView):
 @runs.route("")
 class Runs(MethodView):
     @requires(*STAFF)
-    @runs.response(201, RunOut)
+    @runs.response(202, RunOut, headers={"Location": {"description": "The run, to poll until its status is completed or failed",
+                                                      "schema": {"type": "string"}}})
+    @runs.alt_response(409, description="A run is already queued or running (its id in `run_id`)")
     def post(self):
-        """Run a global assignment over all offered flats and waiting households; creates proposals."""
+        """Queue a global assignment over all offered flats and waiting households; the worker runs it.
+
+        One run at a time: while one is `pending`, another answers 409. Poll the `Location` until
+        `status` is `completed` (figures filled, proposals created) or `failed`.
+        """
         with uow() as unit:
-            run = services.run_matching(unit, default_policy())
+            run = services.request_run(unit)
             unit.commit()
-            return run
+            return run, 202, {"Location": f"/api/v1/matching-runs/{run.id}"}
 
     @requires(*STAFF)
     @runs.response(200, RunOut(many=True))

@@ -104,9 +104,18 @@ class Flat(Base):
 
 
 class MatchingRun(Base):
+    """One global assignment run: `pending` from the request until the worker executed it, then
+    `completed` (figures filled) or `failed`. While pending, `active_slot` is 1: its unique
+    constraint is what keeps runs to one at a time across web processes and replicas."""
+
     __tablename__ = "matching_runs"
+    __table_args__ = (UniqueConstraint("active_slot", name="uq_matching_runs_active_slot"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    status: Mapped[str] = mapped_column(String(20), default="completed", server_default="completed")
+    active_slot: Mapped[int | None] = mapped_column(Integer)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    error: Mapped[str | None] = mapped_column(String(200))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     started_by: Mapped[str] = mapped_column(String(200))
     households_considered: Mapped[int] = mapped_column(Integer)

@@ -158,6 +158,10 @@ class FlatQuery(Schema):
 
 class RunOut(Schema):
     id = fields.String(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(("pending", "completed", "failed")), metadata={
+        "description": "pending until the worker has run it; the figures below count once completed"})
+    finished_at = fields.DateTime(allow_none=True, required=True)
+    error = fields.String(allow_none=True, required=True, metadata={"description": "why a failed run failed"})
     started_at = fields.DateTime(required=True)
     started_by = fields.String(required=True)
     households_considered = fields.Integer(required=True)

@@ -10,6 +10,7 @@ from datetime import date, datetime
 from typing import Any, Iterable
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from servicekit.db import UnitOfWork
@@ -278,7 +279,70 @@ def manual_proposal(unit: UnitOfWork, policy: Policy, flat: Flat, household: Hou
     return _propose(unit, policy, household, flat, berlin_day(unit.now()), None)
 
 
-def run_matching(unit: UnitOfWork, policy: Policy) -> MatchingRun:
+RUN_PENDING = "pending"
+
+
+def active_run(session: Session) -> MatchingRun | None:
+    return session.scalar(select(MatchingRun).where(MatchingRun.active_slot.is_not(None)))
+
+
+def request_run(unit: UnitOfWork) -> MatchingRun:
+    """Queue a matching run for the worker; 409 while one is queued or running.
+
+    The unique `active_slot` makes the database the arbiter: two requests in two gunicorn workers
+    (or replicas) cannot both insert a pending run, whatever they read before."""
+    running = active_run(unit.session)
+    if running is not None:
+        raise _run_in_progress(running.id)
+    now = unit.now()
+    run = MatchingRun(
+        status=RUN_PENDING, active_slot=1, started_at=now, started_by=unit.actor, households_considered=0,
+        flats_considered=0, eligible_pairs=0, proposals_created=0, total_score=0.0, duration_ms=0,
+        certified_optimal=False,
+    )
+    try:
+        with unit.session.begin_nested():  # a savepoint: after a refused insert the transaction goes on
+            unit.session.add(run)
+            unit.session.flush()
+    except IntegrityError:
+        other = active_run(unit.session)
+        raise _run_in_progress(other.id if other else None) from None
+    unit.audit("matching_run", run.id, "requested", to_state=RUN_PENDING)
+    return run
+
+
+def _run_in_progress(run_id: str | None) -> Conflict:
+    return Conflict("A matching run is already queued or running; start the next one when it has finished "
+                    "(GET /api/v1/matching-runs/{id}).", code="matching_run.in_progress", run_id=run_id)
+
+
+def pending_run_id():
+    return select(MatchingRun.id).where(MatchingRun.status == RUN_PENDING).order_by(MatchingRun.started_at).limit(1)
+
+
+def execute_pending_run(unit: UnitOfWork, policy: Policy, run_id: str) -> MatchingRun | None:
+    """The worker's part: execute a pending run in this transaction (row locked, so a second worker
+    skips it: None; a worker that dies mid-run leaves it pending for the next)."""
+    run = unit.session.scalars(
+        select(MatchingRun).where(MatchingRun.id == run_id, MatchingRun.status == RUN_PENDING)
+        .with_for_update(skip_locked=True)).first()
+    if run is None:
+        return None
+    run_matching(unit, policy, run)
+    run.status, run.active_slot, run.finished_at = "completed", None, unit.now()
+    return run
+
+
+def fail_run(unit: UnitOfWork, run_id: str, error: str) -> None:
+    """A run whose execution raised is closed as failed, so it does not block the next one forever."""
+    run = unit.session.get(MatchingRun, run_id, with_for_update=True)
+    if run is not None and run.status == RUN_PENDING:
+        run.status, run.active_slot, run.finished_at, run.error = "failed", None, unit.now(), error[:200]
+        unit.audit("matching_run", run.id, "failed", from_state=RUN_PENDING, to_state="failed", detail={"error": error[:200]})
+
+
+def run_matching(unit: UnitOfWork, policy: Policy, run: MatchingRun | None = None) -> MatchingRun:
+    """Run the global assignment now, in this transaction, filling `run` (a new row without one)."""
     started = time.perf_counter()
     now = unit.now()
     today = berlin_day(now)
@@ -290,13 +354,14 @@ def run_matching(unit: UnitOfWork, policy: Policy) -> MatchingRun:
     H = HouseholdTable.build([to_domain_household(h) for h in households], policy)
     F = FlatTable.build([to_domain_flat(f) for f in flats], policy)
     result = engine.run(H, F, policy, today, previously_proposed=[(h, f) for h, f in history])
-    run = MatchingRun(
-        started_at=now, started_by=unit.actor, households_considered=len(households), flats_considered=len(flats),
-        eligible_pairs=result.eligible_pairs, proposals_created=0, total_score=0.0, duration_ms=0,
-        certified_optimal=result.certified_optimal,
-        score_upper_bound=None if result.upper_bound == float("inf") else round(result.upper_bound, 4),
-    )
-    unit.session.add(run)
+    if run is None:
+        run = MatchingRun(status="completed", started_at=now, started_by=unit.actor)
+        unit.session.add(run)
+    run.started_at = now  # when the assignment really started (a queued run: not when it was asked for)
+    run.households_considered, run.flats_considered = len(households), len(flats)
+    run.eligible_pairs, run.proposals_created, run.total_score, run.duration_ms = result.eligible_pairs, 0, 0.0, 0
+    run.certified_optimal = result.certified_optimal
+    run.score_upper_bound = None if result.upper_bound == float("inf") else round(result.upper_bound, 4)
     unit.session.flush()
     by_h = {h.id: h for h in households}
     by_f = {f.id: f for f in flats}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import date, datetime, timezone
 from itertools import count
 
@@ -43,10 +44,30 @@ def refer(client, tokens, **kw):
     return r.json
 
 
+def execute_queued_runs(client) -> int:
+    """What the worker's `matching-runs` job does, in this thread (API tests run no worker)."""
+    from servicekit.worker import JobContext
+
+    from matching import jobs
+
+    kit = client.application.extensions["servicekit"]
+    return jobs.execute_runs(JobContext(kit.service, kit.settings, kit.db, kit.clock))
+
+
 def run(client, tokens):
+    """Queue a matching run (202), execute it as the worker would, and return the finished run."""
     r = client.post("/api/v1/matching-runs", headers=tokens.staff())
-    assert r.status_code == 201, r.json
-    return r.json
+    assert r.status_code == 202, r.json
+    assert r.headers["Location"] == f"/api/v1/matching-runs/{r.json['id']}" and r.json["status"] == "pending"
+    deadline = time.monotonic() + 30
+    while True:
+        execute_queued_runs(client)  # nothing to do when a running worker fixture already took it
+        done = client.get(r.headers["Location"], headers=tokens.staff()).json
+        if done["status"] != "pending":
+            assert done["status"] == "completed", done
+            return done
+        assert time.monotonic() < deadline, "the run stayed pending"
+        time.sleep(0.1)
 
 
 def proposals(client, headers, **query):
