@@ -29,6 +29,7 @@ from servicekit.web.pagination import page_of
 
 from contracts import domain, idempotency, queries, services, uploads
 from contracts.documents import preload as preload_documents
+from contracts.domain.evidence import served_filename
 from contracts.documents import render_contract_pdf, render_statement_pdf
 from contracts.models import Claim, ClaimDocument, Company, Contract, Incident, Tenancy
 from contracts.schemas import (
@@ -617,7 +618,12 @@ class ClaimDocumentView(MethodView):
     @claims_blp.doc(responses={"200": {"description": "The stored file", "content": {
         "application/pdf": {}, "image/png": {}, "image/jpeg": {}}}})
     def get(self, claim_id, document_id):
-        """Download one evidence document of a claim."""
+        """Download one evidence document of a claim.
+
+        Served under its stored name with the extension of the type its content was checked to be.
+        A withdrawn claim's documents serve no decision any more: only the social office (staff,
+        admin) opens them, until the retention job empties them (`RETENTION_WITHDRAWN_EVIDENCE_DAYS`).
+        """
         with uow() as unit:
             claim = services.get_claim(unit, str(claim_id), company_filter())
             doc = unit.session.scalars(
@@ -625,7 +631,10 @@ class ClaimDocumentView(MethodView):
             ).one_or_none()
             if doc is None or not doc.content:  # emptied when the household's data was erased
                 raise NotFound("No document with this id.")
-            content, content_type, filename = doc.content, doc.content_type, doc.filename
+            if claim.status == domain.ClaimStatus.WITHDRAWN.value and not current_principal().has_any("staff", "admin"):
+                raise NotFound("The claim was withdrawn; its documents are no longer handed out.")
+            content, content_type = doc.content, doc.content_type
+            filename = served_filename(doc.filename, doc.content_type, doc.kind)
             record_access([claim.household_id])
         return Response(content, mimetype=content_type,
                         headers={"Content-Disposition": attachment_disposition(filename)})

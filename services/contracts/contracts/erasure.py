@@ -18,7 +18,10 @@ Two paths lead here:
   after `RETENTION_CONTRACT_CONTACT_DAYS` (default: the claim grace period, 180 days) no claim can
   be filed any more, so contact data and incident descriptions have served their purpose; after
   `RETENTION_CONTRACT_ENDED_DAYS` (default 3653, 10 years) the whole contract is pseudonymised.
-  Both wait while a claim of the contract is open. Stored retry answers go after
+  Both wait while a claim of the contract is open. A withdrawn claim's evidence (bytes and file
+  names; kind, size and hash stay) goes `RETENTION_WITHDRAWN_EVIDENCE_DAYS` (default 30) after the
+  withdrawal: it serves no decision or payment; until then only the social office can open it, the
+  company and finance no longer. Stored retry answers go after
   `RETENTION_IDEMPOTENCY_KEYS_DAYS` (7); published events leave the outbox by the kit worker's own
   job (`RETENTION_PUBLISHED_EVENTS_DAYS`).
 """
@@ -39,7 +42,7 @@ from servicekit.settings import Settings
 
 from contracts import domain
 from contracts.domain.claims import LEGAL_HOLD
-from contracts.models import Claim, Contract, ErasureRequest, IdempotencyKey, Incident, Tenancy
+from contracts.models import Claim, ClaimDocument, Contract, ErasureRequest, IdempotencyKey, Incident, Tenancy
 
 ERASED = erased_event("contracts")
 HOLD_OPEN_CLAIM = "open_claim"
@@ -200,6 +203,7 @@ class Periods:
     contact: timedelta  # after the last covered day: contact data and incident descriptions
     ended: timedelta  # after the last covered day: everything personal
     idempotency_keys: timedelta  # stored retry answers
+    withdrawn_evidence: timedelta = timedelta(days=30)  # after a claim's withdrawal: its documents
 
     @classmethod
     def from_settings(cls, settings: Settings, claim_grace_days: int) -> "Periods":
@@ -207,6 +211,7 @@ class Periods:
             contact=retention_days(settings, "contract_contact", claim_grace_days),
             ended=retention_days(settings, "contract_ended", 3653),
             idempotency_keys=retention_days(settings, "idempotency_keys", 7),
+            withdrawn_evidence=retention_days(settings, "withdrawn_evidence", 30),
         )
 
 
@@ -235,6 +240,15 @@ def run_retention(uow: UnitOfWork, periods: Periods, today: date, batch_size: in
         contract.contact_erased_at = now
         uow.audit("contract", contract.id, "contact_data_erased", detail={"retention": "contract_contact"})
         done += 1
+    withdrawn = list(session.scalars(
+        select(ClaimDocument).join(Claim, Claim.id == ClaimDocument.claim_id)
+        .where(Claim.status == domain.ClaimStatus.WITHDRAWN.value, Claim.withdrawn_at < now - periods.withdrawn_evidence,
+               func.length(ClaimDocument.content) > 0)
+        .order_by(ClaimDocument.id).limit(batch_size).with_for_update(of=ClaimDocument, skip_locked=True)))
+    for doc in withdrawn:
+        erase(doc)
+        uow.audit("claim", doc.claim_id, "evidence_erased", detail={"retention": "withdrawn_evidence", "document_id": doc.id})
+    done += len(withdrawn)
     stale = select(IdempotencyKey.scope, IdempotencyKey.key).where(
         IdempotencyKey.created_at < now - periods.idempotency_keys).limit(batch_size)
     keys = session.execute(stale).all()

@@ -156,6 +156,8 @@ class Claim(Base):
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decided_by: Mapped[str | None] = mapped_column(String(120))
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # when it was withdrawn: its evidence is emptied RETENTION_WITHDRAWN_EVIDENCE_DAYS later
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     paid_by: Mapped[str | None] = mapped_column(String(120))
     payout_reference: Mapped[str | None] = mapped_column(String(120))
 

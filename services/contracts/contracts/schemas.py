@@ -21,7 +21,8 @@ from werkzeug.datastructures import FileStorage
 from servicekit.privacy import ALL, PurposeBoundSchema, Views
 
 from contracts import domain
-from contracts.domain.evidence import ALLOWED_CONTENT_TYPES, MAX_DOCUMENT_BYTES, MAX_DOCUMENTS, EvidenceKind
+from contracts.domain.evidence import (ALLOWED_CONTENT_TYPES, EXTENSIONS, MAX_DOCUMENT_BYTES, MAX_DOCUMENTS, EvidenceKind,
+                                      extension_matches, normalise_filename)
 
 # One household, one reference under one name in all four services: the social office's referral
 # number. `household_reference` was this service's name for it and stays as a deprecated alias.
@@ -367,10 +368,25 @@ def _matches(content: bytes, content_type: str) -> bool:
     return content.startswith(_SIGNATURES.get(content_type, (b"\x00invalid",)))
 
 
+def _checked_filename(filename: str, content_type: str) -> str:
+    """The name normalised (no bidi overrides, control or zero-width characters), and its extension
+    the one of the type the content was checked to be: `rechnung.html` holding `%PDF-` is refused,
+    so no name ever suggests another type than the one served."""
+    name = normalise_filename(filename)
+    if not _FILENAME.match(name):
+        raise ValidationError("The filename must have 1-200 visible characters, no path.")
+    if not extension_matches(name, content_type):
+        raise ValidationError(f"{name}: a {content_type} file's name must end in "
+                              f"{' or '.join(EXTENSIONS[content_type])}.")
+    return name
+
+
 class DocumentIn(StrictSchema):
     kind = _enum(EvidenceKind, required=True, metadata={
         "description": "rent_ledger (needed for rent_arrears), invoice (needed for the other kinds), photo, other"})
-    filename = fields.String(required=True, validate=validate.Regexp(_FILENAME, error="1-200 characters, no path."))
+    filename = fields.String(required=True, validate=validate.Regexp(_FILENAME, error="1-200 characters, no path."),
+                             metadata={"description": "Ends in the type's extension (.pdf, .png, .jpg/.jpeg); bidi, "
+                                                      "control and zero-width characters are removed"})
     content_type = fields.String(required=True, validate=validate.OneOf(sorted(ALLOWED_CONTENT_TYPES)))
     content_base64 = fields.String(required=True, metadata={
         "description": f"The file, base64-encoded; at most {MAX_DOCUMENT_BYTES} bytes decoded"})
@@ -385,6 +401,10 @@ class DocumentIn(StrictSchema):
             raise ValidationError(f"Must decode to 1..{MAX_DOCUMENT_BYTES} bytes.", "content_base64")
         if not _matches(content, data["content_type"]):
             raise ValidationError(f"The content is not a {data['content_type']} file.", "content_base64")
+        try:
+            data["filename"] = _checked_filename(data["filename"], data["content_type"])
+        except ValidationError as exc:
+            raise ValidationError(exc.messages, "filename") from exc
         data["_content"] = content
 
     @post_load
@@ -440,7 +460,7 @@ class EvidenceFile(fields.Field):
                 f"{filename}: content type must be one of {', '.join(sorted(ALLOWED_CONTENT_TYPES))}.")
         if not _matches(content, content_type):
             raise ValidationError(f"{filename}: the content is not a {content_type} file.")
-        return {"filename": filename, "content_type": content_type, "content": content}
+        return {"filename": _checked_filename(filename, content_type), "content_type": content_type, "content": content}
 
 
 class PeriodText(fields.Field):

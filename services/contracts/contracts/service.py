@@ -37,6 +37,8 @@ PROCESSING = Processing(
         "letzten gedeckten Tag (§ 147 AO, § 257 HGB; RETENTION_CONTRACT_ENDED_DAYS = 3653); Beträge, "
         "Vertragsnummern, Daten, Status und Arten bleiben ohne Personenbezug",
         "Löschung auf Antrag (Art. 17 DSGVO) sofort, bei offener Inanspruchnahme nach deren Abschluss",
+        "Belege einer zurückgezogenen Inanspruchnahme (Inhalt und Dateiname): 30 Tage nach dem Zurückziehen "
+        "(RETENTION_WITHDRAWN_EVIDENCE_DAYS); bis dahin nur für das Sozialamt abrufbar",
         "Gespeicherte Antworten für Wiederholungen: 7 Tage; versandte Ereignisse: 30 Tage",
     ),
 )

@@ -11,21 +11,21 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
 from prometheus_client import Histogram
-from sqlalchemy import select, tuple_
+from sqlalchemy import func, select, tuple_
 
 from servicekit.db import UnitOfWork
 from servicekit.errors import NotFound
 
 from contracts import domain, repository
 from contracts.config import ProgramConfig, load_program_config
-from contracts.domain.evidence import EvidenceInfo, EvidenceKind
+from contracts.domain.evidence import EvidenceInfo, EvidenceKind, EvidenceUsage, check_quota
 from contracts.domain.expiry import apply as apply_expiry
-from contracts.models import Claim, ClaimDocument, Contract, Incident, Tenancy, new_id
+from contracts.models import Claim, ClaimDocument, Company, Contract, Incident, Tenancy, new_id
 
 DAY = 86_400
 # Prometheus wants base units: seconds, with buckets at the day marks finance is measured by.
@@ -235,6 +235,30 @@ def run_end_of_term(uow: UnitOfWork, *, after: tuple[date, str] | None = None,
 # --------------------------------------------------------------------------- claims
 
 
+def _usage(session, *where) -> EvidenceUsage:
+    n, size = session.execute(select(func.count(ClaimDocument.id), func.coalesce(func.sum(ClaimDocument.size), 0))
+                              .join(Claim, Claim.id == ClaimDocument.claim_id).where(*where)).one()
+    return EvidenceUsage(int(n), int(size))
+
+
+def check_evidence_quota(uow: UnitOfWork, contract_row: Contract, uploads: list[Upload]) -> None:
+    """Evidence storage quotas (program.json `evidence_quota`): per contract, counted under the
+    contract's row lock the caller holds, and per company per Berlin day, counted under the
+    company's row lock taken here — so parallel uploads to several contracts cannot each pass."""
+    if not uploads:
+        return
+    session = uow.session
+    session.scalar(select(Company.id).where(Company.id == contract_row.company_id).with_for_update())
+    today = domain.berlin_date(uow.now())
+    midnight = datetime(today.year, today.month, today.day, tzinfo=domain.BERLIN)
+    check_quota(
+        [u.info for u in uploads],
+        contract=_usage(session, Claim.contract_id == contract_row.id),
+        company_today=_usage(session, Claim.company_id == contract_row.company_id, ClaimDocument.uploaded_at >= midnight),
+        quota=program_config().evidence_quota,
+    )
+
+
 def _store_documents(uow: UnitOfWork, claim_row: Claim, uploads: list[Upload]) -> None:
     for upload in uploads:
         claim_row.documents.append(
@@ -263,6 +287,7 @@ def file_claim(
         claim_id=new_id(), kind=kind, amount_cents=amount_cents, period=period, description=description,
         evidence=[u.info for u in uploads], at=now, grace_days=program_config().claim_grace_period_days,
     )
+    check_evidence_quota(uow, row, uploads)
     claim_row = Claim(
         id=claim.id, contract_id=row.id, company_id=row.company_id, household_id=row.household_id,
         kind=claim.kind.value, amount_cents=claim.amount_cents, description=claim.description,
@@ -323,11 +348,12 @@ def record_payout(uow: UnitOfWork, claim_id: str, reference: str) -> Claim:
 
 def resubmit_claim(uow: UnitOfWork, claim_id: str, company_id: str | None, *, amount_cents: int | None,
                    description: str | None, uploads: list[Upload]) -> Claim:
-    claim_row, _, contract = _claim_aggregate(uow, claim_id, company_id)
+    claim_row, row, contract = _claim_aggregate(uow, claim_id, company_id)
     before = claim_row.status
     contract.resubmit_claim(claim_id, amount_cents=amount_cents, description=description, at=uow.now(),
                             grace_days=program_config().claim_grace_period_days,
                             evidence=[u.info for u in uploads])
+    check_evidence_quota(uow, row, uploads)
     _store_documents(uow, claim_row, uploads)
     _save_claim(uow, claim_row, contract, "resubmitted", before, {"amount_cents": contract.claim(claim_id).amount_cents})
     return claim_row
@@ -337,6 +363,7 @@ def withdraw_claim(uow: UnitOfWork, claim_id: str, company_id: str | None) -> Cl
     claim_row, _, contract = _claim_aggregate(uow, claim_id, company_id)
     before = claim_row.status
     contract.withdraw_claim(claim_id)
+    claim_row.withdrawn_at = uow.now()
     _save_claim(uow, claim_row, contract, "withdrawn", before)
     return claim_row
 

@@ -1,6 +1,7 @@
 """Configuration defaults shipped as data files.
 
-`program.json` holds the guarantee programme's figures (guarantor, term, caps, grace period, notice days); its
+`program.json` holds the guarantee programme's figures (guarantor, term, caps, grace period, notice days,
+evidence storage quotas); its
 `_about` says where each figure comes from and how to update it. `CONTRACTS_PROGRAM_CONFIG` points
 at a replacement file for a deployment.
 """
@@ -29,6 +30,24 @@ class Guarantor:
 
 
 @dataclass(frozen=True)
+class EvidenceQuota:
+    """How much evidence may be stored: per contract (ever) and per company per Berlin day."""
+
+    per_contract_documents: int = 100
+    per_contract_bytes: int = 100 * 1024 * 1024
+    per_company_day_documents: int = 200
+    per_company_day_bytes: int = 250 * 1024 * 1024
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> EvidenceQuota:
+        values = {k: int(v) for k, v in (data or {}).items()}
+        unknown = set(values) - set(cls.__dataclass_fields__)
+        if unknown or any(v < 1 for v in values.values()):
+            raise ValueError(f"program config: evidence_quota takes positive {sorted(cls.__dataclass_fields__)}")
+        return cls(**values)
+
+
+@dataclass(frozen=True)
 class ProgramConfig:
     version: str
     guarantor: Guarantor
@@ -36,6 +55,7 @@ class ProgramConfig:
     claim_grace_period_days: int
     expiry_notice_days: tuple[int, ...]
     coverage: Coverage
+    evidence_quota: EvidenceQuota = EvidenceQuota()
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ProgramConfig:
@@ -47,6 +67,7 @@ class ProgramConfig:
             claim_grace_period_days=int(data["claim_grace_period_days"]["value"]),
             expiry_notice_days=notice_days,
             coverage=Coverage.of(data["caps"]),
+            evidence_quota=EvidenceQuota.from_dict(data.get("evidence_quota", {}).get("value")),
         )
         if not all((config.guarantor.name, config.guarantor.office, config.guarantor.seat)):
             raise ValueError("program config: guarantor name, office and seat required")
