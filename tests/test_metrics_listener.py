@@ -45,18 +45,23 @@ def web(tmp_path_factory):
     log = (var / "web.log").open("wb")
     process = subprocess.Popen([str(BIN / "wohnenplus"), "web", "matching"], env=env, stdout=log,
                                stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 120
-    while True:
+    try:  # stopped also when it never came up (gunicorn would outlive the test run)
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if requests.get(f"http://127.0.0.1:{web_port}/healthz", timeout=2).status_code == 200:
+                    break
+            except requests.RequestException:  # not listening yet, or the workers still booting
+                pass
+            assert process.poll() is None and time.monotonic() < deadline, (var / "web.log").read_text()
+            time.sleep(0.3)
+        yield web_port, metrics_port
+    finally:
+        process.terminate()
         try:
-            if requests.get(f"http://127.0.0.1:{web_port}/healthz", timeout=2).status_code == 200:
-                break
-        except requests.RequestException:  # not listening yet, or the workers still booting
-            pass
-        assert process.poll() is None and time.monotonic() < deadline, (var / "web.log").read_text()
-        time.sleep(0.3)
-    yield web_port, metrics_port
-    process.terminate()
-    process.wait(timeout=30)
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
 
 
 def test_the_api_port_no_longer_serves_metrics(web):
