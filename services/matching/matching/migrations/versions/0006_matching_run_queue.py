@@ -1,7 +1,7 @@
 """matching runs are queued and executed by the worker, one at a time
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-03
 
 `POST /matching-runs` used to run the assignment inside the web request (up to its 8 s budget), and
@@ -15,8 +15,8 @@ from alembic import op
 
 from servicekit.db.types import UTCDateTime
 
-revision = "0005"
-down_revision = "0004"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
