@@ -115,5 +115,9 @@ def delivery_batch() -> int:
     return int(_env("DELIVERY_BATCH", "100") or 100)
 
 
+def delivery_concurrency() -> int:
+    return max(1, int(_env("DELIVERY_CONCURRENCY", "4") or 4))
+
+
 def delivery_budget_s() -> float:
     return float(_env("DELIVERY_BUDGET_S", "30") or 30)

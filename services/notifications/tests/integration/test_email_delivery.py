@@ -43,11 +43,12 @@ def test_the_delivery_job_goes_on_while_full_batches_keep_coming(db, record, job
     from notifications import jobs
 
     monkeypatch.setenv("NOTIFICATIONS_DELIVERY_BATCH", "2")
+    monkeypatch.setenv("NOTIFICATIONS_DELIVERY_CONCURRENCY", "3")  # threads on PostgreSQL, one on SQLite
     record("contracts.company.registered")
-    for _ in range(3):
+    for _ in range(5):
         record("matching.proposal.created", dict(SAMPLE_DATA["matching.proposal.created"], proposal_id=str(uuid.uuid4())))
-    jobs.deliver(job_context)  # one tick: 7 mails in batches of 2, no waiting for the next tick
-    assert len(mail_server.messages) == 7
+    jobs.deliver(job_context)  # one tick: 11 mails in batches of 2, no waiting for the next tick
+    assert len(mail_server.messages) == 11  # each exactly once
     assert {n.state for n in notes(db, channel="email")} == {"delivered"}
 
 
