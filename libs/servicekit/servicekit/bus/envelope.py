@@ -42,6 +42,11 @@ class Event:
     id: str = field(default_factory=lambda: str(uuid.uuid4()))
     occurred_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
     version: int = ENVELOPE_VERSION
+    # Set while a producer publishes one fact in several versions (a transition after an
+    # incompatible change): every version's message lists them all, so a consumer handles the
+    # newest it reads and skips the others (servicekit.service.VersionedHandler). Left out of the
+    # body when empty: single-version bodies stay exactly as before.
+    published_versions: tuple[int, ...] = ()
 
     def to_json(self) -> str:
         return json.dumps(
@@ -53,6 +58,7 @@ class Event:
                 "source": self.source,
                 "correlation_id": self.correlation_id,
                 "data": self.data,
+                **({"published_versions": list(self.published_versions)} if self.published_versions else {}),
             },
             default=_json_default,
             ensure_ascii=False,
@@ -76,6 +82,7 @@ class Event:
                 source=str(raw["source"]),
                 correlation_id=str(raw["correlation_id"]),
                 data=raw["data"],
+                published_versions=tuple(int(v) for v in raw.get("published_versions") or ()),
             )
         except MalformedEvent:
             raise

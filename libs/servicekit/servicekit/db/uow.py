@@ -65,7 +65,8 @@ class UnitOfWork:
         """The unit of work's clock: injectable, so rules and jobs can be tested at any date."""
         return self.clock.now()
 
-    def publish(self, event_type: str, data: dict[str, Any], *, occurred_at: datetime | None = None) -> Event:
+    def publish(self, event_type: str, data: dict[str, Any], *, occurred_at: datetime | None = None,
+                version: int = 1, published_versions: tuple[int, ...] = ()) -> Event:
         """Record an event in the outbox; the relay publishes it after this transaction commits."""
         self._writable()
         event = Event(
@@ -74,6 +75,8 @@ class UnitOfWork:
             source=self.source,
             correlation_id=self.correlation_id,
             occurred_at=occurred_at or datetime.now(timezone.utc),
+            version=version,
+            published_versions=published_versions,
         )
         self.session.flush()  # the state change first, so a failing constraint never leaves a lone event
         self.session.execute(
@@ -87,6 +90,16 @@ class UnitOfWork:
             )
         )
         return event
+
+    def publish_versions(self, event_type: str, by_version: dict[int, dict[str, Any]], *,
+                         occurred_at: datetime | None = None) -> list[Event]:
+        """One fact in several versions of its event, for the transition after an incompatible
+        change: one message per version, each naming all of them, so that every consumer acts on
+        exactly one (the newest it reads; see servicekit.service.VersionedHandler)."""
+        at = occurred_at or datetime.now(timezone.utc)
+        versions = tuple(sorted(by_version))
+        return [self.publish(event_type, by_version[v], occurred_at=at, version=v, published_versions=versions)
+                for v in versions]
 
     def audit(
         self,
