@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 SERVICES := matching contracts support notifications
 PYTEST := $(abspath $(BIN))/python -m pytest -q -p no:cacheprovider
 
-.PHONY: install run test test-kit test-services test-sqlite test-e2e bench broker migrate token clean tools demo soak records chaos fuzz compose-test
+.PHONY: install run test test-kit test-services test-sqlite test-e2e contracts $(foreach s,$(SERVICES),test-$(s)) bench broker migrate token clean tools demo soak records chaos fuzz compose-test
 
 $(BIN)/.installed: constraints.txt libs/servicekit/pyproject.toml $(foreach s,$(SERVICES),services/$(s)/pyproject.toml)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,17 @@ test-sqlite: install
 
 test-e2e: install
 	$(PYTEST) tests
+
+# One service's tests alone, as its team runs them before a release: its own venv with only
+# servicekit and that service, RabbitMQ and PostgreSQL (services/<name>/Makefile). The event
+# contracts with the other services are checked there against their documents in the repository.
+$(foreach s,$(SERVICES),test-$(s)): test-%:
+	$(MAKE) -C services/$* test
+
+# The matrix of (producer, consumer, event, version) the contract check covers, with every problem,
+# and each service against its released snapshot (docs/EVENT-CHANGES.md).
+contracts: install
+	$(BIN)/python -m servicekit.testing.contracts
 
 # The compose stack for real: engine (started and stopped again where none runs), base images (from
 # Debian packages where no registry answers), build, up, the story through the containers, down.

@@ -151,14 +151,18 @@ class Accounting:
 
     def _events_and_notifications(self, leases) -> None:
         events: dict[str, tuple[str, dict]] = {}
+        versions: dict[str, int] = {}
         for service in ("matching", "contracts", "support", "notifications"):
             for event_id, event_type, body in _rows(self.url(service), "SELECT id, type, body FROM outbox"):
-                events[event_id] = (event_type, json.loads(body)["data"])
+                envelope = json.loads(body)
+                events[event_id] = (event_type, envelope["data"])
+                versions[event_id] = envelope.get("version", 1)
 
-        # one event per announced fact
+        # one event per announced fact and version (a fact may go out in two versions at once,
+        # docs/EVENT-CHANGES.md; each consumer acts on one of them)
         t = self.tally("event per fact (outboxes)")
-        for event_type, data in events.values():
-            t.seen[(event_type, _subject(event_type, data))] += 1
+        for event_id, (event_type, data) in events.items():
+            t.seen[(event_type, _subject(event_type, data), versions[event_id])] += 1
         t.expected = set(t.seen)  # every fact once: a fact announced twice shows as "duplicated"
 
         contact_of = dict(_rows(self.url("support"), "SELECT household_id, contact_person_id FROM support_cases"))

@@ -12,12 +12,17 @@ from servicekit.db import UnitOfWork
 
 from contracts import erasure, services
 from contracts.models import FlatOffer, ProposalRecord
-from contracts.schemas import ErasureRequestEvent, FlatEvent, ProposalEvent, TenancyEvent
+from contracts.schemas import ErasureRequestEvent, FlatEvent, ProposalEvent, TenancyEvent, TenancyEventV2
 
 
 def tenancy_agreed(uow: UnitOfWork, event: Event) -> None:
     """Matching recorded a signed lease: keep the tenancy and draft its guarantee contract."""
     services.record_tenancy(uow, TenancyEvent().load(event.data))
+
+
+def tenancy_agreed_v2(uow: UnitOfWork, event: Event) -> None:
+    """The same in version 2 (the referral number as `referral_no`)."""
+    services.record_tenancy(uow, TenancyEventV2().load(event.data))
 
 
 def flat_offered(uow: UnitOfWork, event: Event) -> None:

@@ -232,6 +232,14 @@ class TenancyEvent(Schema):
     household_reference = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
 
 
+class TenancyEventV2(TenancyEvent):
+    """Version 2 of `matching.tenancy.agreed`: the referral number arrives as `referral_no` and is
+    kept where version 1's `household_reference` goes."""
+
+    household_reference = fields.String(data_key="referral_no", load_default=None, allow_none=True,
+                                        validate=validate.Length(max=64))
+
+
 class ErasureRequestEvent(Schema):
     """What contracts reads from `matching.household.erasure_requested`."""
 

@@ -2,6 +2,7 @@
 
 from servicekit import Job, Service
 from servicekit.privacy import Processing
+from servicekit.service import versioned
 
 from contracts import api, handlers, jobs, metrics
 from contracts.errors import configure_app
@@ -65,7 +66,8 @@ service = Service(
     worker_metrics_port=9002,
     register_api=api.register,
     handlers={
-        "matching.tenancy.agreed": handlers.tenancy_agreed,
+        # both versions while matching publishes both (docs/EVENT-CHANGES.md)
+        "matching.tenancy.agreed": versioned({1: handlers.tenancy_agreed, 2: handlers.tenancy_agreed_v2}),
         "matching.flat.offered": handlers.flat_offered,
         "matching.flat.withdrawn": handlers.flat_withdrawn,
         "matching.proposal.created": handlers.proposal_created,

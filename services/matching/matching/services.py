@@ -457,7 +457,7 @@ def record_lease(unit: UnitOfWork, policy: Policy, p: Proposal, data: dict[str, 
     _close_proposal(unit, p, "leased")
     _flat_state(unit, flat, "let", "let")
     _household_state(unit, household, "housed", "housed")
-    unit.publish("matching.tenancy.agreed", {
+    agreed = {
         "proposal_id": p.id, "flat_id": flat.id, "household_id": household.id, "company_id": flat.company_id,
         "lease_start": data["lease_start"].isoformat(),
         # matching records no end date (a limited lease is refused above), only whether it is unlimited
@@ -465,7 +465,12 @@ def record_lease(unit: UnitOfWork, policy: Policy, p: Proposal, data: dict[str, 
         "service_charges_cents": terms.service_charges_cents, "heating_cents": terms.heating_cents,
         "address": _flat_address(flat),
         "household": household_contact(household),
-        "household_reference": household.referral_no,
+    }
+    # Version 2 names the referral number as everywhere else (referral_no); version 1 goes on
+    # beside it until no consumer reads it any more (docs/EVENT-CHANGES.md).
+    unit.publish_versions("matching.tenancy.agreed", {
+        1: {**agreed, "household_reference": household.referral_no},
+        2: {**agreed, "referral_no": household.referral_no},
     })
     metrics.REFERRAL_TO_LEASE.observe((data["lease_start"] - berlin_day(household.referred_at)).days * metrics.DAY)
 

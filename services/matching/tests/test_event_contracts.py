@@ -26,12 +26,16 @@ def test_proposal_lease_and_answers_arrive_as_documented(client, tokens, clock, 
     assert r.status_code == 200
 
     by_proposal = lambda e: e["data"].get("proposal_id") == p["id"]  # noqa: E731
-    agreed = capture.wait_for("matching.tenancy.agreed", by_proposal)
+    agreed = capture.wait_for("matching.tenancy.agreed", lambda e: by_proposal(e) and e["version"] == 1)
     validate("tenancyAgreed", agreed["data"])
     assert agreed["data"]["household_reference"] == household["referral_no"]
     # contracts prints "unbefristet" from this, not on trust (issue 18)
     assert agreed["data"]["lease_unlimited"] is True
     assert capture.properties_of(agreed["id"]).type == "matching.tenancy.agreed"
+    agreed_v2 = capture.wait_for("matching.tenancy.agreed", lambda e: by_proposal(e) and e["version"] == 2)
+    validate("tenancyAgreedV2", agreed_v2["data"])
+    assert agreed_v2["data"]["referral_no"] == household["referral_no"] and "household_reference" not in agreed_v2["data"]
+    assert agreed["published_versions"] == agreed_v2["published_versions"] == [1, 2]
     created = capture.wait_for("matching.proposal.created", by_proposal)["data"]
     validate("proposalCreated", created)
     # the references notifications names flat and household by (issue 22)

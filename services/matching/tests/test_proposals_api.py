@@ -15,10 +15,10 @@ LEASE = {"lease_start": "2026-04-01", "unlimited": True, "cold_rent_cents": 48_0
          "service_charges_cents": 12_000, "heating_cents": 7_000}
 
 
-def events(db, event_type):
+def events(db, event_type, version=1):
     with db.session() as s:
         bodies = s.execute(select(outbox.c.body).where(outbox.c.type == event_type)).scalars().all()
-    return [json.loads(b)["data"] for b in bodies]
+    return [json.loads(b)["data"] for b in bodies if json.loads(b)["version"] == version]
 
 
 def state(client, tokens, kind, ident):
@@ -97,6 +97,15 @@ def test_both_accept_then_the_lease_lets_the_flat_and_emits_tenancy_agreed(clien
         "household": {"name": "Erika Muster", "email": "erika@example.org", "phone": "+49 711 000000", "size": 1},
         "household_reference": household["referral_no"],
     }
+    # version 2 beside it: the same fact, the referral number under its name (docs/EVENT-CHANGES.md)
+    [agreed_v2] = events(db, "matching.tenancy.agreed", version=2)
+    assert agreed_v2 == {**{k: v for k, v in agreed.items() if k != "household_reference"},
+                         "referral_no": household["referral_no"]}
+    with db.session() as s:
+        envelopes = [json.loads(b) for b in s.scalars(select(outbox.c.body).where(outbox.c.type == "matching.tenancy.agreed"))]
+    assert sorted(e["version"] for e in envelopes) == [1, 2]
+    assert all(e["published_versions"] == [1, 2] for e in envelopes)
+    assert envelopes[0]["occurred_at"] == envelopes[1]["occurred_at"] and envelopes[0]["id"] != envelopes[1]["id"]
     assert client.post(lease_url, json=LEASE, headers=tokens.company(COMPANY)).status_code == 409
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from servicekit.bus import Event
 from servicekit.bus.consumer import PermanentFailure
 from servicekit.db import UnitOfWork
@@ -12,6 +14,15 @@ from notifications import erasure, services
 def on_event(uow: UnitOfWork, event: Event) -> None:
     """Every consumed event: update the recipient directory, write its notifications."""
     services.record_event(uow, event)
+
+
+def on_tenancy_agreed_v2(uow: UnitOfWork, event: Event) -> None:
+    """`matching.tenancy.agreed` version 2 names the referral number `referral_no`. Read into the
+    version 1 shape the routing table, templates and the companies' webhooks were built on
+    (`household_reference`, webhooks.yaml): matching's rename does not reach the companies."""
+    data = {k: v for k, v in event.data.items() if k != "referral_no"}
+    data["household_reference"] = event.data.get("referral_no")
+    services.record_event(uow, replace(event, data=data))
 
 
 def on_erasure_requested(uow: UnitOfWork, event: Event) -> None:

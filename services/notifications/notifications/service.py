@@ -2,6 +2,7 @@
 
 from servicekit import Job, Service
 from servicekit.privacy import ERASURE_REQUESTED, Processing
+from servicekit.service import versioned
 
 from notifications import api, handlers, jobs, metrics
 from notifications.export import export_household
@@ -25,6 +26,8 @@ service = Service(
     register_api=api.register,
     handlers={
         **{event_type: handlers.on_event for event_type in _RUNTIME.consumed_event_types},
+        # both versions while matching publishes both (docs/EVENT-CHANGES.md)
+        "matching.tenancy.agreed": versioned({1: handlers.on_event, 2: handlers.on_tenancy_agreed_v2}),
         ERASURE_REQUESTED: handlers.on_erasure_requested,
     },
     jobs=[

@@ -10,7 +10,7 @@ from servicekit.db import UnitOfWork
 
 from support import services
 from support.domain.lifecycle import CloseOutcome, outcome_on_expiry
-from support.schemas import ClaimEvent, ContractEvent, IncidentEvent, TenancyEvent
+from support.schemas import ClaimEvent, ContractEvent, IncidentEvent, TenancyEvent, TenancyEventV2
 
 
 class CaseNotKnownYet(RuntimeError):
@@ -27,6 +27,11 @@ def _reported_at(uow: UnitOfWork, event: Event):
 def tenancy_agreed(uow: UnitOfWork, event: Event) -> None:
     """A lease was signed: support starts the same day."""
     services.open_case(uow, TenancyEvent().load(event.data))
+
+
+def tenancy_agreed_v2(uow: UnitOfWork, event: Event) -> None:
+    """The same in version 2 (the referral number as `referral_no`)."""
+    services.open_case(uow, TenancyEventV2().load(event.data))
 
 
 def contract_created(uow: UnitOfWork, event: Event) -> None:

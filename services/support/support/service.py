@@ -2,6 +2,7 @@
 
 from servicekit import Job, Service
 from servicekit.privacy import ERASURE_REQUESTED
+from servicekit.service import versioned
 
 from support import api, erasure, feed_tokens, handlers, jobs, metrics, privacy  # noqa: F401 (feed_tokens registers)
 from support.models import Base
@@ -21,7 +22,8 @@ service = Service(
     export_household=privacy.export_household,
     processing=privacy.PROCESSING,
     handlers={
-        "matching.tenancy.agreed": handlers.tenancy_agreed,
+        # both versions while matching publishes both (docs/EVENT-CHANGES.md)
+        "matching.tenancy.agreed": versioned({1: handlers.tenancy_agreed, 2: handlers.tenancy_agreed_v2}),
         "contracts.contract.created": handlers.contract_created,
         "contracts.contract.expired": handlers.contract_expired,
         "contracts.contract.terminated": handlers.contract_terminated,

@@ -394,10 +394,14 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     docs = load_documents(services)
     failed = False
-    for pair, problems in check_all(docs).items():
+    for pair in pairs(docs):
+        notes: list[str] = []
+        problems = check_pair(docs, pair, notes)
         print(f"{'FAIL' if problems else 'ok  '} {pair}")
         for problem in problems:
             print(f"       {problem}")
+        for note in notes:
+            print(f"       note: {note}")
         failed |= bool(problems)
     for name in docs:
         released = load_released(services, name)

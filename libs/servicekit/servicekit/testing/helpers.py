@@ -108,9 +108,10 @@ class BusProbe:
         self._queues: list[str] = []
 
     def publish(self, event_type: str, data: dict[str, Any], *, event_id: str | None = None,
-                source: str = "test", correlation_id: str | None = None) -> Event:
+                source: str = "test", correlation_id: str | None = None, version: int = 1,
+                published_versions: tuple[int, ...] = ()) -> Event:
         event = Event(type=event_type, data=data, source=source, correlation_id=correlation_id or str(uuid.uuid4()),
-                      id=event_id or str(uuid.uuid4()))
+                      id=event_id or str(uuid.uuid4()), version=version, published_versions=published_versions)
         self.publish_raw(event.to_json().encode(), event.properties(), routing_key=event_type)
         return event
 

@@ -195,16 +195,19 @@ def job_context(service, settings, db, clock):
 @pytest.fixture
 def handle_event(service, settings, db, clock):
     """Hand an event to the service exactly as its consumer would — inbox, handler and commit in one
-    transaction — but without the broker: `handle_event(type, data, event_id=None, source="test")`
-    returns the outcome (handled, duplicate, retry or dead_letter) and the event."""
+    transaction — but without the broker: `handle_event(type, data, event_id=None, source="test",
+    version=1, published_versions=())` returns the outcome (handled, duplicate, retry or
+    dead_letter) and the event."""
     from servicekit.bus.consumer import Consumer
     from servicekit.bus.envelope import Event
 
     consumer = Consumer(db, settings, service.handlers, clock=clock)
 
-    def handle(event_type: str, data: dict, *, event_id: str | None = None, source: str = "test"):
+    def handle(event_type: str, data: dict, *, event_id: str | None = None, source: str = "test",
+               version: int = 1, published_versions: tuple[int, ...] = ()):
         event = Event(type=event_type, data=data, source=source, correlation_id=str(uuid.uuid4()),
-                      occurred_at=clock.now(), **({"id": event_id} if event_id else {}))
+                      occurred_at=clock.now(), version=version, published_versions=published_versions,
+                      **({"id": event_id} if event_id else {}))
         [(outcome, _type)] = consumer.process_batch([event.to_json().encode()])
         return outcome, event
 
