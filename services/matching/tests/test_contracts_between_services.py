@@ -76,3 +76,17 @@ def test_the_same_change_without_a_new_version_breaks_the_release():
     renamed = contracts.mutated(DOCS, NAME, "tenancyAgreed", rename_reference)[NAME]
     problems = contracts.breaking_changes(released, renamed)
     assert any(p.startswith("matching.tenancy.agreed@v1: data.household_reference: removed") for p in problems)
+
+
+def test_the_release_is_named_alike_in_pyproject_changelog_and_deployment():
+    """One version per release: the package, the newest changelog entry and the image tag deployed."""
+    import re
+    import tomllib
+
+    here = SERVICES / NAME
+    version = tomllib.loads((here / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
+    newest = re.search(r"^## (\S+)", (here / "CHANGELOG.md").read_text(encoding="utf-8"), re.M)
+    assert newest and newest.group(1) == version
+    kustomization = SERVICES.parent / "deploy" / "k8s" / "services" / NAME / "kustomization.yaml"
+    if kustomization.exists():  # the deployment lives beside the services in this repository
+        assert f'newTag: "{version}"' in kustomization.read_text(encoding="utf-8")
