@@ -24,6 +24,12 @@ if ! port_open "$BUS_HOST" 5672; then
   fi
 fi
 echo "RabbitMQ answers on $BUS_HOST:5672"
+# The kit sets its queue policies through the management plugin's HTTP API (rabbitmqctl, which starts
+# an Erlang VM per call, is only the fallback): switch the plugin on where the broker is local.
+if command -v rabbitmq-plugins >/dev/null 2>&1 && ! port_open "$BUS_HOST" 15672; then
+  rabbitmq-plugins enable rabbitmq_management >/dev/null 2>&1 && wait_port "$BUS_HOST" 15672 \
+    && echo "RabbitMQ management API on $BUS_HOST:15672" || echo "management plugin not enabled: policies via rabbitmqctl"
+fi
 
 if ! port_open 127.0.0.1 5432; then
   if command -v pg_ctlcluster >/dev/null 2>&1 && [ -d /etc/postgresql ]; then

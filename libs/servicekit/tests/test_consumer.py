@@ -40,7 +40,7 @@ def test_a_failing_handler_ends_in_the_dlq_and_replay_brings_it_back(db, worker,
     wait_until(lambda: bus.queue_depth(settings.dead_letter_queue) == 1, timeout=15)
     assert _consumed("kit.flaky.happened", "retried") >= len(settings.retry_delays_ms)
     [letter] = list_dead_letters(settings)
-    assert letter.message_id == poison.id and letter.type == "kit.flaky.happened" and letter.reason == "rejected"
+    assert letter.message_id == poison.id and letter.type == "kit.flaky.happened" and letter.reason == "retries_exhausted"
     wait_until(lambda: bus.queue_depth(settings.dead_letter_queue) == 1)  # listing does not remove it
 
     FIXED["flaky"] = True  # the bug is fixed

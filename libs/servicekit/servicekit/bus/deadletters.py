@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from servicekit.bus import topology
 from servicekit.bus.connection import close_quietly, connect
-from servicekit.bus.consumer import RETRY_HEADER
+from servicekit.bus.consumer import DEAD_LETTER_REASON, RETRY_HEADER
 from servicekit.settings import Settings
 
 
@@ -20,16 +20,18 @@ class DeadLetter:
 
 
 def _describe(properties, body: bytes) -> DeadLetter:
-    deaths = (properties.headers or {}).get("x-death") or []
+    headers = properties.headers or {}
+    deaths = headers.get("x-death") or []
     first = deaths[0] if deaths else {}
-    reason = first.get("reason")
+    # the consumer's own reason (it dead-letters by publishing), else the broker's (delivery_limit, ...)
+    reason = headers.get(DEAD_LETTER_REASON) or first.get("reason")
     if isinstance(reason, bytes):
         reason = reason.decode()
     return DeadLetter(
         message_id=properties.message_id,
         type=properties.type,
         reason=reason,
-        deaths=sum(int(d.get("count", 1)) for d in deaths),
+        deaths=sum(int(d.get("count", 1)) for d in deaths) + (1 if DEAD_LETTER_REASON in headers else 0),
         size=len(body),
     )
 
@@ -69,7 +71,8 @@ def replay_dead_letters(settings: Settings, message_id: str | None = None, limit
             if message_id is not None and properties.message_id != message_id:
                 skipped.append(method.delivery_tag)
                 continue
-            headers = {k: v for k, v in (properties.headers or {}).items() if k not in ("x-death", RETRY_HEADER)}
+            gone = ("x-death", RETRY_HEADER, DEAD_LETTER_REASON, "x-first-dead-letter-queue", "x-delivery-count")
+            headers = {k: v for k, v in (properties.headers or {}).items() if k not in gone}
             headers["x-replayed"] = True
             properties.headers = headers
             publisher.basic_publish("", settings.queue, body, properties=properties, mandatory=True)

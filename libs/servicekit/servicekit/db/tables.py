@@ -1,4 +1,4 @@
-"""The tables every service database has: outbox, inbox and audit trail.
+"""The tables every service database has: outbox, inbox, handling attempts and audit trail.
 
 They live in their own MetaData (not a service's declarative Base) because the kit reads and writes
 them with Core statements; each service creates them in its first Alembic revision via
@@ -38,6 +38,20 @@ inbox = Table(
     Column("message_id", String(64), primary_key=True),
     Column("event_type", String(120), nullable=False),
     Column("handled_at", UTCDateTime, nullable=False),
+)
+
+# Handling attempts of messages that came back (redelivered) or failed: what lets the consumer tell a
+# message that kills its worker every time from one that was merely prefetched when the worker died
+# (servicekit.bus.consumer). Rows exist only while a message is in trouble; handling clears them.
+handling_attempts = Table(
+    "handling_attempts",
+    kit_metadata,
+    Column("consumer", String(80), primary_key=True),
+    Column("message_id", String(64), primary_key=True),
+    Column("attempts", Integer, nullable=False),
+    Column("delivery", String(80), nullable=False),  # the delivery that counted last: one count per delivery
+    Column("last_error", String(200), nullable=True),  # an exception's class name, never its text
+    Column("updated_at", UTCDateTime, nullable=False),
 )
 
 audit_log = Table(

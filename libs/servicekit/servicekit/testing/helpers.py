@@ -201,8 +201,14 @@ def drop_postgres_database(name: str) -> None:
 
 
 def delete_broker_names(settings: Settings) -> None:
-    """Remove the exchanges and queues a test run declared under its prefix."""
+    """Remove the exchanges, queues and policies a test run declared under its prefix."""
     exchanges, queues = topology.all_names(settings, list(settings.retry_delays_ms))
+    try:
+        from servicekit.bus import policies
+
+        policies.remove(settings)
+    except Exception:
+        pass  # no way to reach the policies: nothing was set through them either
     try:
         connection = connect(settings.bus_url, "test-cleanup")
     except Exception:
