@@ -5,6 +5,8 @@
     wohnenplus worker SERVICE               consumer + outbox relay + periodic jobs
     wohnenplus token --role staff           mint a development token
     wohnenplus dlq list|replay SERVICE      inspect and replay dead letters
+    wohnenplus bus policies [--apply]       the queue policies: show (and set) them
+    wohnenplus bus migrate [SERVICE ...]    queues of an older kit to quorum queues with policies
     wohnenplus wait-ready                   wait until every service answers /readyz
     wohnenplus privacy records|export|rotate-data-keys
                                             Art. 30 document, Art. 15 bundle, data key rotation
@@ -139,6 +141,57 @@ def dlq_replay(service: str, message_id: str | None) -> None:
 
     count = replay_dead_letters(_settings(service), message_id)
     click.echo(f"{service}: replayed {count} message(s)")
+
+
+@main.group()
+def bus() -> None:
+    """The broker's queues and their policies."""
+
+
+@bus.command("policies")
+@click.argument("services", nargs=-1)
+@click.option("--apply", "do_apply", is_flag=True, help="Set the policies that are missing or differ.")
+@click.option("--definitions", is_flag=True, help="Print them as a RabbitMQ definitions file instead.")
+def bus_policies(services: tuple[str, ...], do_apply: bool, definitions: bool) -> None:
+    """Show the queue policies the kit wants beside what the broker has; --apply sets them."""
+    import json
+
+    from servicekit.bus import policies
+
+    settings = [_settings(name) for name in _names(services)]
+    if definitions:
+        click.echo(json.dumps(policies.definitions(settings), indent=2))
+        return
+    via = policies.backend(settings[0])
+    if do_apply:
+        for name, what in policies.apply(settings, via):
+            click.echo(f"{what:9} {name}")
+        return
+    have = {p["name"]: p for p in policies.current(settings[0], via)}
+    click.echo(f"(through the {via.where})")
+    for s in settings:
+        for policy in policies.for_service(s):
+            state = "ok" if policies._same(have.get(policy.name), policy) else (
+                "missing" if policy.name not in have else "differs")
+            click.echo(f"{state:8} {policy.name:48} {json.dumps(policy.definition, sort_keys=True)}")
+
+
+@bus.command("migrate")
+@click.argument("services", nargs=-1)
+def bus_migrate(services: tuple[str, ...]) -> None:
+    """Drain, delete and declare again the queues an older kit declared with arguments, losing no
+    message (stop the service's workers first)."""
+    from servicekit.bus.migrate import MigrationRefused, migrate_service
+
+    for name in _names(services):
+        svc = registry.load(name)
+        if not svc.handlers:
+            continue
+        try:
+            for result in migrate_service(_settings(name), svc.bindings):
+                click.echo(f"{name}: {result.queue}: {'; '.join(result.notes)}")
+        except MigrationRefused as exc:
+            raise click.ClickException(str(exc)) from exc
 
 
 @main.command("wait-ready")
