@@ -87,9 +87,11 @@ clean:
 	rm -rf var
 
 # Chaos accounting: leases through the running system while workers, broker and database
-# fail; prints present once / lost / duplicated / unexpected per effect. CHAOS_LEASES=200 by default.
+# fail; prints present once / lost / duplicated / unexpected per effect. CHAOS_LEASES=200 by default;
+# CHAOS_LOAD=3 runs three CPU hogs per core beside it and kills workers more often (a busy node).
 chaos: install broker
-	cd tests && $(abspath $(BIN))/python -m chaos --leases $(or $(CHAOS_LEASES),200) $(CHAOS_ARGS)
+	cd tests && $(abspath $(BIN))/python -m chaos --leases $(or $(CHAOS_LEASES),200) \
+		$(if $(CHAOS_LOAD),--load $(CHAOS_LOAD)) $(CHAOS_ARGS)
 
 # The full schemathesis run: every role over every operation of the four APIs, FUZZ_EXAMPLES
 # per operation (default 50), a new seed each run; `make test` runs a bounded pass of the same test.

@@ -78,9 +78,10 @@ def relay_only(db: Database, settings: Settings, n: int) -> float:
     return n / elapsed
 
 
-def pipeline(db: Database, settings: Settings, n: int) -> float:
+def pipeline(db: Database, settings: Settings, n: int, count_attempts: bool = True) -> float:
     """Rows already in the outbox → relay → broker → consumer (inbox row + ack per message)."""
-    consumer = Consumer(db, settings, {"bench.pipeline.sent": lambda uow, event: None}, prefetch=200)
+    consumer = Consumer(db, settings, {"bench.pipeline.sent": lambda uow, event: None}, prefetch=200,
+                        count_attempts=count_attempts)
     connection = connect(settings.bus_url, "bench-setup")
     topology.declare_consumer(connection.channel(), settings, sorted(consumer.handlers), list(settings.retry_delays_ms))
     connection.close()
@@ -101,6 +102,48 @@ def pipeline(db: Database, settings: Settings, n: int) -> float:
     for thread in threads:
         thread.join()
     return n / elapsed
+
+
+def _consume_until(db: Database, consumer: Consumer, n: int) -> float:
+    stop = threading.Event()
+    thread = threading.Thread(target=consumer.run, args=(stop,))
+    started = time.perf_counter()
+    thread.start()
+    while True:
+        with db.session() as session:
+            if session.scalar(select(func.count()).select_from(inbox)) >= n:
+                break
+        time.sleep(0.02)
+    elapsed = time.perf_counter() - started
+    stop.set()
+    thread.join()
+    return n / elapsed
+
+
+def redelivered(db: Database, settings: Settings, n: int, count_attempts: bool) -> float:
+    """n messages that all come back redelivered (a worker died holding them) → consumer. With
+    attempt accounting each is recorded and handled on its own; without, they go in batches."""
+    with db.session() as session:
+        session.execute(inbox.delete())
+        session.commit()
+    handlers = {"bench.redelivered.sent": lambda uow, event: None}
+    consumer = Consumer(db, settings, handlers, prefetch=200, count_attempts=count_attempts)
+    connection = connect(settings.bus_url, "bench-setup")
+    channel = connection.channel()
+    topology.declare_consumer(channel, settings, sorted(handlers), list(settings.retry_delays_ms))
+    channel.confirm_delivery()
+    for _ in range(n):
+        event = Event(type="bench.redelivered.sent", data=PAYLOAD, source="bench", correlation_id="c")
+        channel.basic_publish("", settings.queue, event.to_json().encode(), properties=event.properties())
+    holder = connection.channel()  # takes them all and dies without an ack: every one comes back
+    holder.basic_qos(prefetch_count=n)
+    taken = []
+    holder.basic_consume(settings.queue, lambda *delivery: taken.append(1))
+    while len(taken) < n:
+        connection.process_data_events(time_limit=0.1)
+    holder.close()
+    connection.close()
+    return _consume_until(db, consumer, n)
 
 
 def main() -> dict:
@@ -124,6 +167,15 @@ def main() -> dict:
         raw = raw_pika(settings, n)
         relay = relay_only(db, settings, n)
         piped = pipeline(db, settings, n)
+        # the cost of counting handling attempts, before/after in this run: the normal path (fresh
+        # deliveries: nothing is counted), and all messages redelivered (each counted and handled alone)
+        with db.session() as session:
+            session.execute(inbox.delete())
+            session.commit()
+        piped_before = pipeline(db, settings, n, count_attempts=False)
+        m = max(500, n // 5)
+        back_before = redelivered(db, settings, m, count_attempts=False)
+        back_after = redelivered(db, settings, m, count_attempts=True)
     finally:
         db.dispose()
         if url.startswith("postgresql"):
@@ -140,6 +192,14 @@ def main() -> dict:
         "relay_ratio": round(relay / raw, 2),
         "pipeline_ratio": round(piped / raw, 2),
         "target_pipeline_ratio": 0.5,
+        "attempt_accounting": {
+            "pipeline_without_msg_per_s": round(piped_before),
+            "pipeline_ratio_with_to_without": round(piped / piped_before, 2),
+            "redelivered_messages": m,
+            "redelivered_without_msg_per_s": round(back_before),
+            "redelivered_with_msg_per_s": round(back_after),
+            "redelivered_ratio_with_to_without": round(back_after / back_before, 2),
+        },
     }
     print(json.dumps(result, indent=2))
     return result

@@ -18,12 +18,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--relay-crash", default="0.02", help="the relay fault switch's value (probability or count)")
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--keep", action="store_true", help="keep the process logs")
+    parser.add_argument("--load", type=int, default=0,
+                        help="CPU hogs per core beside the system (3 or more: a busy node); with it workers die more often")
+    parser.add_argument("--kill-every", default=None,
+                        help="seconds between two SIGKILLs, 'min,max' (default 2,6; with --load 1,3)")
     args = parser.parse_args(argv)
+    kill_every = args.kill_every or ("1,3" if args.load else "2,6")
+    low, high = (float(x) for x in kill_every.split(","))
     options = Options(leases=args.leases, companies=args.companies,
                       caseworkers=args.caseworkers or max(8, args.leases // 5), relay_crash=args.relay_crash,
-                      seed=args.seed)
+                      seed=args.seed, load=args.load, kill_every=(low, high))
     workdir = Path(tempfile.mkdtemp(prefix="chaos-run-"))
-    print(f"chaos run: {options.leases} leases, logs in {workdir}", flush=True)
+    print(f"chaos run: {options.leases} leases, load {options.load} per core, a SIGKILL every "
+          f"{options.kill_every[0]:g}-{options.kill_every[1]:g}s, logs in {workdir}", flush=True)
     try:
         report = run(options, workdir, log=lambda line: print(line, flush=True))
     except BaseException as exc:

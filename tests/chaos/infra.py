@@ -24,6 +24,28 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+class CpuHogs:
+    """Busy processes beside the system, `per_core` for each core: a node whose pods compete for
+    CPU, where workers are slow, liveness probes kill them and prefetched messages come back often."""
+
+    def __init__(self, per_core: int) -> None:
+        self.count = per_core * (os.cpu_count() or 1)
+        self.processes: list[subprocess.Popen] = []
+
+    def start(self) -> None:
+        import sys
+
+        for _ in range(self.count):
+            self.processes.append(subprocess.Popen([sys.executable, "-c", "while True: pass"]))
+
+    def stop(self) -> None:
+        for process in self.processes:
+            process.kill()
+        for process in self.processes:
+            process.wait(10)
+        self.processes.clear()
+
+
 def _wait(check, timeout: float, what: str) -> float:
     started = time.monotonic()
     while True:
@@ -39,7 +61,8 @@ def _wait(check, timeout: float, what: str) -> float:
 
 class PrivateRabbit:
     """`rabbitmq-server -detached` as a node of its own: own name, ports, data and log directories,
-    no plugins (the shared node has the management ports), its own Erlang cookie in its HOME."""
+    its own Erlang cookie in its HOME, and the management plugin on a free port of its own (the kit
+    sets its queue policies through it: BUS_MANAGEMENT_URL = `management_url`)."""
 
     SBIN = Path("/usr/lib/rabbitmq/bin")
 
@@ -47,8 +70,11 @@ class PrivateRabbit:
         self.base = Path(base or tempfile.mkdtemp(prefix="chaos-rabbit-"))
         self.node = f"chaos-{uuid.uuid4().hex[:8]}@localhost"
         self.port = free_port()
-        (self.base / "enabled_plugins").write_text("[].\n")
-        (self.base / "rabbitmq.conf").write_text("loopback_users = none\n")
+        self.management_port = free_port()
+        (self.base / "enabled_plugins").write_text("[rabbitmq_management].\n")
+        (self.base / "rabbitmq.conf").write_text(
+            f"loopback_users = none\nmanagement.tcp.port = {self.management_port}\n"
+            "management.tcp.ip = 127.0.0.1\n")
         (self.base / "rabbitmq-env.conf").write_text("")
         self.env = {
             **os.environ,
@@ -68,6 +94,7 @@ class PrivateRabbit:
             "ERL_EPMD_ADDRESS": "127.0.0.1",
         }
         self.url = f"amqp://guest:guest@127.0.0.1:{self.port}/%2F"
+        self.management_url = f"http://guest:guest@127.0.0.1:{self.management_port}"
 
     @staticmethod
     def available() -> bool:
@@ -88,7 +115,17 @@ class PrivateRabbit:
         subprocess.run([str(self.SBIN / "rabbitmq-server"), "-detached"], env=self.env, check=True,
                        capture_output=True, timeout=30)
         _wait(self._answers, timeout, f"RabbitMQ node {self.node}")
+        _wait(self._management_answers, timeout, f"management API of {self.node}")
         return time.monotonic() - started
+
+    def _management_answers(self) -> bool:
+        import urllib.request
+        from base64 import b64encode
+
+        request = urllib.request.Request(f"http://127.0.0.1:{self.management_port}/api/overview",
+                                         headers={"Authorization": "Basic " + b64encode(b"guest:guest").decode()})
+        with urllib.request.urlopen(request, timeout=2) as response:
+            return response.status == 200
 
     def stop(self) -> float:
         started = time.monotonic()

@@ -18,7 +18,7 @@ from sqlalchemy import create_engine, text
 
 from chaos.accounting import OUTCOMES, Accounting, passed, render
 from chaos.faults import Faults
-from chaos.infra import PrivatePostgres, PrivateRabbit, free_port
+from chaos.infra import CpuHogs, PrivatePostgres, PrivateRabbit, free_port
 from chaos.workload import Api, Observed, Workload
 from servicekit.bus import topology
 from servicekit.bus.deadletters import list_dead_letters
@@ -43,6 +43,7 @@ class Options:
     kill_tail: float = 90.0  # keep killing workers this long after the stream while work is still queued
     quiet_timeout: float = 240.0
     seed: int | None = None
+    load: int = 0  # CPU hogs per core beside the system (a busy node: 3 or more)
 
 
 @dataclass
@@ -168,6 +169,7 @@ def run(options: Options, workdir: Path, log=print) -> Report:
     smtp = Controller(Mailbox(), hostname="127.0.0.1", port=free_port())
     system = None
     faults = None
+    hogs = CpuHogs(options.load)
     try:
         if rabbit:
             report.timings["private RabbitMQ node start"] = rabbit.start()
@@ -179,7 +181,8 @@ def run(options: Options, workdir: Path, log=print) -> Report:
                         bus_url=rabbit.url if rabbit else None, extra_env={
                             "BUS_RETRY_DELAYS_MS": options.retry_delays_ms,
                             "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp.port),
-                            "MAIL_FROM": "wohnenplus@stuttgart.example", FAULT_SWITCH: options.relay_crash})
+                            "MAIL_FROM": "wohnenplus@stuttgart.example", FAULT_SWITCH: options.relay_crash,
+                            **({"BUS_MANAGEMENT_URL": rabbit.management_url} if rabbit else {})})
         if rabbit is None:
             report.notes.append("no private RabbitMQ node possible here: no broker outage (shared broker untouched)")
         if postgres is None:
@@ -193,6 +196,9 @@ def run(options: Options, workdir: Path, log=print) -> Report:
                             wave=options.wave)
         workload.setup()
 
+        hogs.start()
+        if options.load:
+            report.notes.append(f"load: {hogs.count} CPU hogs beside the system ({options.load} per core)")
         faults = Faults(system, rabbit if options.broker_outage else None,
                         postgres if options.database_outage else None, kill_every=options.kill_every,
                         seed=options.seed).start()
@@ -305,6 +311,7 @@ def run(options: Options, workdir: Path, log=print) -> Report:
         raise
     finally:
         report.timings["total"] = time.monotonic() - t0
+        hogs.stop()
         if faults:
             faults.shutdown()
         if system:

@@ -9,13 +9,17 @@ invalid data) is dead-lettered at once.
 
 Poison detection by real handling attempts, not by broker deliveries. A killed worker hands all its
 prefetched messages back and a quorum queue counts a delivery for each, whether or not a handler
-ever started on it; a crash-looping worker would dead-letter healthy events by that count. So a
-message that comes back (redelivered, or `x-delivery-count` > 0) is handled on its own, and before
-its handler starts the consumer records the attempt in `handling_attempts` in a short transaction of
-its own, committed first. A message merely prefetched when the worker died costs nothing; one that
+ever started on it; a crash-looping worker would dead-letter healthy events by that count. So for a
+message that comes back (redelivered, or `x-delivery-count` > 0) the consumer records the attempt in
+`handling_attempts` in a short transaction of its own, committed before the handler starts. Those
+that come back for the first time are marked and handled together (one transaction each for the
+whole group); one that came back before is a suspect and is handled on its own, its attempt counted,
+so that a worker that dies now counts against that message only. A message merely prefetched (or
+handled in a group) when the worker died costs nothing; one that
 kills its worker every time (segfault, OOM, os._exit) is dead-lettered once it was started
 BUS_MAX_ATTEMPTS times (the first delivery, which is not recorded so that the normal path stays one
-transaction per batch, is presumed to have been one). Handler failures are recorded too; the retry
+transaction per batch, is presumed to have been one; a run in a group of returned messages is not
+counted against any of them). Handler failures are recorded too; the retry
 tiers give up after their last delay or when the attempts are used up. Handling clears the row in the
 effect's transaction. The count is per delivery (the row remembers which delivery counted last), so a
 batch retried during a database outage, or a commit whose answer was lost, never counts twice.
@@ -128,6 +132,7 @@ class Consumer:
         clock: Clock | None = None,
         database_patience_s: float = DATABASE_PATIENCE_S,
         max_attempts: int | None = None,
+        count_attempts: bool = True,
     ) -> None:
         self.db = db
         self.database_patience_s = database_patience_s
@@ -138,6 +143,7 @@ class Consumer:
         self.clock = clock or SystemClock()
         self.consumer_name = settings.queue.removeprefix(settings.bus_prefix)
         self._policies_applied = False
+        self.count_attempts = count_attempts  # False: every delivery as if fresh (the benchmark's "before")
         self.max_attempts = max(1, max_attempts or int(settings.get("BUS_MAX_ATTEMPTS", str(MAX_ATTEMPTS))))
 
     # -- a batch of messages -----------------------------------------------------------------
@@ -226,19 +232,22 @@ class Consumer:
 
     # -- attempts ----------------------------------------------------------------------------
 
-    def record_attempt(self, session, message_id: str, delivery: str, error: str | None = None) -> int:
+    def record_attempt(self, session, message_id: str, delivery: str, error: str | None = None, *,
+                       count: bool = True) -> int:
         """Add one to the message's attempts — unless this very delivery counted already (a batch
-        retried while the database was away, a commit whose answer was lost) — and return them."""
+        retried while the database was away, a commit whose answer was lost) — and return them.
+        count=False only marks the message as one that came back (a suspect from now on)."""
         table = handling_attempts
         dialect_insert = pg_insert if self.db.is_postgres else sqlite_insert
+        step = 1 if count else 0
         stmt = dialect_insert(table).values(
-            consumer=self.consumer_name, message_id=message_id, attempts=1, delivery=delivery,
+            consumer=self.consumer_name, message_id=message_id, attempts=step, delivery=delivery,
             last_error=error, updated_at=datetime.now(timezone.utc))
         stmt = stmt.on_conflict_do_update(
             index_elements=[table.c.consumer, table.c.message_id],
             set_={
                 "attempts": case((table.c.delivery == stmt.excluded.delivery, table.c.attempts),
-                                 else_=table.c.attempts + 1),
+                                 else_=table.c.attempts + step),
                 "delivery": stmt.excluded.delivery,
                 "last_error": func.coalesce(stmt.excluded.last_error, table.c.last_error),
                 "updated_at": stmt.excluded.updated_at,
@@ -368,7 +377,7 @@ class Consumer:
         fresh, returned = [], []
         for method, properties, body in batch:
             key = f"{self._connection_id}:{method.delivery_tag}"
-            if was_redelivered(method, properties):
+            if self.count_attempts and was_redelivered(method, properties):
                 retries = _retry_count(properties, len(self.settings.retry_delays_ms))
                 returned.append(((method, properties, body), Delivery(body, key, True, True, retries)))
             else:
@@ -377,9 +386,44 @@ class Consumer:
         if fresh:
             outcomes = self._process_patiently(connection, lambda: self._process_fresh([d for _, d in fresh]), stop)
             self._settle(channel, confirmed_channel, [raw for raw, _ in fresh], outcomes)
+        if not returned:
+            return
+        # Those that never had an attempt recorded go together; suspects (recorded before) alone.
+        # Suspects first: they were in flight when a worker died, so the poison is among them, and
+        # a worker that dies while a group runs must not find them still waiting behind it.
+        suspects = self._process_patiently(connection, lambda: self._sort_returned(returned), stop)
         for raw, delivery in returned:
-            outcome = self._process_patiently(connection, lambda d=delivery: self.process_redelivered(d), stop)
-            self._settle(channel, confirmed_channel, [raw], [outcome])
+            if id(delivery) in suspects:
+                outcome = self._process_patiently(connection, lambda d=delivery: self.process_redelivered(d), stop)
+                self._settle(channel, confirmed_channel, [raw], [outcome])
+        clean = [(raw, d) for raw, d in returned if id(d) not in suspects]
+        if clean:
+            outcomes = self._process_patiently(connection, lambda: self._process_fresh([d for _, d in clean]), stop)
+            self._settle(channel, confirmed_channel, [raw for raw, _ in clean], outcomes)
+
+    def _sort_returned(self, returned) -> set[int]:
+        """One short transaction for messages that came back: those with no row yet are marked,
+        committed before their handlers run together (if the worker dies now, each of them is a
+        suspect next time and handled on its own); returns the others, the suspects — and those that
+        cannot be read, which take the single path to the DLQ."""
+        events = {id(d): self._parse(d.body) for _, d in returned}
+        ids = [e.id for e in events.values() if isinstance(e, Event)]
+        if not ids:
+            return set(events)
+        with self.db.session() as session:
+            counted = set(session.scalars(select(handling_attempts.c.message_id).where(
+                handling_attempts.c.consumer == self.consumer_name, handling_attempts.c.message_id.in_(ids))))
+            first_time = [(d, events[id(d)]) for _, d in returned
+                          if isinstance(events[id(d)], Event) and events[id(d)].id not in counted]
+            seen: set[str] = set()
+            for delivery, event in first_time:
+                if event.id not in seen:
+                    seen.add(event.id)
+                    # not counted: a group that dies says nothing about which of them killed it —
+                    # each is handled alone next time, where its own attempts count
+                    self.record_attempt(session, event.id, f"{delivery.key}:group", count=False)
+            session.commit()
+        return {id(d) for _, d in returned if id(d) not in {id(fd) for fd, _ in first_time}}
 
     # -- the loop ----------------------------------------------------------------------------
 

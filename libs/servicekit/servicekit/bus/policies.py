@@ -11,8 +11,8 @@ Per consuming service, each policy matching exactly one queue (`^name$`):
 - `<service>.events.retry.<ms>ms`: the tier's `message-ttl`, dead-lettered at least once back into
   `<service>.events` through the default exchange.
 
-Applied through the management plugin's HTTP API (`BUS_MANAGEMENT_URL`, default: the broker's host,
-port 15672, the credentials of BUS_URL) or, where that does not answer and the broker runs on this
+Applied through the management plugin's HTTP API (`BUS_MANAGEMENT_URL`, default for a broker on the
+standard port: the broker's host, port 15672, the credentials of BUS_URL) or, where that does not answer and the broker runs on this
 machine, `rabbitmqctl set_policy`. The consumer applies its service's policies when it starts;
 `wohnenplus bus policies` shows and applies them for all services; deploy/rabbitmq/definitions.json
 ships the same set for operators.
@@ -88,7 +88,7 @@ class ManagementApi:
 
     def __init__(self, url: str, timeout: float = 5.0) -> None:
         parts = urllib.parse.urlparse(url)
-        self.base = f"{parts.scheme}://{parts.hostname}:{parts.port or 15672}{parts.path.rstrip('/')}"
+        self.base = f"{parts.scheme}://{parts.hostname}:{15672 if parts.port is None else parts.port}{parts.path.rstrip('/')}"
         user = urllib.parse.unquote(parts.username or "guest")
         password = urllib.parse.unquote(parts.password or "guest")
         self.auth = "Basic " + b64encode(f"{user}:{password}".encode()).decode()
@@ -102,7 +102,10 @@ class ManagementApi:
             return cls(explicit)
         bus = urllib.parse.urlparse(settings.bus_url)
         credentials = f"{bus.username or 'guest'}:{bus.password or 'guest'}@"
-        return cls(f"http://{credentials}{bus.hostname or 'localhost'}:15672")
+        # 15672 belongs to a broker on the standard AMQP port; a broker on another port (a private
+        # node, a tunnel) says where its API is, or it would be some other broker's API
+        port = 15672 if (bus.port or 5672) == 5672 else 0
+        return cls(f"http://{credentials}{bus.hostname or 'localhost'}:{port}")
 
     def _call(self, method: str, path: str, body: dict | None = None):
         request = urllib.request.Request(self.base + path, method=method,
@@ -113,6 +116,8 @@ class ManagementApi:
         return json.loads(data) if data else None
 
     def answers(self) -> bool:
+        if self.base.endswith(":0"):
+            return False
         try:
             self._call("GET", "/api/overview")
             return True
@@ -149,7 +154,10 @@ class Rabbitmqctl:
 
     @classmethod
     def for_settings(cls, settings: Settings) -> "Rabbitmqctl | None":
-        host = urllib.parse.urlparse(settings.bus_url).hostname or "localhost"
+        bus = urllib.parse.urlparse(settings.bus_url)
+        host = bus.hostname or "localhost"
+        if (bus.port or 5672) != 5672 and "RABBITMQ_NODENAME" not in os.environ:
+            return None  # rabbitmqctl would talk to the machine's default node, not to this broker
         executable = shutil.which("rabbitmqctl") or (
             "/usr/lib/rabbitmq/bin/rabbitmqctl" if os.path.exists("/usr/lib/rabbitmq/bin/rabbitmqctl") else None)
         if executable is None or host not in ("localhost", "127.0.0.1", "::1"):
