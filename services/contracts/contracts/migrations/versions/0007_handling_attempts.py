@@ -1,7 +1,7 @@
 """handling_attempts: the consumer's count of real handling attempts per redelivered message
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-03
 
 A message is dead-lettered after BUS_MAX_ATTEMPTS handler starts that never finished, counted here,
@@ -12,8 +12,8 @@ from alembic import op
 
 from servicekit.db.types import UTCDateTime
 
-revision = "0006"
-down_revision = "0005"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
