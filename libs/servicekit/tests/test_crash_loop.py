@@ -25,7 +25,25 @@ from servicekit.bus.deadletters import list_dead_letters
 from servicekit.db.tables import handling_attempts
 from servicekit.testing import wait_until
 
-from conftest import note_count
+from conftest import notes
+
+
+def note_count(db, **where) -> int:
+    """Counted without a write lock: on SQLite the kit's sessions begin IMMEDIATE, and the watcher
+    would queue behind the worker it is about to kill (WAL lets a plain read go past a writer)."""
+    stmt = select(func.count()).select_from(notes)
+    for key, value in where.items():
+        stmt = stmt.where(notes.c[key] == value)
+    raw = db.engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        compiled = stmt.compile(db.engine, compile_kwargs={"literal_binds": True})
+        cursor.execute(str(compiled))
+        count = cursor.fetchone()[0]
+        raw.rollback()
+        return count
+    finally:
+        raw.close()
 
 HERE = Path(__file__).parent
 MAX_ATTEMPTS = 4
@@ -130,10 +148,19 @@ def _depth(settings, name: str) -> int:
 
 def test_a_worker_killed_30_times_while_holding_prefetched_messages_dead_letters_none(db, bus, queues, workers):
     settings = queues
-    events = [bus.publish("kit.note.copied", {"id": str(uuid.uuid4()), "company_id": "c", "text": f"n{i}"})
-              for i in range(600)]
+    events = []
+
+    def top_up():
+        # Enough waiting that every life starts with a full prefetch to hold, however fast this
+        # database lets the worker go (on SQLite a life handles dozens before its kill, on a busy
+        # PostgreSQL a few); the final drain stays small.
+        while len(events) - note_count(db) < 400:
+            events.extend(bus.publish("kit.note.copied", {"id": str(uuid.uuid4()), "company_id": "c",
+                                                          "text": f"n{len(events) + i}"}) for i in range(200))
+
     holding = []
     for _life in range(30):
+        top_up()
         before = note_count(db)
         workers.start()
         # killed once it made some progress, so that the handler it interrupts is a different one
@@ -145,7 +172,7 @@ def test_a_worker_killed_30_times_while_holding_prefetched_messages_dead_letters
     assert sum(1 for held in holding if held >= 100) >= 25, holding  # it really held prefetched messages
     assert note_count(db) < len(events), "the kills came too late to mean anything"
     # returned again and again: a delivery count (the old x-delivery-limit of 10) would have given up
-    assert workers.most_deliveries() >= 20
+    assert workers.most_deliveries() > 10
 
     workers.start()
     wait_until(lambda: note_count(db) == len(events), timeout=120)
