@@ -1,10 +1,22 @@
-"""An injectable clock: jobs and rules ask it for 'now' so tests can travel in time."""
+"""An injectable clock: jobs and rules ask it for 'now' so tests can travel in time; and the one
+place that says which Berlin day an instant falls on (people's days are Berlin days; the wire and
+the database hold UTC)."""
 
 from __future__ import annotations
 
 import os
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Protocol
+from zoneinfo import ZoneInfo
+
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+def berlin_date(instant: datetime) -> date:
+    """The calendar day in Stuttgart at this instant (an aware datetime)."""
+    if instant.tzinfo is None:
+        raise ValueError("berlin_date needs an aware datetime")
+    return instant.astimezone(BERLIN).date()
 
 
 class Clock(Protocol):

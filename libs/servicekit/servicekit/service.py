@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from marshmallow import ValidationError
 
+from servicekit.jobs import Job
+
 if TYPE_CHECKING:
     from flask_smorest import Api
     from prometheus_client.core import Metric
@@ -18,7 +20,6 @@ if TYPE_CHECKING:
     from servicekit.bus.envelope import Event
     from servicekit.db.uow import UnitOfWork
     from servicekit.privacy.records import Processing
-    from servicekit.worker import JobContext
 
 Handler = Callable[["UnitOfWork", "Event"], None]
 """An event handler: runs inside the unit of work whose transaction also records the inbox entry."""
@@ -78,15 +79,6 @@ def versioned(by_version: dict[int, Handler]) -> VersionedHandler:
 def as_versioned(handler: Handler) -> VersionedHandler:
     """A plain handler reads version 1, the only version there was before versions were declared."""
     return handler if isinstance(handler, VersionedHandler) else VersionedHandler({1: handler})
-
-
-@dataclass(frozen=True)
-class Job:
-    """A periodic job of the worker (expire proposals, book appointments, send mail, ...)."""
-
-    name: str
-    every_seconds: float
-    run: Callable[["JobContext"], Any]
 
 
 @dataclass

@@ -7,13 +7,12 @@ which includes Epiphany, Corpus Christi and All Saints' Day.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 import holidays
 
-BERLIN = ZoneInfo("Europe/Berlin")
+from servicekit.clock import BERLIN  # noqa: F401 (re-exported: working days are Berlin days)
 
 
 @lru_cache(maxsize=64)
@@ -58,4 +57,4 @@ def working_days_between(start: date, end: date) -> int:
 
 def end_of_working_day(day: date, closing: time = time(18, 0)) -> datetime:
     """The aware UTC instant at which `day` closes in Europe/Berlin (DST handled by zoneinfo)."""
-    return datetime.combine(day, closing, tzinfo=BERLIN).astimezone(ZoneInfo("UTC"))
+    return datetime.combine(day, closing, tzinfo=BERLIN).astimezone(timezone.utc)

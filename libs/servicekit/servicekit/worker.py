@@ -6,9 +6,6 @@ from __future__ import annotations
 import signal
 import threading
 import time
-from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Iterator
 
 import structlog
 from prometheus_client import REGISTRY, start_http_server
@@ -22,57 +19,15 @@ from servicekit.bus.consumer import Consumer
 from servicekit.bus.relay import OutboxRelay
 from servicekit.clock import Clock, SystemClock
 from servicekit.db.database import Database
-from servicekit.db.uow import UnitOfWork
 from servicekit.logs import configure_logging
 from servicekit.privacy import crypto
 from servicekit.privacy.erasure import prune_published_outbox
 from servicekit.privacy.classification import personal_names
-from servicekit.service import Job, Service
+from servicekit.jobs import Job, JobContext, run_jobs
+from servicekit.service import Service
 from servicekit.settings import Settings
 
 log = structlog.get_logger("servicekit.worker")
-
-
-@dataclass
-class JobContext:
-    """What a periodic job gets: the database, settings, the clock and units of work."""
-
-    service: Service
-    settings: Settings
-    db: Database
-    clock: Clock
-
-    def now(self):
-        return self.clock.now()
-
-    @contextmanager
-    def uow(self, actor: str | None = None) -> Iterator[UnitOfWork]:
-        with UnitOfWork(
-            self.db, self.service.name, actor=actor or "system", actor_role="system", clock=self.clock
-        ) as uow:
-            yield uow
-
-
-def run_job(job: Job, ctx: JobContext) -> None:
-    started = time.perf_counter()
-    try:
-        job.run(ctx)
-        metrics.JOB_RUNS.labels(ctx.service.name, job.name, "ok").inc()
-    except Exception as exc:
-        metrics.JOB_RUNS.labels(ctx.service.name, job.name, "error").inc()
-        log.exception("job.failed", job=job.name, error=type(exc).__name__)
-    finally:
-        metrics.JOB_LATENCY.labels(ctx.service.name, job.name).observe(time.perf_counter() - started)
-
-
-def run_jobs(jobs: list[Job], ctx: JobContext, stop: threading.Event) -> None:
-    next_run = {job.name: 0.0 for job in jobs}
-    while not stop.is_set():
-        for job in jobs:
-            if time.monotonic() >= next_run[job.name]:
-                run_job(job, ctx)
-                next_run[job.name] = time.monotonic() + job.every_seconds
-        stop.wait(min([max(0.05, t - time.monotonic()) for t in next_run.values()], default=1.0))
 
 
 def watch_queues(settings: Settings, stop: threading.Event, every: float = 15.0) -> None:
@@ -138,7 +93,7 @@ class Worker:
         self.threads: list[threading.Thread] = []
         self.consumer = Consumer(self.db, settings, service.handlers, clock=self.clock)
         self.relay = OutboxRelay(self.db, settings)
-        self.context = JobContext(service, settings, self.db, self.clock)
+        self.context = JobContext(settings, self.db, self.clock)
 
     def start(self, *, consume: bool = True, relay: bool = True, jobs: bool = True) -> "Worker":
         parts = []

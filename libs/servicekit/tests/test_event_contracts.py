@@ -198,3 +198,15 @@ def test_the_repository_documents_are_found_and_agree():
     found = contracts.check_all(docs)
     assert len(found) > 30
     assert {p: v for p, v in found.items() if v} == {}
+
+
+def test_an_events_nested_objects_flatten_into_a_consumers_columns():
+    from servicekit.bus.payload import flattened, picked
+
+    data = {"flat_id": "f", "address": {"street": "Königstr. 1", "district": "Mitte"},
+            "household": {"name": "B", "size": 3}, "new_field": 1}
+    flat = flattened(data, address="", household="household_")
+    assert flat == {"flat_id": "f", "new_field": 1, "street": "Königstr. 1", "district": "Mitte",
+                    "household_name": "B", "household_size": 3}
+    assert flattened({"flat_id": "f", "address": None}, address="") == {"flat_id": "f"}
+    assert picked(flat, ["flat_id", "street", "household_email"]) == {"flat_id": "f", "street": "Königstr. 1"}

@@ -35,6 +35,28 @@ def test_state_change_and_event_commit_together_or_not_at_all(db):
     assert _pending(db) == 0
 
 
+def test_what_an_aggregate_recorded_goes_to_the_outbox_once(db):
+    from servicekit.domain import DomainEvent
+
+    @dataclasses.dataclass
+    class Note:
+        events: list = dataclasses.field(default_factory=list)
+
+    note = Note([DomainEvent("kit.note.added", {"i": 1}), DomainEvent("kit.note.changed", {"i": 2})])
+    with UnitOfWork(db, "kittest") as unit:
+        unit.publish_recorded(note)
+        unit.publish_recorded(note)  # nothing twice
+        unit.commit()
+    assert note.events == []
+    with db.session() as s:
+        types = s.scalars(select(outbox.c.type).where(outbox.c.published_at.is_(None))
+                          .order_by(outbox.c.created_at, outbox.c.id)).all()
+    assert sorted(types) == ["kit.note.added", "kit.note.changed"]
+    with db.session() as s:
+        s.execute(outbox.delete())
+        s.commit()
+
+
 def test_an_event_written_while_the_broker_is_down_is_published_when_it_is_back(db, settings, bus):
     capture = bus.capture("kit.#")
     [event_id] = _write_events(db, 1)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from servicekit.worker import JobContext
+from servicekit.jobs import JobContext
 
 from contracts import domain, erasure, services
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import structlog
 
-from servicekit.worker import JobContext
+from servicekit.jobs import JobContext
 
 from matching import retention, services
 from matching.config import default_policy

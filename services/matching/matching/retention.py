@@ -22,7 +22,7 @@ from sqlalchemy import delete, select, update
 
 from servicekit.db.tables import outbox
 from servicekit.privacy import ERASURE_REQUESTED, retention_days
-from servicekit.worker import JobContext
+from servicekit.jobs import JobContext
 
 from matching import erasure
 from matching.models import ErasureRequest, Household, Proposal

@@ -46,12 +46,12 @@ def refer(client, tokens, **kw):
 
 def execute_queued_runs(client) -> int:
     """What the worker's `matching-runs` job does, in this thread (API tests run no worker)."""
-    from servicekit.worker import JobContext
+    from servicekit.jobs import JobContext
 
     from matching import jobs
 
     kit = client.application.extensions["servicekit"]
-    return jobs.execute_runs(JobContext(kit.service, kit.settings, kit.db, kit.clock))
+    return jobs.execute_runs(JobContext(kit.settings, kit.db, kit.clock))
 
 
 def run(client, tokens):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from servicekit.worker import JobContext
+from servicekit.jobs import JobContext
 
 from notifications import erasure, runtime, services
 

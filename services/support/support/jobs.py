@@ -5,7 +5,7 @@ from __future__ import annotations
 import structlog
 
 from servicekit.privacy import retention_days
-from servicekit.worker import JobContext
+from servicekit.jobs import JobContext
 
 from support import erasure, services
 

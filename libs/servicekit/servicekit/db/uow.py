@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timezone
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
@@ -14,6 +14,9 @@ from servicekit.bus.envelope import Event
 from servicekit.clock import Clock, SystemClock
 from servicekit.db.database import Database
 from servicekit.db.tables import audit_log, outbox
+
+if TYPE_CHECKING:
+    from servicekit.domain import RecordsEvents
 
 
 class UnitOfWork:
@@ -90,6 +93,14 @@ class UnitOfWork:
             )
         )
         return event
+
+    def publish_recorded(self, *aggregates: RecordsEvents) -> None:
+        """Put what each aggregate recorded into the outbox, in order, and clear its list (so a
+        second call in the same unit of work publishes nothing twice)."""
+        for aggregate in aggregates:
+            for event in aggregate.events:
+                self.publish(event.type, event.data)
+            aggregate.events.clear()
 
     def publish_versions(self, event_type: str, by_version: dict[int, dict[str, Any]], *,
                          occurred_at: datetime | None = None) -> list[Event]:

@@ -4,12 +4,13 @@ which operation.
 A read is declared where the data leaves, not in each view: a response schema that names the
 household its objects concern (`PurposeBoundSchema.household_key`) notes every object it hands to a
 person, and a view whose answer is not a schema (a PDF, a document) calls `record_access(ids)`.
-Noting writes nothing. Once the response is built, `write_noted_reads` writes every noted read in one
-statement of its own (one INSERT, one round trip on PostgreSQL), after the view's unit of work has
-closed and before a byte of the response is sent: so an answered read is always a logged read, and
-the write never waits on the request's own transaction (on SQLite that is one writer at a time). If
-the log cannot be written, the data does not leave: the caller gets the answer
-`problems.after_failure` gives. A connection the server dropped is retried once, on a new one.
+Noting writes nothing. Once the response is built, the web layer's after-request hook
+(`servicekit.web.reads`) calls `write_noted_reads`, which writes every noted read in one statement of
+its own (one INSERT, one round trip on PostgreSQL), after the view's unit of work has closed and
+before a byte of the response is sent: so an answered read is always a logged read, and the write
+never waits on the request's own transaction (on SQLite that is one writer at a time). If the log
+cannot be written, `write_noted_reads` raises and the data does not leave. A connection the server
+dropped is retried once, on a new one.
 """
 
 from __future__ import annotations
@@ -44,20 +45,17 @@ def record_access(household_ids: Iterable[str | None], purpose: str | None = Non
             noted.setdefault(str(household_id), purpose)
 
 
-def write_noted_reads(response: Response) -> Response:
-    """After-request hook: log what the response hands out, or withhold the response."""
+def write_noted_reads(response: Response) -> None:
+    """Log what the response hands out; raises if the log cannot be written."""
     noted: dict[str, str | None] = g.pop("noted_reads", {})
     if not noted or response.status_code >= 400:
-        return response  # an error answer hands out nobody's data
+        return  # an error answer hands out nobody's data
     rows = log_rows(noted)
     try:
         _insert_once_retried(current_app.extensions["servicekit"].db.autocommit_engine, rows)
     except Exception as exc:
-        from servicekit.web.problems import after_failure
-
         log.error("privacy.access_log_unwritten", error=type(exc).__name__, reads=len(rows))
-        return after_failure(exc)
-    return response
+        raise
 
 
 def _insert_once_retried(engine, rows: list[dict]) -> None:

@@ -187,9 +187,9 @@ def wait_until():
 @pytest.fixture
 def job_context(service, settings, db, clock):
     """What the worker hands a periodic job, for calling jobs directly in tests."""
-    from servicekit.worker import JobContext
+    from servicekit.jobs import JobContext
 
-    return JobContext(service, settings, db, clock)
+    return JobContext(settings, db, clock)
 
 
 @pytest.fixture

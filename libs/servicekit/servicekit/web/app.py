@@ -23,11 +23,11 @@ from servicekit.bus.connection import RECOVERABLE, close_quietly, connect
 from servicekit.clock import Clock, SystemClock
 from servicekit.db.database import Database
 from servicekit.logs import configure_logging
-from servicekit.privacy import access, crypto, dpo_api
+from servicekit.privacy import crypto
 from servicekit.privacy.classification import personal_names
 from servicekit.service import Service
 from servicekit.settings import Settings
-from servicekit.web import headers, limits, openapi, pagination, problems
+from servicekit.web import dpo_api, headers, limits, openapi, pagination, problems, reads
 from servicekit.web.security import SAFE_METHODS
 from servicekit.web.schemas import ProblemSchema
 
@@ -162,7 +162,7 @@ def create_app(
     _install_operational_routes(app, kit)
     # Registered last, so it runs first among the after-request hooks: the metrics and the request
     # log see the answer the caller really gets
-    app.after_request(access.write_noted_reads)
+    app.after_request(reads.log_reads_or_withhold)
     return app
 
 

@@ -11,7 +11,7 @@ from flask import Flask, Response, g, request
 from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
-from servicekit.errors import Problem
+from servicekit.errors import DomainError, Problem
 
 log = structlog.get_logger("servicekit.web")
 
@@ -65,6 +65,14 @@ def _field_paths(errors: Any, prefix: str = "") -> list[str]:
     return paths
 
 
+def domain_problem(exc: DomainError) -> Response:
+    """A domain error as problem+json: its status, its code, and the field it names where the
+    request carried it (the form part of an upload, else the JSON body)."""
+    location = "form" if request.mimetype == "multipart/form-data" else "json"
+    errors = {location: {exc.field: [exc.detail]}} if exc.field else None
+    return problem_response(exc.status, exc.title, exc.detail, errors=errors, code=exc.code, **exc.extra)
+
+
 def mark_committed() -> None:
     """Called when the request's unit of work commits: from now on a failure must not claim that
     nothing happened."""
@@ -91,6 +99,10 @@ def install(app: Flask) -> None:
     @app.errorhandler(Problem)
     def _problem(exc: Problem):
         return problem_response(exc.status, exc.title, exc.detail, errors=exc.errors, **exc.extra)
+
+    @app.errorhandler(DomainError)
+    def _domain(exc: DomainError):
+        return domain_problem(exc)
 
     @app.errorhandler(IntegrityError)
     def _integrity(exc: IntegrityError):

@@ -20,6 +20,7 @@ from servicekit.db.tables import access_log
 from servicekit.privacy.access import log_rows, record_access
 from servicekit.privacy.classification import LABELS_DE, Category
 from servicekit.web.pagination import page_of_rows
+from servicekit.web.security import requires, uow
 
 
 def jsonable(value: Any) -> Any:
@@ -87,8 +88,6 @@ class HouseholdExport(Schema):
 
 
 def register_api(api, service) -> None:
-    from servicekit.web.security import requires, uow
-
     blp = Blueprint("privacy", "privacy", url_prefix="/api/v1/privacy",
                     description="For the data protection officer: access log and a household's data.")
 
