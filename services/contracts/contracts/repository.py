@@ -92,6 +92,7 @@ def to_domain(row: Contract, claims: list[Claim] | None = None) -> domain.Guaran
         contract_no=row.contract_no,
         company_id=row.company_id,
         household_id=row.household_id,
+        proposal_id=row.tenancy.proposal_id,
         term=domain.Term(row.term_start, row.term_end),
         coverage=domain.Coverage.from_dict(row.coverage),
         monthly_covered_rent_cents=row.monthly_covered_rent_cents,

@@ -118,6 +118,7 @@ def record_tenancy(uow: UnitOfWork, data: dict[str, Any]) -> Contract | None:
         contract_no=repository.next_contract_no(session, domain.berlin_date(now).year),
         company_id=tenancy.company_id,
         household_id=tenancy.household_id,
+        proposal_id=tenancy.proposal_id,
         lease_start=tenancy.lease_start,
         coverage=config.coverage,
         monthly_covered_rent_cents=tenancy.cold_rent_cents + tenancy.service_charges_cents,

@@ -9,7 +9,8 @@ import pytest
 def test_company_reports_an_incident_and_support_hears_of_it(world, worker, bus):
     capture = bus.capture("contracts.incident.reported")
     company = world.company()
-    contract = world.contract(company, active=False)  # reporting early works before countersigning
+    proposal_id = str(uuid.uuid4())
+    contract = world.contract(company, active=False, proposal_id=proposal_id)  # reporting early works before countersigning
     url = f"/api/v1/contracts/{contract['id']}/incidents"
     body = {"kind": "payment_delay", "severity": "high", "description": "Miete Juni fehlt"}
     assert world.client.post(url, json=body, headers=world.tokens.staff()).status_code == 403
@@ -17,8 +18,8 @@ def test_company_reports_an_incident_and_support_hears_of_it(world, worker, bus)
     assert response.status_code == 201
     event = capture.wait_for("contracts.incident.reported")
     assert event["data"] == {"incident_id": response.json["id"], "contract_id": contract["id"],
-                             "contract_no": contract["contract_no"], "household_id": contract["household_id"],
-                             "household_reference": contract["household_reference"], "company_id": company,
+                             "contract_no": contract["contract_no"], "proposal_id": proposal_id,
+                             "household_id": contract["household_id"], "household_reference": contract["household_reference"], "company_id": company,
                              "kind": "payment_delay", "severity": "high"}
     listed = world.client.get("/api/v1/incidents?severity=high", headers=world.tokens.company(company)).json
     assert [i["id"] for i in listed] == [response.json["id"]]

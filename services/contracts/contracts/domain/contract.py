@@ -74,6 +74,7 @@ class GuaranteeContract:
     contract_no: str
     company_id: str
     household_id: str
+    proposal_id: str  # the matching proposal the lease came from: the key every service stores
     term: Term
     coverage: Coverage
     monthly_covered_rent_cents: int  # cold rent + service charges: the most one month of arrears can be
@@ -101,6 +102,7 @@ class GuaranteeContract:
         contract_no: str,
         company_id: str,
         household_id: str,
+        proposal_id: str,
         lease_start: date,
         coverage: Coverage,
         monthly_covered_rent_cents: int,
@@ -114,6 +116,7 @@ class GuaranteeContract:
             contract_no=contract_no,
             company_id=company_id,
             household_id=household_id,
+            proposal_id=proposal_id,
             term=Term.from_lease_start(lease_start, term_years),
             coverage=coverage,
             monthly_covered_rent_cents=monthly_covered_rent_cents,
@@ -399,28 +402,25 @@ class GuaranteeContract:
 
     # ----------------------------------------------------------------- events
 
-    def _base_data(self) -> dict[str, Any]:
+    def references(self) -> dict[str, Any]:
+        """What every event about this contract (or its claims and incidents) carries to name it."""
         return {
             "contract_id": self.id,
             "contract_no": self.contract_no,
+            "proposal_id": self.proposal_id,
             "company_id": self.company_id,
             "household_id": self.household_id,
             "household_reference": self.household_reference,
-            "term_start": self.term.start.isoformat(),
-            "term_end": self.term.end.isoformat(),
         }
 
     def _emit(self, type_: str, **extra: Any) -> None:
-        self.events.append(DomainEvent(type_, {**self._base_data(), **extra}))
+        data = {**self.references(), "term_start": self.term.start.isoformat(), "term_end": self.term.end.isoformat()}
+        self.events.append(DomainEvent(type_, {**data, **extra}))
 
     def _emit_claim(self, type_: str, claim: Claim, **extra: Any) -> None:
         data = {
             "claim_id": claim.id,
-            "contract_id": self.id,
-            "contract_no": self.contract_no,
-            "company_id": self.company_id,
-            "household_id": self.household_id,
-            "household_reference": self.household_reference,
+            **self.references(),
             "kind": claim.kind.value,
             "amount_cents": claim.amount_cents,
             "period": None if claim.period is None else {"first": str(claim.period.first), "last": str(claim.period.last)},

@@ -62,11 +62,7 @@ def report_incident(
         "contracts.incident.reported",
         {
             "incident_id": incident_id,
-            "contract_id": contract.id,
-            "contract_no": contract.contract_no,
-            "household_id": contract.household_id,
-            "household_reference": contract.household_reference,
-            "company_id": contract.company_id,
+            **contract.references(),
             "kind": kind.value,
             "severity": severity.value,
         },

@@ -28,6 +28,7 @@ def make_contract(
         contract_no="GV-2026-00001",
         company_id="company-a",
         household_id="household-1",
+        proposal_id="proposal-1",
         lease_start=lease_start,
         coverage=coverage or config.coverage,
         monthly_covered_rent_cents=rent,

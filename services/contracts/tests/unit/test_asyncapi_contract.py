@@ -38,7 +38,7 @@ def all_events():
     """One of every event type the domain publishes, produced by the real domain operations."""
     events = []
     fresh = GuaranteeContract.create(id="00000000-0000-4000-8000-000000000001", contract_no="GV-2026-00001",
-                                     company_id="co", household_id="hh", lease_start=date(2026, 3, 1),
+                                     company_id="co", household_id="hh", proposal_id="p-1", lease_start=date(2026, 3, 1),
                                      coverage=load_program_config().coverage, monthly_covered_rent_cents=80_000,
                                      term_years=5)
     fresh.sign(Party.CITY, by="s", at=at(date(2026, 3, 1)))
@@ -117,7 +117,7 @@ def test_events_carry_the_references_people_quote():
     """Notifications names a claim by contract number, kind and filing date and a household by its
     referral number; those travel in the events themselves (issue 22)."""
     contract = GuaranteeContract.create(id="00000000-0000-4000-8000-000000000009", contract_no="GV-2026-00009",
-                                        company_id="co", household_id="hh", lease_start=date(2026, 3, 1),
+                                        company_id="co", household_id="hh", proposal_id="p-1", lease_start=date(2026, 3, 1),
                                         coverage=load_program_config().coverage, monthly_covered_rent_cents=80_000,
                                         term_years=5, household_reference="AS-2026-0815")
     contract.sign(Party.CITY, by="s", at=at(date(2026, 3, 1)))
@@ -144,3 +144,11 @@ def test_events_carry_the_references_people_quote():
     assert events["contracts.claim.paid"]["payout_reference"] == "ZA-2027-4711"
     assert events["contracts.incident.reported"]["contract_no"] == "GV-2026-00009"
     assert events["contracts.incident.reported"]["household_reference"] == "AS-2026-0815"
+
+
+def test_every_contract_claim_and_incident_event_names_the_proposal():
+    """The lease's proposal_id is the key every service stores for a tenancy; each event about a
+    contract, its claims or its incidents carries it, so consumers find their records by it."""
+    expected = {"00000000-0000-4000-8000-000000000001": "p-1"}  # the fresh contract; the others are make_contract's
+    assert [(e.type, e.data["proposal_id"]) for e in EVENTS] == [
+        (e.type, expected.get(e.data["contract_id"], "proposal-1")) for e in EVENTS]

@@ -19,14 +19,14 @@ def test_created_event_carries_the_catalogue_fields():
 
     contract = GuaranteeContract.create(
         id="c-1", contract_no="GV-2026-00007", company_id="co", household_id="hh",
-        lease_start=date(2028, 2, 29), coverage=make_contract().coverage,
+        proposal_id="p-1", lease_start=date(2028, 2, 29), coverage=make_contract().coverage,
         monthly_covered_rent_cents=70_000, term_years=5,
     )
     [event] = contract.events
     assert event.type == "contracts.contract.created"
     assert event.data == {
         "contract_id": "c-1", "contract_no": "GV-2026-00007", "company_id": "co", "household_id": "hh",
-        "household_reference": None, "term_start": "2028-02-29", "term_end": "2033-02-28",
+        "proposal_id": "p-1", "household_reference": None, "term_start": "2028-02-29", "term_end": "2033-02-28",
     }
 
 

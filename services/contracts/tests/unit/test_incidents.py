@@ -26,8 +26,8 @@ def test_report_on_a_running_tenancy_announces_it_without_personal_details(activ
     assert incident.kind is IncidentKind.PAYMENT_DELAY
     assert event.type == "contracts.incident.reported"
     # the references people quote, never the description
-    assert set(event.data) == {"incident_id", "contract_id", "contract_no", "household_id", "household_reference",
-                               "company_id", "kind", "severity"}
+    assert set(event.data) == {"incident_id", "contract_id", "contract_no", "proposal_id", "household_id",
+                               "household_reference", "company_id", "kind", "severity"}
     assert event.data["severity"] == "high"
 
 
