@@ -1,4 +1,5 @@
-"""HTTP API of matching: thin views over the service layer (`matching.services`)."""
+"""HTTP API of matching: thin views that parse, call a use case (`matching.usecases`) and answer
+through a schema. Domain errors become problem+json in the kit's app factory."""
 
 from __future__ import annotations
 
@@ -6,19 +7,26 @@ from flask.views import MethodView
 from flask_smorest import Api, Blueprint
 from sqlalchemy import select
 
+from servicekit.clock import berlin_date
 from servicekit.errors import NotFound, Unprocessable
 from servicekit.privacy import record_access
 from servicekit.web import company_scope, current_principal, ensure_visible, requires, uow
 from servicekit.web.pagination import page_of
 
-from matching import erasure, services
+from matching import erasure
 from matching.config import default_policy
+from matching.domain.proposal import Answer, Party
 from matching.models import ErasureRequest, Flat, Household, MatchingRun, Proposal, RegisteredCompany
 from matching.schemas import (
     DeclineIn, FlatIn, FlatOut, FlatQuery, HouseholdIn, HouseholdOut, HouseholdQuery, LeaseIn, PartyIn,
     DeclineCountOut, ErasureIn, ErasureOut, FlatPatch, FlatWhyNotOut, PeriodQuery, ProposalIn, ProposalOut, ProposalQuery,
     RegisteredCompanyOut, RentLimitOverrideIn, RunOut, WhyNotOut, WithdrawIn,
 )
+from matching.usecases import flats as flat_cases
+from matching.usecases import households as household_cases
+from matching.usecases import proposals as proposal_cases
+from matching.usecases import runs as run_cases
+from matching.usecases.common import household_contact, household_limit, household_profile
 
 STAFF = ("staff", "admin")
 
@@ -34,8 +42,15 @@ proposals = Blueprint("proposals", __name__, url_prefix="/api/v1/proposals",
 
 
 def _household_out(h: Household) -> Household:
-    h.rent_limit_cents = services.household_limit(h, default_policy())  # type: ignore[attr-defined]
+    h.rent_limit_cents = household_limit(h, default_policy())  # type: ignore[attr-defined]
     return h
+
+
+def _get_or_404(session, model, ident):
+    obj = session.get(model, str(ident))
+    if obj is None:
+        raise NotFound(f"No {model.__tablename__[:-1]} with this id.")
+    return obj
 
 
 # --- households ---------------------------------------------------------------------------------
@@ -48,7 +63,7 @@ class Households(MethodView):
     def post(self, data):
         """Refer a household (social office staff)."""
         with uow() as unit:
-            household = services.refer_household(unit, data)
+            household = household_cases.refer_household(unit, data)
             unit.commit()
             out = _household_out(household)
         return out
@@ -93,8 +108,8 @@ class WithdrawHousehold(MethodView):
     def post(self, data, household_id):
         """Withdraw a referral; an open proposal is withdrawn and its flat goes back on offer."""
         with uow() as unit:
-            household = services.get_or_404(unit.session, Household, household_id)
-            services.withdraw_household(unit, household, data["reason"])
+            household = _get_or_404(unit.session, Household, household_id)
+            household_cases.withdraw_household(unit, household, data["reason"])
             unit.commit()
             out = _household_out(household)
         return out
@@ -108,8 +123,8 @@ class RentLimit(MethodView):
     def put(self, data, household_id):
         """Override the household's cold-rent limit (null returns to the city's table), with a reason."""
         with uow() as unit:
-            household = services.get_or_404(unit.session, Household, household_id)
-            services.set_rent_limit_override(unit, household, data["max_cold_rent_cents"], data["reason"])
+            household = _get_or_404(unit.session, Household, household_id)
+            household_cases.set_rent_limit_override(unit, household, data["max_cold_rent_cents"], data["reason"])
             unit.commit()
             out = _household_out(household)
         return out
@@ -122,9 +137,8 @@ class HouseholdWhyNot(MethodView):
     def get(self, household_id):
         """Flats on offer this household is eligible for (best first) and, for the others, the rules that excluded it."""
         with uow() as unit:
-            household = services.get_or_404(unit.session, Household, household_id)
-            services.ensure_not_erased(household)
-            out = services.why_not_household(unit.session, default_policy(), household, services.berlin_day(unit.now()))
+            household = _get_or_404(unit.session, Household, household_id)
+            out = household_cases.why_not_household(unit.session, default_policy(), household, berlin_date(unit.now()))
         record_access([str(household_id)])  # the verdicts tell this household's rent limit and needs
         return out
 
@@ -191,7 +205,7 @@ class Flats(MethodView):
     def post(self, data):
         """Offer a flat (a company for itself, or staff acting for a company)."""
         with uow() as unit:
-            flat = services.offer_flat(unit, data, _acting_company(data))
+            flat = flat_cases.offer_flat(unit, data, _acting_company(data))
             unit.commit()
             return flat
 
@@ -226,7 +240,7 @@ class FlatById(MethodView):
             raise Unprocessable("nothing to change", field="body")
         with uow() as unit:
             flat = ensure_visible(unit.session.get(Flat, str(flat_id)), what="flat")
-            services.update_flat(unit, flat, data)
+            flat_cases.update_flat(unit, flat, data)
             unit.commit()
             return flat
 
@@ -240,7 +254,7 @@ class WithdrawFlat(MethodView):
         """Withdraw a flat from the offer; an open proposal for it is withdrawn."""
         with uow() as unit:
             flat = ensure_visible(unit.session.get(Flat, str(flat_id)), what="flat")
-            services.withdraw_flat(unit, flat, data["reason"])
+            flat_cases.withdraw_flat(unit, flat, data["reason"])
             unit.commit()
             return flat
 
@@ -252,8 +266,8 @@ class FlatWhyNot(MethodView):
     def get(self, flat_id):
         """Waiting households eligible for this flat (best first) and, for the others, the rules that excluded them."""
         with uow() as unit:
-            flat = services.get_or_404(unit.session, Flat, flat_id)
-            verdicts = services.why_not_flat(unit.session, default_policy(), flat, services.berlin_day(unit.now()))
+            flat = _get_or_404(unit.session, Flat, flat_id)
+            verdicts = flat_cases.why_not_flat(unit.session, default_policy(), flat, berlin_date(unit.now()))
         return verdicts
 
 
@@ -272,7 +286,7 @@ class Runs(MethodView):
         `status` is `completed` (figures filled, proposals created) or `failed`.
         """
         with uow() as unit:
-            run = services.request_run(unit)
+            run = run_cases.request_run(unit)
             unit.commit()
             return run, 202, {"Location": f"/api/v1/matching-runs/{run.id}"}
 
@@ -292,7 +306,7 @@ class RunById(MethodView):
     def get(self, run_id):
         """One run's summary."""
         with uow() as unit:
-            return services.get_or_404(unit.session, MatchingRun, run_id)
+            return _get_or_404(unit.session, MatchingRun, run_id)
 
 
 # --- proposals ----------------------------------------------------------------------------------
@@ -303,17 +317,17 @@ def _proposal_out(session, p: Proposal) -> dict:
     household = session.get(Household, p.household_id)
     principal = current_principal()
     out = {c: getattr(p, c) for c in ProposalOut().fields if hasattr(p, c)}
-    profile = services.household_profile(household, default_policy())
+    profile = household_profile(household)
     if not principal.is_company:
-        out["household"] = {**profile, **services.household_contact(household), "referral_no": household.referral_no}
+        out["household"] = {**profile, **household_contact(household), "referral_no": household.referral_no}
         out["referral_no"] = household.referral_no
         out["snapshot"] = p.snapshot
         return out
     out.pop("snapshot", None)
-    if p.decline_party != "company":
+    if p.decline_party != Party.COMPANY:
         out["decline_text"] = None
-    accepted = p.company_answer == "accepted"
-    out["household"] = {**profile, **services.household_contact(household)} if accepted else profile
+    accepted = p.company_answer == Answer.ACCEPTED
+    out["household"] = {**profile, **household_contact(household)} if accepted else profile
     out["referral_no"] = household.referral_no if accepted else None
     return out
 
@@ -322,15 +336,15 @@ def _visible_proposal(session, proposal_id) -> Proposal:
     return ensure_visible(session.get(Proposal, str(proposal_id)), what="proposal")
 
 
-def _party(data) -> str:
+def _party(data) -> Party:
     principal = current_principal()
     if principal.is_company:
-        if data.get("party") not in (None, "company"):
+        if data.get("party") not in (None, Party.COMPANY):
             raise Unprocessable("a company answers for itself", field="party")
-        return "company"
+        return Party.COMPANY
     if not data.get("party"):
         raise Unprocessable("staff must say whose answer they record", field="party")
-    return data["party"]
+    return Party(data["party"])
 
 
 @proposals.route("")
@@ -347,7 +361,7 @@ class Proposals(MethodView):
                 raise Unprocessable("no such flat", field="flat_id")
             if household is None:
                 raise Unprocessable("no such household", field="household_id")
-            proposal = services.manual_proposal(unit, default_policy(), flat, household)
+            proposal = proposal_cases.manual_proposal(unit, default_policy(), flat, household)
             unit.commit()
             out = _proposal_out(unit.session, proposal)
         return out
@@ -386,7 +400,7 @@ class Accept(MethodView):
         """Accept: the company for itself, or staff recording the company's or the household's answer."""
         with uow() as unit:
             proposal = _visible_proposal(unit.session, proposal_id)
-            services.accept(unit, proposal, _party(data))
+            proposal_cases.accept(unit, proposal, _party(data))
             unit.commit()
             out = _proposal_out(unit.session, proposal)
         return out
@@ -401,7 +415,7 @@ class Decline(MethodView):
         """Decline with a reason from the configured list (+ text); the reason decides what happens next."""
         with uow() as unit:
             proposal = _visible_proposal(unit.session, proposal_id)
-            services.decline(unit, default_policy(), proposal, _party(data), data["reason"], data["text"])
+            proposal_cases.decline(unit, default_policy(), proposal, _party(data), data["reason"], data["text"])
             unit.commit()
             out = _proposal_out(unit.session, proposal)
         return out
@@ -416,7 +430,7 @@ class Lease(MethodView):
         """Record the signed unlimited lease: flat let, household housed, `matching.tenancy.agreed` emitted."""
         with uow() as unit:
             proposal = _visible_proposal(unit.session, proposal_id)
-            services.record_lease(unit, default_policy(), proposal, data)
+            proposal_cases.record_lease(unit, default_policy(), proposal, data)
             unit.commit()
             out = _proposal_out(unit.session, proposal)
         return out
@@ -430,7 +444,7 @@ class DeclineReport(MethodView):
     def get(self, query):
         """Declines by party and reason (optionally within [from, to) by decision date, Europe/Berlin)."""
         with uow() as unit:
-            return services.decline_counts(unit.session, default_policy(), query.get("from_"), query.get("to"))
+            return proposal_cases.decline_counts(unit.session, default_policy(), query.get("from_"), query.get("to"))
 
 
 # --- companies ------------------------------------------------------------------------------------

@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 from servicekit.db import UnitOfWork
 from servicekit.privacy import ERASURE_REQUESTED, erase, forget_traces
 
-from matching import services
+from matching.domain.household import LOOKING
+from matching.usecases.households import withdraw_household
 from matching.models import ErasureAnswer, ErasureRequest, Household, Proposal
 
 ANSWERING_SERVICES = ("contracts", "support", "notifications")
@@ -43,9 +44,9 @@ def request_erasure(unit: UnitOfWork, household: Household, reason: str, note: s
     if found is not None:
         return found, False
     now = unit.now()
-    if household.status in ("waiting", "proposed"):
+    if household.status in LOOKING:
         # Open proposals are withdrawn and their flats go back on offer before the data goes.
-        services.withdraw_household(unit, household, "erasure")
+        withdraw_household(unit, household, "erasure")
     proposals = list(unit.session.scalars(select(Proposal).where(Proposal.household_id == household.id)))
     erase(household)
     household.erased_at = now

@@ -1,5 +1,7 @@
-"""Handlers of the events matching consumes. Each runs inside the consumer's unit of work, whose
-transaction also records the inbox entry: a redelivered event has no second effect."""
+"""Handlers of the events matching consumes, one small function per event type; `service.py`
+dispatches by type from its table. Each runs inside the consumer's unit of work, whose transaction
+also records the inbox entry: a redelivered event has no second effect. They translate the event
+into a use case and decide nothing themselves."""
 
 from __future__ import annotations
 
@@ -7,30 +9,19 @@ from servicekit.bus import Event
 from servicekit.db import UnitOfWork
 
 from matching import erasure
-from matching.models import Household, RegisteredCompany
+from matching.models import RegisteredCompany
+from matching.usecases import households
 
 
 def contract_terminated(uow: UnitOfWork, event: Event) -> None:
     """The household's tenancy in the program ended early: it leaves the program's books here too."""
-    _leave_program(uow, str(event.data["household_id"]), event.data.get("reason"))
+    households.leave_program(uow, str(event.data["household_id"]), event.data.get("reason"))
 
 
 def contract_expired(uow: UnitOfWork, event: Event) -> None:
     """The guarantee's five-year term ended: the program is done with the household, and from now
     on its retention period (RETENTION_LEFT_PROGRAM_DAYS) runs."""
-    _leave_program(uow, str(event.data["household_id"]), "term_ended")
-
-
-def _leave_program(uow: UnitOfWork, household_id: str, reason: str | None) -> None:
-    household = uow.session.get(Household, household_id)
-    if household is None or household.status == "left_program":
-        return
-    previous = household.status
-    household.status = "left_program"
-    household.status_changed_at = uow.now()
-    # Why a tenancy ended (e.g. an eviction) is social data: not kept once the household is erased.
-    detail = None if household.erased_at else {"reason": reason}
-    uow.audit("household", household.id, "left_program", from_state=previous, to_state="left_program", detail=detail)
+    households.leave_program(uow, str(event.data["household_id"]), "term_ended")
 
 
 def household_erased(uow: UnitOfWork, event: Event) -> None:

@@ -6,7 +6,8 @@ import structlog
 
 from servicekit.jobs import JobContext
 
-from matching import retention, services
+from matching import retention
+from matching.usecases import proposals, runs
 from matching.config import default_policy
 
 log = structlog.get_logger("matching.jobs")
@@ -15,7 +16,7 @@ log = structlog.get_logger("matching.jobs")
 def expire_proposals(ctx: JobContext) -> int:
     """Expire proposals whose answer deadline has passed; flat and household are free for the next run."""
     with ctx.uow() as unit:
-        count = services.expire_overdue(unit)
+        count = proposals.expire_overdue(unit)
         unit.commit()
     return count
 
@@ -31,17 +32,17 @@ def execute_runs(ctx: JobContext) -> int:
     done = 0
     while True:
         with ctx.uow() as unit:
-            pending = unit.session.scalar(services.pending_run_id())
+            pending = unit.session.scalar(runs.pending_run_id())
         if pending is None:
             return done
         try:
             with ctx.uow() as unit:
-                run = services.execute_pending_run(unit, default_policy(), pending)
+                run = runs.execute_pending_run(unit, default_policy(), pending)
                 unit.commit()
         except Exception as exc:
             log.exception("matching_run.failed", run_id=pending, error=type(exc).__name__)
             with ctx.uow() as unit:
-                services.fail_run(unit, pending, type(exc).__name__)
+                runs.fail_run(unit, pending, type(exc).__name__)
                 unit.commit()
             run = True
         if run is None:  # another worker holds it

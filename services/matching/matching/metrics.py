@@ -6,9 +6,11 @@ from prometheus_client import Histogram
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import func, select
 
-from servicekit.clock import SystemClock
-from servicekit.workdays import BERLIN
+from servicekit.clock import SystemClock, berlin_date
 
+from matching.domain.household import HouseholdState
+from matching.domain.lifecycle import values
+from matching.domain.proposal import OPEN
 from matching.models import Flat, Household, Proposal
 
 RUN_DURATION = Histogram("matching_run_duration_seconds", "Duration of a matching run",
@@ -21,7 +23,7 @@ REFERRAL_TO_LEASE = Histogram("matching_referral_to_lease_seconds", "Time from r
 
 def collect(session):
     waiting = GaugeMetricFamily("matching_households_waiting", "Waiting households by urgency", labels=["urgency"])
-    for urgency, n in session.execute(select(Household.urgency, func.count()).where(Household.status == "waiting")
+    for urgency, n in session.execute(select(Household.urgency, func.count()).where(Household.status == HouseholdState.WAITING.value)
                                       .group_by(Household.urgency)):
         waiting.add_metric([urgency], n)
     yield waiting
@@ -34,8 +36,8 @@ def collect(session):
         proposals.add_metric([state], n)
     yield proposals
     # Open proposals whose deadline day is over but that the expiry job has not closed: should stay 0.
-    today = SystemClock().now().astimezone(BERLIN).date()
+    today = berlin_date(SystemClock().now())
     overdue = session.scalar(select(func.count()).select_from(Proposal)
-                             .where(Proposal.status.in_(("open", "accepted")), Proposal.respond_by < today))
+                             .where(Proposal.status.in_(values(OPEN)), Proposal.respond_by < today))
     yield GaugeMetricFamily("matching_proposals_overdue", "Open proposals past their response deadline",
                             value=overdue)

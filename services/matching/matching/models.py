@@ -1,8 +1,10 @@
-"""Matching's tables (SQLAlchemy 2 typed models). Schema changes go through Alembic migrations."""
+"""Matching's tables (SQLAlchemy 2 typed models). Schema changes go through Alembic migrations.
+
+Each aggregate's rules are mixed in from `matching.domain` (FlatRules, ...): the row is the aggregate.
+"""
 
 from __future__ import annotations
 
-import uuid
 from datetime import date, datetime
 from typing import Any
 
@@ -12,16 +14,18 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from servicekit.db import UTCDateTime
 from servicekit.privacy import CONTACT, FREE_TEXT, IDENTIFYING, SOCIAL, EncryptedText, not_personal, personal
 
+from matching.domain.flat import FlatRules, FlatState
+from matching.domain.household import HouseholdRules, HouseholdState
+from matching.domain.lifecycle import new_id
+from matching.domain.proposal import ProposalRules, ProposalState
+from matching.domain.run import RunRules, RunState
+
 
 class Base(DeclarativeBase):
     pass
 
 
-def new_id() -> str:
-    return str(uuid.uuid4())
-
-
-class Household(Base):
+class Household(Base, HouseholdRules):
     """A household referred by the social office. Name and contact are personal data: they never
     reach logs or metrics, and companies see them only after accepting a proposal. On erasure only
     the pseudonymous make-up (adults, children) stays, for the program's statistics."""
@@ -37,7 +41,7 @@ class Household(Base):
     adults: Mapped[int] = mapped_column(Integer, info=personal(SOCIAL, keep=True, label="Anzahl Erwachsene"))
     children: Mapped[int] = mapped_column(Integer, info=personal(SOCIAL, keep=True, label="Anzahl Kinder"))
     urgency: Mapped[str] = mapped_column(String(40), info=personal(SOCIAL, label="Dringlichkeit (Zuweisungsgrund)"))
-    status: Mapped[str] = mapped_column(String(20), default="waiting")
+    status: Mapped[str] = mapped_column(String(20), default=HouseholdState.WAITING.value)
     name: Mapped[str] = mapped_column(String(200), info=personal(IDENTIFYING, label="Name"))
     email: Mapped[str | None] = mapped_column(String(254), info=personal(CONTACT, label="E-Mail"))
     phone: Mapped[str | None] = mapped_column(String(40), info=personal(CONTACT, label="Telefon"))
@@ -68,12 +72,8 @@ class Household(Base):
     status_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    @property
-    def size(self) -> int:
-        return self.adults + self.children
 
-
-class Flat(Base):
+class Flat(Base, FlatRules):
     __tablename__ = "flats"
     __table_args__ = (Index("ix_flats_company_status", "company_id", "status"),)
 
@@ -95,15 +95,11 @@ class Flat(Base):
     heating_cents: Mapped[int] = mapped_column(Integer)
     available_from: Mapped[date] = mapped_column(Date)
     pets_allowed: Mapped[bool] = mapped_column(Boolean, default=False)
-    status: Mapped[str] = mapped_column(String(20), default="offered")
+    status: Mapped[str] = mapped_column(String(20), default=FlatState.OFFERED.value)
     offered_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
-    @property
-    def gross_rent_cents(self) -> int:
-        return self.cold_rent_cents + self.service_charges_cents + self.heating_cents
 
-
-class MatchingRun(Base):
+class MatchingRun(Base, RunRules):
     """One global assignment run: `pending` from the request until the worker executed it, then
     `completed` (figures filled) or `failed`. While pending, `active_slot` is 1: its unique
     constraint is what keeps runs to one at a time across web processes and replicas."""
@@ -112,7 +108,8 @@ class MatchingRun(Base):
     __table_args__ = (UniqueConstraint("active_slot", name="uq_matching_runs_active_slot"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
-    status: Mapped[str] = mapped_column(String(20), default="completed", server_default="completed")
+    status: Mapped[str] = mapped_column(String(20), default=RunState.COMPLETED.value,
+                                        server_default=RunState.COMPLETED.value)
     active_slot: Mapped[int | None] = mapped_column(Integer)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     error: Mapped[str | None] = mapped_column(String(200))
@@ -129,7 +126,7 @@ class MatchingRun(Base):
     score_upper_bound: Mapped[float | None] = mapped_column(Float)
 
 
-class Proposal(Base):
+class Proposal(Base, ProposalRules):
     """A proposed (flat, household) pair. The unique constraint is what makes "never the same flat
     twice to a household" hold even for concurrent runs."""
 
@@ -144,7 +141,7 @@ class Proposal(Base):
     flat_id: Mapped[str] = mapped_column(ForeignKey("flats.id"))
     household_id: Mapped[str] = mapped_column(ForeignKey("households.id"))
     company_id: Mapped[str] = mapped_column(String(36))
-    status: Mapped[str] = mapped_column(String(20), default="open")
+    status: Mapped[str] = mapped_column(String(20), default=ProposalState.OPEN.value)
     company_answer: Mapped[str | None] = mapped_column(String(20))
     household_answer: Mapped[str | None] = mapped_column(String(20))
     score: Mapped[float] = mapped_column(Float)

@@ -25,11 +25,13 @@ from servicekit.privacy import ERASURE_REQUESTED, retention_days
 from servicekit.jobs import JobContext
 
 from matching import erasure
+from matching.domain.household import HouseholdState
+from matching.domain.lifecycle import values
+from matching.domain.proposal import DECIDED
 from matching.models import ErasureRequest, Household, Proposal
 
 BATCH = 200
 DEFAULTS = {"referral_withdrawn": 180, "left_program": 180, "decline_text": 365, "erasure_note": 1095}
-DECIDED = ("declined", "expired", "withdrawn", "leased")
 LATE_EVENTS = timedelta(days=7)
 
 
@@ -42,7 +44,7 @@ def run(ctx: JobContext) -> dict[str, int]:
     now = ctx.now()
     with ctx.uow(actor="retention") as unit:
         done["decline_texts"] = unit.session.execute(
-            update(Proposal).where(Proposal.status.in_(DECIDED), Proposal.decline_text.is_not(None),
+            update(Proposal).where(Proposal.status.in_(values(DECIDED)), Proposal.decline_text.is_not(None),
                                    Proposal.decided_at < now - period(ctx, "decline_text"))
             .values(decline_text=None)).rowcount or 0
         done["erasure_notes"] = unit.session.execute(
@@ -57,8 +59,8 @@ def run(ctx: JobContext) -> dict[str, int]:
 def _erase_households(ctx: JobContext) -> int:
     now = ctx.now()
     count = 0
-    for status, name in (("withdrawn", "referral_withdrawn"), ("left_program", "left_program")):
-        due = select(Household.id).where(Household.status == status, Household.erased_at.is_(None),
+    for status, name in ((HouseholdState.WITHDRAWN, "referral_withdrawn"), (HouseholdState.LEFT_PROGRAM, "left_program")):
+        due = select(Household.id).where(Household.status == status.value, Household.erased_at.is_(None),
                                          Household.status_changed_at < now - period(ctx, name)).limit(BATCH)
         with ctx.uow() as unit:
             ids = list(unit.session.scalars(due))

@@ -5,6 +5,10 @@ from marshmallow import Schema, ValidationError, fields, validate, validates, va
 from servicekit.privacy import ALL, PurposeBoundSchema, Views
 
 from matching.config import default_policy
+from matching.domain.flat import FlatState
+from matching.domain.household import HouseholdState
+from matching.domain.proposal import Party, ProposalState
+from matching.domain.run import RunState
 
 URGENCIES = tuple(u.key for u in default_policy().urgency_levels)
 DISTRICTS = default_policy().districts
@@ -13,6 +17,13 @@ MAX_CENTS = 1_000_000  # 10,000 EUR a month: anything above is a typo, not a Woh
 
 def _cents(required: bool = True, minimum: int = 0, **kw):
     return fields.Integer(required=required, validate=validate.Range(min=minimum, max=MAX_CENTS), strict=True, **kw)
+
+
+
+
+def one_of(states) -> validate.OneOf:
+    """The values of an enum, in its order (the life cycles' states feed the schemas)."""
+    return validate.OneOf(tuple(s.value for s in states))
 
 
 district_field = lambda **kw: fields.String(validate=validate.OneOf(DISTRICTS), **kw)  # noqa: E731
@@ -90,7 +101,7 @@ class HouseholdOut(PurposeBoundSchema):
 
 
 class HouseholdQuery(Schema):
-    status = fields.String(validate=validate.OneOf(("waiting", "proposed", "housed", "withdrawn", "left_program")))
+    status = fields.String(validate=one_of(HouseholdState))
     needs_review = fields.Boolean()
     referral_no = fields.String(validate=validate.Length(min=1, max=40),
                                 metadata={"description": "The household with this referral number"})
@@ -153,12 +164,12 @@ class FlatOut(Schema):
 
 
 class FlatQuery(Schema):
-    status = fields.String(validate=validate.OneOf(("offered", "reserved", "let", "withdrawn")))
+    status = fields.String(validate=one_of(FlatState))
 
 
 class RunOut(Schema):
     id = fields.String(required=True)
-    status = fields.String(required=True, validate=validate.OneOf(("pending", "completed", "failed")), metadata={
+    status = fields.String(required=True, validate=one_of(RunState), metadata={
         "description": "pending until the worker has run it; the figures below count once completed"})
     finished_at = fields.DateTime(allow_none=True, required=True)
     error = fields.String(allow_none=True, required=True, metadata={"description": "why a failed run failed"})
@@ -180,7 +191,7 @@ class ProposalIn(Schema):
 
 
 class PartyIn(Schema):
-    party = fields.String(load_default=None, validate=validate.OneOf(("company", "household")),
+    party = fields.String(load_default=None, validate=one_of(Party),
                           metadata={"description": "staff must say whose answer it records; companies answer for themselves"})
 
 
@@ -243,7 +254,7 @@ class ProposalOut(PurposeBoundSchema):
 
 
 class ProposalQuery(Schema):
-    status = fields.String(validate=validate.OneOf(("open", "accepted", "declined", "expired", "withdrawn", "leased")))
+    status = fields.String(validate=one_of(ProposalState))
 
 
 class VerdictOut(Schema):

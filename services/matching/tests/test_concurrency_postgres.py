@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 
 from servicekit.db import UnitOfWork
 
-from matching import services
+from matching.usecases import runs
 from matching.config import default_policy
 from matching.models import Proposal
 from tests.helpers import offer, refer
@@ -19,7 +19,7 @@ def test_concurrent_runs_never_double_book(client, tokens, db, run_concurrently)
         refer(client, tokens)
     def one_run(_):
         with UnitOfWork(db, "matching", actor="staff-test", actor_role="staff") as unit:
-            run = services.run_matching(unit, default_policy())
+            run = runs.run_matching(unit, default_policy())
             unit.commit()
             return run.proposals_created
 

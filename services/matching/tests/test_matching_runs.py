@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from servicekit.web.app import create_app
 
-from matching import services
+from matching.usecases import runs
 from matching.models import MatchingRun, Proposal
 from tests.helpers import execute_queued_runs, offer, refer, run
 
@@ -61,7 +61,7 @@ def test_a_run_that_fails_is_closed_as_failed_and_does_not_block_the_next(client
     def broken(*args, **kwargs):
         raise RuntimeError("solver crashed")
 
-    monkeypatch.setattr(services, "run_matching", broken)
+    monkeypatch.setattr(runs, "run_matching", broken)
     execute_queued_runs(client)
     failed = client.get(f"/api/v1/matching-runs/{first['id']}", headers=tokens.staff()).json
     assert failed["status"] == "failed" and failed["error"] == "RuntimeError"

@@ -1,4 +1,5 @@
-"""Configuration data of the matching service (JSON files beside this module).
+"""Configuration data of the matching service (JSON files beside this module), read through the
+kit's one loader (`servicekit.config.ConfigFiles`).
 
 Where to update:
 - `rent_limits.json`: the city's rent limits (cold rent, Kaltmiete) by household size. Replace the
@@ -12,31 +13,20 @@ Set `MATCHING_CONFIG_DIR` to a directory holding replacements for any of these f
 
 from __future__ import annotations
 
-import json
-import os
 from functools import lru_cache
-from importlib import resources
-from pathlib import Path
-from typing import Any
+
+from servicekit.config import ConfigFiles
 
 from matching.domain.policy import Policy
 
-FILES = ("matching.json", "rent_limits.json", "districts.json")
+FILES = ConfigFiles("matching", "matching.config")
 
 
-def _read(name: str, override_dir: str | None) -> dict[str, Any]:
-    if override_dir and (Path(override_dir) / name).is_file():
-        return json.loads((Path(override_dir) / name).read_text(encoding="utf-8"))
-    return json.loads(resources.files(__name__).joinpath(name).read_text(encoding="utf-8"))
-
-
-def load_policy(override_dir: str | None = None) -> Policy:
-    override_dir = override_dir or os.environ.get("MATCHING_CONFIG_DIR")
-    return Policy.from_data(
-        matching=_read("matching.json", override_dir),
-        rent_limits=_read("rent_limits.json", override_dir),
-        districts=_read("districts.json", override_dir),
-    )
+def load_policy(files: ConfigFiles = FILES) -> Policy:
+    """The policy the files say (the deployment's copies where `MATCHING_CONFIG_DIR` has them)."""
+    rent_limits = files.read("rent_limits.json")  # with its `_source`: a proposal's snapshot names it
+    return Policy.from_data(matching=files.facts("matching.json"), rent_limits=rent_limits,
+                            districts=files.facts("districts.json"))
 
 
 @lru_cache(maxsize=1)

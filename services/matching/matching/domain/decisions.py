@@ -1,61 +1,41 @@
-"""What a decline leads to, and the states flats, households and proposals move through."""
+"""What a decline leads to, and which leases the program accepts.
+
+(The life cycles are the aggregates' own: `flat`, `household`, `proposal`, `run`.)
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
+from servicekit.errors import RuleViolation
+
+from matching.domain.flat import FlatState
+from matching.domain.household import HouseholdState
 from matching.domain.policy import Policy
-
-
-class TransitionError(ValueError):
-    """A state change that the life cycle does not allow (the API answers 409)."""
-
-
-FLAT_TRANSITIONS = {
-    "offered": {"reserved", "withdrawn"},
-    "reserved": {"offered", "let", "withdrawn"},
-    "let": set(),
-    "withdrawn": set(),
-}
-HOUSEHOLD_TRANSITIONS = {
-    "waiting": {"proposed", "withdrawn"},
-    "proposed": {"waiting", "housed", "withdrawn"},
-    "housed": {"waiting"},  # the tenancy ended (contracts.contract.terminated): back on the list
-    "withdrawn": set(),
-}
-PROPOSAL_TRANSITIONS = {
-    "open": {"open", "accepted", "declined", "expired", "withdrawn"},
-    "accepted": {"leased", "declined", "expired", "withdrawn"},
-    "declined": set(),
-    "expired": set(),
-    "withdrawn": set(),
-    "leased": set(),
-}
-
-
-def check(transitions: dict[str, set[str]], current: str, new: str, what: str) -> None:
-    if new not in transitions.get(current, set()):
-        raise TransitionError(f"{what} cannot go from {current} to {new}")
 
 
 @dataclass(frozen=True)
 class DeclineOutcome:
-    flat_state: str  # offered | withdrawn
-    household_state: str  # waiting | withdrawn
+    flat_state: FlatState  # offered | withdrawn
+    household_state: HouseholdState  # waiting | withdrawn
     needs_review: bool
     counted_declines: int
 
 
 def decline_outcome(policy: Policy, party: str, reason_key: str, counted_declines_before: int) -> DeclineOutcome:
     """Effects of a decline by `party` ("company" or "household") for a configured reason."""
-    reason = policy.decline_reason(party, reason_key)
+    reason = policy.find_decline_reason(party, reason_key)
+    if reason is None:
+        raise RuleViolation("proposal.unknown_decline_reason", f"unknown decline reason {reason_key!r} for the {party}",
+                            field="reason")
     counted = counted_declines_before + (1 if reason.counts else 0)
     review = reason.household == "review" or (
         reason.counts and counted >= policy.household_declines_before_review
     )
     return DeclineOutcome(
-        flat_state="withdrawn" if reason.flat == "withdraw" else "offered",
-        household_state="withdrawn" if reason.household == "withdraw" else "waiting",
+        flat_state=FlatState.WITHDRAWN if reason.flat == "withdraw" else FlatState.OFFERED,
+        household_state=HouseholdState.WITHDRAWN if reason.household == "withdraw" else HouseholdState.WAITING,
         needs_review=review,
         counted_declines=counted,
     )
@@ -88,3 +68,18 @@ def lease_problems(terms: LeaseTerms, rent_limit_cents: int) -> dict[str, str]:
         if getattr(terms, name) < 0:
             problems[name] = "must not be negative"
     return problems
+
+
+def lease_terms(data: dict) -> LeaseTerms:
+    return LeaseTerms(**{name: data[name] for name in LeaseTerms.__dataclass_fields__})
+
+
+def check_lease(terms: LeaseTerms, rent_limit_cents: int, lease_start: date, proposed_on: date) -> None:
+    """Refuse a lease the program cannot accept (422, naming the first field and listing every problem)."""
+    problems = lease_problems(terms, rent_limit_cents)
+    if problems:
+        field, detail = next(iter(problems.items()))
+        raise RuleViolation("lease.not_acceptable", detail, field=field, problems=problems)
+    if lease_start < proposed_on:
+        raise RuleViolation("lease.starts_before_proposal", "the lease cannot start before the proposal was made",
+                            field="lease_start")

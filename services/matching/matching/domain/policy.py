@@ -11,8 +11,10 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any, Mapping
 
+from servicekit.config import ConfigError
 
-class PolicyError(ValueError):
+
+class PolicyError(ConfigError):
     """The configuration data is inconsistent (raised at start-up, never per request)."""
 
 
@@ -139,12 +141,15 @@ class Policy:
                 return level
         raise ValueError(f"unknown urgency {key!r}")
 
-    def decline_reason(self, party: str, key: str) -> DeclineReason:
+    def find_decline_reason(self, party: str, key: str) -> DeclineReason | None:
         reasons = self.company_decline_reasons if party == "company" else self.household_decline_reasons
-        for reason in reasons:
-            if reason.key == key:
-                return reason
-        raise ValueError(f"unknown decline reason {key!r} for party {party!r}")
+        return next((reason for reason in reasons if reason.key == key), None)
+
+    def decline_reason(self, party: str, key: str) -> DeclineReason:
+        reason = self.find_decline_reason(party, key)
+        if reason is None:
+            raise ValueError(f"unknown decline reason {key!r} for party {party!r}")
+        return reason
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -163,81 +168,91 @@ class Policy:
 
     @classmethod
     def _parse(cls, m: Mapping[str, Any], rl: Mapping[str, Any], d: Mapping[str, Any]) -> "Policy":
-        limits = {r["persons"]: r for r in rl["by_household_size"]}
-        norms = {r["persons"]: r for r in m["space_norm"]["by_household_size"]}
-        if sorted(limits) != list(range(1, len(limits) + 1)) or sorted(norms) != sorted(limits):
-            raise PolicyError("rent limits and space norm must cover the same sizes 1..N without gaps")
-        rows = []
-        for persons in sorted(limits):
-            lim, norm = limits[persons], norms[persons]
-            row = SizeRow(
-                persons=persons,
-                max_cold_rent_cents=int(lim["max_cold_rent_cents"]),
-                orientation_area_m2=float(lim["orientation_area_m2"]),
-                min_rooms=float(norm["min_rooms"]),
-                max_rooms=float(norm["max_rooms"]),
-                min_area_m2=float(norm["min_area_m2"]),
-            )
-            if row.max_cold_rent_cents <= 0 or row.min_rooms > row.max_rooms:
-                raise PolicyError(f"inconsistent size row for {persons} persons")
-            rows.append(row)
-        f_lim, f_norm = rl["each_further_person"], m["space_norm"]["each_further_person"]
-        further = SizeRow(
-            persons=0,
-            max_cold_rent_cents=int(f_lim["max_cold_rent_cents"]),
-            orientation_area_m2=float(f_lim["orientation_area_m2"]),
-            min_rooms=float(f_norm["min_rooms"]),
-            max_rooms=float(f_norm["max_rooms"]),
-            min_area_m2=float(f_norm["min_area_m2"]),
-        )
-        w = m["weights"]
-        weights = Weights(
-            urgency=float(w["urgency"]),
-            waiting_time=float(w["waiting_time"]),
-            district_preference=float(w["district_preference"]),
-            fit=float(w["fit"]),
-        )
-        if any(not math.isfinite(v) or v < 0 for v in asdict(weights).values()):
-            raise PolicyError("weights must be finite and non-negative")
-        s = m["scoring"]
-        scoring = Scoring(**{k: (int(v) if k.endswith("_days") else float(v)) for k, v in s.items() if not k.startswith("_")})
-        if scoring.waiting_time_full_after_days <= 0:
-            raise PolicyError("waiting_time_full_after_days must be positive")
-        levels = tuple(
-            UrgencyLevel(key=u["key"], label_de=u["label_de"], value=float(u["value"])) for u in m["urgency_levels"]
-        )
-        if not levels or any(not 0 <= u.value <= 1 for u in levels):
-            raise PolicyError("urgency values must lie in [0, 1]")
-
-        def reasons(items: list[Mapping[str, Any]]) -> tuple[DeclineReason, ...]:
-            out = tuple(
-                DeclineReason(key=r["key"], label_de=r["label_de"], flat=r["flat"], household=r["household"], counts=bool(r["counts"]))
-                for r in items
-            )
-            for r in out:
-                if r.flat not in FLAT_EFFECTS or r.household not in HOUSEHOLD_EFFECTS:
-                    raise PolicyError(f"decline reason {r.key!r} has an unknown effect")
-            return out
-
-        dr = m["decline_reasons"]
-        a = m["assignment"]
-        districts = tuple(d["districts"])
-        if len(districts) > 31:
-            raise PolicyError("at most 31 districts fit the engine's bit masks")
+        reasons = m["decline_reasons"]
         return cls(
-            districts=districts,
-            sizes=SizeTable(rows=tuple(rows), further=further),
+            districts=_districts(d),
+            sizes=_size_table(rl, m["space_norm"]),
             horizon_days=int(m["availability"]["horizon_days"]),
-            weights=weights,
-            scoring=scoring,
-            urgency_levels=levels,
+            weights=_weights(m["weights"]),
+            scoring=_scoring(m["scoring"]),
+            urgency_levels=_urgency_levels(m["urgency_levels"]),
             response_working_days=int(m["proposals"]["response_working_days"]),
             household_declines_before_review=int(m["proposals"]["household_declines_before_review"]),
-            company_decline_reasons=reasons(dr["company"]),
-            household_decline_reasons=reasons(dr["household"]),
-            assignment=Assignment(
-                candidates_per_list=max(1, int(a["candidates_per_list"])),
-                time_budget_s=None if a.get("time_budget_s") is None else float(a["time_budget_s"]),
-            ),
+            company_decline_reasons=_decline_reasons(reasons["company"]),
+            household_decline_reasons=_decline_reasons(reasons["household"]),
+            assignment=_assignment(m["assignment"]),
             rent_limits_source=str(rl.get("_source", "")),
         )
+
+
+# --- the parts of the configuration, each parsed and checked on its own ---------------------------
+
+def _size_row(persons: int, limit: Mapping[str, Any], norm: Mapping[str, Any]) -> SizeRow:
+    return SizeRow(
+        persons=persons,
+        max_cold_rent_cents=int(limit["max_cold_rent_cents"]),
+        orientation_area_m2=float(limit["orientation_area_m2"]),
+        min_rooms=float(norm["min_rooms"]),
+        max_rooms=float(norm["max_rooms"]),
+        min_area_m2=float(norm["min_area_m2"]),
+    )
+
+
+def _size_table(rl: Mapping[str, Any], space_norm: Mapping[str, Any]) -> SizeTable:
+    """Rent limits (the city's table) and space norm (the program's) joined by household size."""
+    limits = {r["persons"]: r for r in rl["by_household_size"]}
+    norms = {r["persons"]: r for r in space_norm["by_household_size"]}
+    if sorted(limits) != list(range(1, len(limits) + 1)) or sorted(norms) != sorted(limits):
+        raise PolicyError("rent limits and space norm must cover the same sizes 1..N without gaps")
+    rows = tuple(_size_row(persons, limits[persons], norms[persons]) for persons in sorted(limits))
+    for row in rows:
+        if row.max_cold_rent_cents <= 0 or row.min_rooms > row.max_rooms:
+            raise PolicyError(f"inconsistent size row for {row.persons} persons")
+    further = _size_row(0, rl["each_further_person"], space_norm["each_further_person"])
+    return SizeTable(rows=rows, further=further)
+
+
+def _weights(w: Mapping[str, Any]) -> Weights:
+    weights = Weights(urgency=float(w["urgency"]), waiting_time=float(w["waiting_time"]),
+                      district_preference=float(w["district_preference"]), fit=float(w["fit"]))
+    if any(not math.isfinite(v) or v < 0 for v in asdict(weights).values()):
+        raise PolicyError("weights must be finite and non-negative")
+    return weights
+
+
+def _scoring(s: Mapping[str, Any]) -> Scoring:
+    scoring = Scoring(**{k: (int(v) if k.endswith("_days") else float(v)) for k, v in s.items() if not k.startswith("_")})
+    if scoring.waiting_time_full_after_days <= 0:
+        raise PolicyError("waiting_time_full_after_days must be positive")
+    return scoring
+
+
+def _urgency_levels(items: list[Mapping[str, Any]]) -> tuple[UrgencyLevel, ...]:
+    levels = tuple(UrgencyLevel(key=u["key"], label_de=u["label_de"], value=float(u["value"])) for u in items)
+    if not levels or any(not 0 <= u.value <= 1 for u in levels):
+        raise PolicyError("urgency values must lie in [0, 1]")
+    return levels
+
+
+def _decline_reasons(items: list[Mapping[str, Any]]) -> tuple[DeclineReason, ...]:
+    out = tuple(
+        DeclineReason(key=r["key"], label_de=r["label_de"], flat=r["flat"], household=r["household"], counts=bool(r["counts"]))
+        for r in items
+    )
+    for r in out:
+        if r.flat not in FLAT_EFFECTS or r.household not in HOUSEHOLD_EFFECTS:
+            raise PolicyError(f"decline reason {r.key!r} has an unknown effect")
+    return out
+
+
+def _districts(d: Mapping[str, Any]) -> tuple[str, ...]:
+    districts = tuple(d["districts"])
+    if len(districts) > 31:
+        raise PolicyError("at most 31 districts fit the engine's bit masks")
+    return districts
+
+
+def _assignment(a: Mapping[str, Any]) -> Assignment:
+    budget = a.get("time_budget_s")
+    return Assignment(candidates_per_list=max(1, int(a["candidates_per_list"])),
+                      time_budget_s=None if budget is None else float(budget))

@@ -5,7 +5,10 @@ from pathlib import Path
 import pytest
 
 from matching.config import load_policy
-from matching.domain import decisions, explain
+from servicekit.errors import RuleViolation, StateConflict
+
+from matching.domain import decisions, explain, flat as flats
+from matching.domain.lifecycle import check
 from matching.domain.deadlines import is_overdue, respond_by
 from matching.domain.policy import PolicyError
 from tests.unit.factories import POLICY, TODAY, flat, household, tables
@@ -23,19 +26,21 @@ def test_rent_limits_are_the_city_table():
     assert len(POLICY.districts) == 23
 
 
-def test_override_dir_replaces_a_file(tmp_path):
+def test_override_dir_replaces_a_file(tmp_path, monkeypatch):
     cfg = json.loads((Path(__file__).parents[2] / "matching/config/matching.json").read_text(encoding="utf-8"))
     cfg["weights"]["urgency"] = 80
     (tmp_path / "matching.json").write_text(json.dumps(cfg), encoding="utf-8")
-    assert load_policy(str(tmp_path)).weights.urgency == 80
+    monkeypatch.setenv("MATCHING_CONFIG_DIR", str(tmp_path))
+    assert load_policy().weights.urgency == 80
 
 
-def test_broken_config_is_refused_at_start_up(tmp_path):
+def test_broken_config_is_refused_at_start_up(tmp_path, monkeypatch):
     cfg = json.loads((Path(__file__).parents[2] / "matching/config/matching.json").read_text(encoding="utf-8"))
     cfg["decline_reasons"]["company"][0]["flat"] = "burn"
     (tmp_path / "matching.json").write_text(json.dumps(cfg), encoding="utf-8")
+    monkeypatch.setenv("MATCHING_CONFIG_DIR", str(tmp_path))
     with pytest.raises(PolicyError):
-        load_policy(str(tmp_path))
+        load_policy()
 
 
 def test_deadline_skips_easter_holidays():
@@ -78,8 +83,9 @@ def test_household_found_housing_elsewhere_is_withdrawn():
 
 
 def test_unknown_reason_is_refused():
-    with pytest.raises(ValueError):
+    with pytest.raises(RuleViolation) as refused:
         decisions.decline_outcome(POLICY, "company", "location", 0)
+    assert refused.value.field == "reason"
 
 
 def test_lease_rules():
@@ -92,9 +98,10 @@ def test_lease_rules():
 
 
 def test_transitions():
-    decisions.check(decisions.FLAT_TRANSITIONS, "offered", "reserved", "flat")
-    with pytest.raises(decisions.TransitionError):
-        decisions.check(decisions.FLAT_TRANSITIONS, "let", "offered", "flat")
+    check(flats.TRANSITIONS, "offered", "reserved", "flat")
+    with pytest.raises(StateConflict) as refused:
+        check(flats.TRANSITIONS, "let", "offered", "flat")
+    assert refused.value.code == "flat.invalid_transition"
 
 
 def test_why_not_lists_eligible_flats_first_and_the_excluding_rule_for_others():
