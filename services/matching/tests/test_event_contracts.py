@@ -62,6 +62,7 @@ def test_erasure_request_and_the_answers_it_expects_are_documented(client, token
     capture = bus.capture("matching.household.#")
     household = refer(client, tokens)
     r = client.post(f"/api/v1/households/{household['id']}/erasure", json={}, headers=tokens.headers("dpo"))
+    assert r.status_code == 202
     requested = capture.wait_for("matching.household.erasure_requested",
                                  lambda e: e["data"]["household_id"] == household["id"])
     validate("householdErasureRequested", requested["data"])
