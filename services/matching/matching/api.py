@@ -15,7 +15,7 @@ from servicekit.web.pagination import page_of
 
 from matching import erasure
 from matching.config import default_policy
-from matching.domain.proposal import Answer, Party
+from matching.domain.proposal import Party
 from matching.models import ErasureRequest, Flat, Household, MatchingRun, Proposal, RegisteredCompany
 from matching.schemas import (
     DeclineIn, FlatIn, FlatOut, FlatQuery, HouseholdIn, HouseholdOut, HouseholdQuery, LeaseIn, PartyIn,
@@ -26,7 +26,7 @@ from matching.usecases import flats as flat_cases
 from matching.usecases import households as household_cases
 from matching.usecases import proposals as proposal_cases
 from matching.usecases import runs as run_cases
-from matching.usecases.common import household_contact, household_limit, household_profile
+from matching.usecases.common import household_limit
 
 STAFF = ("staff", "admin")
 
@@ -78,13 +78,7 @@ class Households(MethodView):
         Filters: `status`, `needs_review`, `referral_no` (the household's one reference in every service).
         """
         with uow() as unit:
-            stmt = select(Household).order_by(Household.referred_at, Household.id)
-            if "status" in query:
-                stmt = stmt.where(Household.status == query["status"])
-            if "needs_review" in query:
-                stmt = stmt.where(Household.needs_review == query["needs_review"])
-            if "referral_no" in query:
-                stmt = stmt.where(Household.referral_no == query["referral_no"])
+            stmt = household_cases.listing(query)
             page = [_household_out(h) for h in page_of(unit.session, stmt, pagination_parameters)]
         return page
 
@@ -216,9 +210,7 @@ class Flats(MethodView):
     def get(self, query, pagination_parameters):
         """Flats (a company sees only its own)."""
         with uow() as unit:
-            stmt = company_scope(select(Flat).order_by(Flat.offered_at, Flat.id), Flat.company_id)
-            if "status" in query:
-                stmt = stmt.where(Flat.status == query["status"])
+            stmt = company_scope(flat_cases.listing(query), Flat.company_id)
             return page_of(unit.session, stmt, pagination_parameters)
 
 
@@ -312,24 +304,9 @@ class RunById(MethodView):
 # --- proposals ----------------------------------------------------------------------------------
 
 def _proposal_out(session, p: Proposal) -> dict:
-    """Staff see everything; a company sees the pseudonymous profile until it accepted, and its own
-    decline text but not the household's. ProposalOut's views drop the rest for a company."""
+    out = {c: getattr(p, c) for c in ProposalOut().fields if hasattr(p, c) and c != "snapshot"}
     household = session.get(Household, p.household_id)
-    principal = current_principal()
-    out = {c: getattr(p, c) for c in ProposalOut().fields if hasattr(p, c)}
-    profile = household_profile(household)
-    if not principal.is_company:
-        out["household"] = {**profile, **household_contact(household), "referral_no": household.referral_no}
-        out["referral_no"] = household.referral_no
-        out["snapshot"] = p.snapshot
-        return out
-    out.pop("snapshot", None)
-    if p.decline_party != Party.COMPANY:
-        out["decline_text"] = None
-    accepted = p.company_answer == Answer.ACCEPTED
-    out["household"] = {**profile, **household_contact(household)} if accepted else profile
-    out["referral_no"] = household.referral_no if accepted else None
-    return out
+    return {**out, **proposal_cases.what_is_shown(p, household, to_company=current_principal().is_company)}
 
 
 def _visible_proposal(session, proposal_id) -> Proposal:
@@ -373,9 +350,7 @@ class Proposals(MethodView):
     def get(self, query, pagination_parameters):
         """Proposals (a company sees only those for its own flats)."""
         with uow() as unit:
-            stmt = company_scope(select(Proposal).order_by(Proposal.created_at, Proposal.id), Proposal.company_id)
-            if "status" in query:
-                stmt = stmt.where(Proposal.status == query["status"])
+            stmt = company_scope(proposal_cases.listing(query), Proposal.company_id)
             page = [_proposal_out(unit.session, p) for p in page_of(unit.session, stmt, pagination_parameters)]
         return page
 

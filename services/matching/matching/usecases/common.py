@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from servicekit.clock import berlin_date
@@ -69,6 +69,14 @@ def audit_move(unit: UnitOfWork, aggregate: Any, old: str | None, action: str, d
     """The trail entry of a state change the aggregate made (`old`: the state it left; None: no change)."""
     if old is not None:
         unit.audit(aggregate.ENTITY, aggregate.id, action, from_state=old, to_state=aggregate.status, detail=detail)
+
+
+def filtered(stmt: Select, model: Any, filters: dict[str, Any], columns: tuple[str, ...]) -> Select:
+    """A listing narrowed to the `columns` the query names (each compared for equality)."""
+    for column in columns:
+        if column in filters:
+            stmt = stmt.where(getattr(model, column) == filters[column])
+    return stmt
 
 
 def open_proposals(session: Session, **where: str) -> list[Proposal]:

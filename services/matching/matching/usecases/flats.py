@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from servicekit.db import UnitOfWork
@@ -18,8 +18,13 @@ from matching.domain.policy import Policy
 from matching.domain.proposal import ProposalState
 from matching.domain.tables import FlatTable, HouseholdTable
 from matching.models import Flat, Household, RegisteredCompany
-from matching.usecases.common import audit_move, open_proposals, to_domain_flat, to_domain_household
+from matching.usecases.common import audit_move, filtered, open_proposals, to_domain_flat, to_domain_household
 from matching.usecases.explanations import verdicts_out
+
+
+def listing(filters: dict[str, Any]) -> Select:
+    """Flats in the order they were offered, by `status`."""
+    return filtered(select(Flat).order_by(Flat.offered_at, Flat.id), Flat, filters, ("status",))
 
 
 def offer_flat(unit: UnitOfWork, data: dict[str, Any], company_id: str) -> Flat:

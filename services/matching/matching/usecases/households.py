@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from servicekit.db import UnitOfWork
@@ -14,13 +14,18 @@ from servicekit.errors import StateConflict
 
 from matching.domain import explain
 from matching.domain.flat import FlatState
-from matching.domain.household import HouseholdState
 from matching.domain.policy import Policy
 from matching.domain.proposal import ProposalState
 from matching.domain.tables import FlatTable, HouseholdTable
 from matching.models import Flat, Household
-from matching.usecases.common import audit_move, open_proposals, to_domain_flat, to_domain_household
+from matching.usecases.common import audit_move, filtered, open_proposals, to_domain_flat, to_domain_household
 from matching.usecases.explanations import verdicts_out
+
+
+def listing(filters: dict[str, Any]) -> Select:
+    """Referred households, oldest referral first, by `status`, `needs_review` or `referral_no`."""
+    stmt = select(Household).order_by(Household.referred_at, Household.id)
+    return filtered(stmt, Household, filters, ("status", "needs_review", "referral_no"))
 
 
 def refer_household(unit: UnitOfWork, data: dict[str, Any]) -> Household:

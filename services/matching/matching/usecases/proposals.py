@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from servicekit.clock import BERLIN, berlin_date
@@ -20,12 +20,32 @@ from matching.domain.flat import FlatState
 from matching.domain.household import HouseholdState
 from matching.domain.lifecycle import values
 from matching.domain.policy import Policy
-from matching.domain.proposal import OPEN, Party, ProposalState, flat_address
+from matching.domain.proposal import OPEN, Answer, Party, ProposalState, flat_address
 from matching.domain.tables import FlatTable, HouseholdTable
 from matching.models import Flat, Household, Proposal
 from matching.usecases.common import (
-    audit_move, flat_data, household_contact, household_limit, household_profile, to_domain_flat, to_domain_household,
+    audit_move, filtered, flat_data, household_contact, household_limit, household_profile, to_domain_flat, to_domain_household,
 )
+
+
+def listing(filters: dict[str, Any]) -> Select:
+    """Proposals in the order they were made, by `status`."""
+    return filtered(select(Proposal).order_by(Proposal.created_at, Proposal.id), Proposal, filters, ("status",))
+
+
+def what_is_shown(p: Proposal, household: Household, *, to_company: bool) -> dict[str, Any]:
+    """Staff see everything; a company sees the pseudonymous profile until it accepted, and its own
+    decline text but not the household's (ProposalOut's views drop the rest for a company)."""
+    profile = household_profile(household)
+    if not to_company:
+        return {"household": {**profile, **household_contact(household), "referral_no": household.referral_no},
+                "referral_no": household.referral_no, "snapshot": p.snapshot}
+    accepted = p.company_answer == Answer.ACCEPTED
+    shown = {"household": {**profile, **household_contact(household)} if accepted else profile,
+             "referral_no": household.referral_no if accepted else None}
+    if p.decline_party != Party.COMPANY:
+        shown["decline_text"] = None
+    return shown
 
 
 def snapshot(h: Household, f: Flat, policy: Policy, today: date) -> dict[str, Any]:
