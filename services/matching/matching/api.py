@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from flask.views import MethodView
 from flask_smorest import Api, Blueprint
-from sqlalchemy import select
 
 from servicekit.clock import berlin_date
 from servicekit.errors import NotFound, Unprocessable
@@ -288,7 +287,7 @@ class Runs(MethodView):
     def get(self, pagination_parameters):
         """Past runs, newest first."""
         with uow() as unit:
-            return page_of(unit.session, select(MatchingRun).order_by(MatchingRun.started_at.desc()), pagination_parameters)
+            return page_of(unit.session, run_cases.listing(), pagination_parameters)
 
 
 @runs.route("/<uuid:run_id>")

@@ -1,13 +1,13 @@
-"""Matching's own retention periods (configurable: RETENTION_<NAME>_DAYS), applied by a worker job
-with the service's clock.
+"""Matching's own retention periods (config/retention.json; RETENTION_<NAME>_DAYS overrides one),
+applied by a worker job with the service's clock.
 
-- referral_withdrawn (180 days): a household withdrawn that long is erased household-wide, with
+- referral_withdrawn: a household withdrawn that long is erased household-wide, with
   reason `retention` — the same path as an Art. 17 request.
-- left_program (180 days): likewise for a household that left the program (tenancy ended early,
+- left_program: likewise for a household that left the program (tenancy ended early,
   or the guarantee's term ended: contracts.contract.expired).
-- decline_text (365 days): the free text of a decline, once the proposal was decided that long ago
+- decline_text: the free text of a decline, once the proposal was decided that long ago
   (the reason key stays for the decline statistics).
-- erasure_note (1095 days): the officer's note on an erasure request (the request itself stays as
+- erasure_note: the officer's note on an erasure request (the request itself stays as
   the record that the erasure happened).
 - events still waiting for the relay when their household was erased are removed once they went
   out (within LATE_EVENTS of the erasure); other published events leave the outbox by the kit's
@@ -25,13 +25,14 @@ from servicekit.privacy import ERASURE_REQUESTED, retention_days
 from servicekit.jobs import JobContext
 
 from matching import erasure
+from matching.config import FILES
 from matching.domain.household import HouseholdState
 from matching.domain.lifecycle import values
 from matching.domain.proposal import DECIDED
 from matching.models import ErasureRequest, Household, Proposal
 
 BATCH = 200
-DEFAULTS = {"referral_withdrawn": 180, "left_program": 180, "decline_text": 365, "erasure_note": 1095}
+DEFAULTS = FILES.facts("retention.json")  # each period's default, in days (RETENTION_<NAME>_DAYS overrides)
 LATE_EVENTS = timedelta(days=7)
 
 

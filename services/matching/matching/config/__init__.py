@@ -7,6 +7,7 @@ Where to update:
 - `districts.json`: the 23 Stadtbezirke.
 - `matching.json`: space norm, availability horizon, score weights, urgency levels, response
   deadline, decline reasons and their effects, assignment pruning.
+- `retention.json`: how long matching keeps what (days); RETENTION_<NAME>_DAYS overrides one.
 
 Set `MATCHING_CONFIG_DIR` to a directory holding replacements for any of these files.
 """

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -21,6 +21,11 @@ from matching.domain.tables import FlatTable, HouseholdTable
 from matching.models import Flat, Household, MatchingRun, Proposal
 from matching.usecases.common import audit_move, to_domain_flat, to_domain_household
 from matching.usecases.proposals import propose
+
+
+def listing() -> Select:
+    """Past runs, newest first."""
+    return select(MatchingRun).order_by(MatchingRun.started_at.desc())
 
 
 def active_run(session: Session) -> MatchingRun | None:
