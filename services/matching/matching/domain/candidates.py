@@ -227,67 +227,77 @@ def best_pair_first(index: ListIndex, n_flats: int, exclude: set[int]) -> Candid
     over lists then yields the global best pair. A pair proposed before (`exclude`, keys household *
     n_flats + flat) is skipped by giving that household the next free flat of the list instead.
     """
-    order = np.lexsort((-index.link_fit, index.link_list))
-    l_sorted = index.link_list[order]
-    lists = np.unique(l_sorted)
-    cuts = np.flatnonzero(np.diff(l_sorted)) + 1
-    flats_of = dict(zip(lists.tolist(), (a.tolist() for a in np.split(index.link_flat[order], cuts)))) if len(order) else {}
-    fits_of = dict(zip(lists.tolist(), (a.tolist() for a in np.split(index.link_fit[order], cuts)))) if len(order) else {}
-    households = index.entry_household.tolist()
-    ts = index.entry_t.tolist()
-    start = index.list_start.tolist()
-    end = (index.list_start + index.list_len).tolist()
-    ph = {l: start[l] for l in flats_of}
-    pf = {l: 0 for l in flats_of}
-    h_taken: set[int] = set()
-    f_taken = bytearray(n_flats)
-    out_h, out_f, out_s = [], [], []
-
-    def best(l: int):
-        """(score, household, flat) of list l's best free, allowed pair, or None."""
-        p = ph[l]
-        while p < end[l] and households[p] in h_taken:
-            p += 1
-        ph[l] = p
-        flats, fits = flats_of[l], fits_of[l]
-        q = pf[l]
-        while q < len(flats) and f_taken[flats[q]]:
-            q += 1
-        pf[l] = q
-        if p >= end[l] or q >= len(flats):
-            return None
-        h = households[p]
-        while q < len(flats) and (f_taken[flats[q]] or h * n_flats + flats[q] in exclude):
-            q += 1
-        if q >= len(flats):
-            return None if not exclude else _next_household(l, p, flats[pf[l]], fits[pf[l]])
-        return ts[p] + fits[q], h, flats[q]
-
-    def _next_household(l, p, flat, fit):
-        p += 1
-        while p < end[l] and (households[p] in h_taken or households[p] * n_flats + flat in exclude):
-            p += 1
-        return None if p >= end[l] else (ts[p] + fit, households[p], flat)
-
-    heap = []
-    for l in flats_of:
-        b = best(l)
-        if b is not None:
-            heap.append((-b[0], l))
+    free = _FreePairs(index, n_flats, exclude)
+    heap = [(-b[0], l) for l in free.lists if (b := free.best(l)) is not None]
     heapq.heapify(heap)
+    out_h, out_f, out_s = [], [], []
     while heap:
         key, l = heapq.heappop(heap)
-        b = best(l)
+        b = free.best(l)
         if b is None:
             continue
         if b[0] < -key - 1e-12:  # stale: something was taken since; re-queue with the true value
             heapq.heappush(heap, (-b[0], l))
             continue
         score, h, f = b
-        h_taken.add(h)
-        f_taken[f] = 1
+        free.take(h, f)
         out_h.append(h)
         out_f.append(f)
         out_s.append(score)
         heapq.heappush(heap, (-score, l))
     return Candidates(np.array(out_h, dtype=np.int64), np.array(out_f, dtype=np.int64), np.array(out_s, dtype=np.float64))
+
+
+class _FreePairs:
+    """best_pair_first's view of the lists: per list its households (best first, from the index) and
+    its flats by fit, with pointers to the first free one that only ever move forward."""
+
+    def __init__(self, index: ListIndex, n_flats: int, exclude: set[int]) -> None:
+        order = np.lexsort((-index.link_fit, index.link_list))
+        l_sorted = index.link_list[order]
+        lists = np.unique(l_sorted).tolist()
+        cuts = np.flatnonzero(np.diff(l_sorted)) + 1
+        self.flats_of = dict(zip(lists, (a.tolist() for a in np.split(index.link_flat[order], cuts)))) if len(order) else {}
+        self.fits_of = dict(zip(lists, (a.tolist() for a in np.split(index.link_fit[order], cuts)))) if len(order) else {}
+        self.lists = list(self.flats_of)
+        self.households = index.entry_household.tolist()
+        self.ts = index.entry_t.tolist()
+        start = index.list_start.tolist()
+        self.end = (index.list_start + index.list_len).tolist()
+        self.ph = {l: start[l] for l in self.flats_of}
+        self.pf = {l: 0 for l in self.flats_of}
+        self.h_taken: set[int] = set()
+        self.f_taken = bytearray(n_flats)
+        self.n_flats, self.exclude = n_flats, exclude
+
+    def take(self, household: int, flat: int) -> None:
+        self.h_taken.add(household)
+        self.f_taken[flat] = 1
+
+    def best(self, l: int):
+        """(score, household, flat) of list l's best free, allowed pair, or None."""
+        households, h_taken, f_taken, end = self.households, self.h_taken, self.f_taken, self.end[l]
+        p = self.ph[l]
+        while p < end and households[p] in h_taken:
+            p += 1
+        self.ph[l] = p
+        flats, fits = self.flats_of[l], self.fits_of[l]
+        q = self.pf[l]
+        while q < len(flats) and f_taken[flats[q]]:
+            q += 1
+        self.pf[l] = q
+        if p >= end or q >= len(flats):
+            return None
+        h, n_flats, exclude = households[p], self.n_flats, self.exclude
+        while q < len(flats) and (f_taken[flats[q]] or h * n_flats + flats[q] in exclude):
+            q += 1
+        if q >= len(flats):
+            return None if not exclude else self._next_household(l, p, flats[self.pf[l]], fits[self.pf[l]])
+        return self.ts[p] + fits[q], h, flats[q]
+
+    def _next_household(self, l: int, p: int, flat: int, fit: float):
+        households, h_taken, exclude, n_flats, end = self.households, self.h_taken, self.exclude, self.n_flats, self.end[l]
+        p += 1
+        while p < end and (households[p] in h_taken or households[p] * n_flats + flat in exclude):
+            p += 1
+        return None if p >= end else (self.ts[p] + fit, households[p], flat)
