@@ -34,6 +34,7 @@ class FaultLog:
     server_errors_during_outage: list[str] = field(default_factory=list)
     recovered_after_s: float | None = None
     events: list[str] = field(default_factory=list)
+    startup_s: list[float] = field(default_factory=list)  # from (re)start until /metrics answered
 
 
 class Faults:
@@ -50,14 +51,24 @@ class Faults:
         self.lock = threading.Lock()
         self.started = time.monotonic()
         self.workers = [f"{name}-worker" for name in system.services]
+        self._ready_pid: dict[str, int] = {}
+        self._spawned: dict[str, float] = {}
         self.thread = threading.Thread(target=self._supervise, name="chaos-supervisor", daemon=True)
 
     def note(self, text: str) -> None:
         self.log.events.append(f"{time.monotonic() - self.started:7.1f}s {text}")
 
-    def start(self) -> "Faults":
-        self.killing.set()
+    def supervise(self) -> "Faults":
+        """Restart whatever ends from now on, kills or not: the relay's fault switch ends workers
+        during the workload's setup already, and a worker nobody restarts stalls the run."""
         self.thread.start()
+        return self
+
+    def start(self) -> "Faults":
+        """Begin killing (and supervise, if not yet)."""
+        if not self.thread.is_alive():
+            self.thread.start()
+        self.killing.set()
         return self
 
     def quiet(self) -> None:
@@ -87,11 +98,14 @@ class Faults:
                         self.log.other_exits.append(f"{name} exited {code}")
                         self.note(f"{name} exited with {code} by itself")
                     self.system.restart(name)
+                    self._spawned[name] = time.monotonic()
                     self.log.restarts += 1
+                for name in self.workers:
+                    self._note_ready(name)
                 if self.killing.is_set() and time.monotonic() >= next_kill:
                     name = self.random.choice(self.workers)
                     process = self.system.processes.get(name)
-                    if process is not None and process.poll() is None:
+                    if process is not None and process.poll() is None and self._ready_pid.get(name) == process.pid:
                         try:
                             os.killpg(process.pid, signal.SIGKILL)
                             self.log.kills[name] += 1
@@ -99,6 +113,28 @@ class Faults:
                             pass
                     next_kill = time.monotonic() + self.random.uniform(*self.kill_every)
             self.stop.wait(self.random.uniform(0.2, 1.0))  # a killed worker stays down a moment
+
+    def startup_summary(self) -> str:
+        times = sorted(self.log.startup_s)
+        if not times:
+            return "worker starts: none seen ready"
+        return (f"worker starts until ready: {len(times)}, median {times[len(times) // 2]:.1f}s, "
+                f"max {times[-1]:.1f}s")
+
+    def _note_ready(self, name: str) -> None:
+        """Note when this life of the worker has started (its /metrics port answers): only then may
+        it be killed. A liveness probe begins once the startup probe passed; killing a worker that
+        is still importing on a loaded node says nothing about the system, and can keep a job like
+        a matching run from ever running, which no real node does."""
+        process = self.system.processes.get(name)
+        if process is None or process.poll() is not None or self._ready_pid.get(name) == process.pid:
+            return
+        try:
+            requests.get(self.system.worker_metrics_url(name.removesuffix("-worker")), timeout=0.5).raise_for_status()
+        except requests.RequestException:
+            return
+        self._ready_pid[name] = process.pid
+        self.log.startup_s.append(time.monotonic() - self._spawned.get(name, self.started))
 
     # -- the broker -----------------------------------------------------------------------------
 

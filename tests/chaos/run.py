@@ -190,6 +190,9 @@ def run(options: Options, workdir: Path, log=print) -> Report:
         started = time.monotonic()
         system.start()
         report.timings["system start"] = time.monotonic() - started
+        faults = Faults(system, rabbit if options.broker_outage else None,
+                        postgres if options.database_outage else None, kill_every=options.kill_every,
+                        seed=options.seed).supervise()
         observed = Observed()
         api = Api(system, observed)
         workload = Workload(system, api, companies=options.companies, caseworkers=options.caseworkers,
@@ -199,9 +202,7 @@ def run(options: Options, workdir: Path, log=print) -> Report:
         hogs.start()
         if options.load:
             report.notes.append(f"load: {hogs.count} CPU hogs beside the system ({options.load} per core)")
-        faults = Faults(system, rabbit if options.broker_outage else None,
-                        postgres if options.database_outage else None, kill_every=options.kill_every,
-                        seed=options.seed).start()
+        faults.start()
         # The outages one after the other, each when the stream reached its mark. The poison goes in
         # once the broker is back and settled: a message dead-lettered while its quorum queues are
         # still recovering can vanish (at-most-once dead-lettering, see the report), which is not
@@ -282,6 +283,7 @@ def run(options: Options, workdir: Path, log=print) -> Report:
         log_ = faults.log
         report.notes.append(f"SIGKILLs: {dict(log_.kills)}; relay crashes after publish (fault switch): "
                             f"{dict(log_.relay_crashes)}; restarts: {log_.restarts}")
+        report.notes.append(faults.startup_summary())
         if log_.other_exits:
             report.problems.append(f"workers that ended by themselves: {log_.other_exits[:5]}")
         if log_.broker_outage_s is not None:
@@ -308,6 +310,9 @@ def run(options: Options, workdir: Path, log=print) -> Report:
         report.passed = passed(report.counts) and not report.problems
     except BaseException as exc:
         report.problems.append(f"run aborted: {type(exc).__name__}: {str(exc)[:500]}")
+        if faults:  # what the faults had done by then, for the failure's message
+            report.problems.append(f"by then: SIGKILLs {dict(faults.log.kills)}, relay crashes "
+                                   f"{dict(faults.log.relay_crashes)}; {faults.startup_summary()}")
         raise
     finally:
         report.timings["total"] = time.monotonic() - t0

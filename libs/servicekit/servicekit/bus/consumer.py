@@ -415,15 +415,22 @@ class Consumer:
                 handling_attempts.c.consumer == self.consumer_name, handling_attempts.c.message_id.in_(ids))))
             first_time = [(d, events[id(d)]) for _, d in returned
                           if isinstance(events[id(d)], Event) and events[id(d)].id not in counted]
-            seen: set[str] = set()
-            for delivery, event in first_time:
-                if event.id not in seen:
-                    seen.add(event.id)
-                    # not counted: a group that dies says nothing about which of them killed it —
-                    # each is handled alone next time, where its own attempts count
-                    self.record_attempt(session, event.id, f"{delivery.key}:group", count=False)
+            if first_time:
+                self._mark_returned(session, first_time)
             session.commit()
         return {id(d) for _, d in returned if id(d) not in {id(fd) for fd, _ in first_time}}
+
+    def _mark_returned(self, session, first_time) -> None:
+        """One multi-row INSERT marking these messages as ones that came back, attempts 0: a group
+        that dies says nothing about which of them killed it — each is handled alone next time,
+        where its own attempts count. A row another consumer wrote meanwhile is left as it is."""
+        now = datetime.now(timezone.utc)
+        rows = {event.id: dict(consumer=self.consumer_name, message_id=event.id, attempts=0,
+                               delivery=f"{delivery.key}:group", last_error=None, updated_at=now)
+                for delivery, event in first_time}
+        dialect_insert = pg_insert if self.db.is_postgres else sqlite_insert
+        session.execute(dialect_insert(handling_attempts).values(list(rows.values())).on_conflict_do_nothing(
+            index_elements=[handling_attempts.c.consumer, handling_attempts.c.message_id]))
 
     # -- the loop ----------------------------------------------------------------------------
 
@@ -449,10 +456,12 @@ class Consumer:
             try:
                 connection = connect(self.settings.bus_url, f"{self.settings.service}-consumer")
                 channel = connection.channel()
-                self._ensure_policies()
                 legacy = topology.declare_consumer(
                     channel, self.settings, sorted(self.handlers), list(self.settings.retry_delays_ms)
                 )
+                # after the declaration: on a fresh broker the queues exist before their policies
+                # apply, and a slow management API never delays the queues themselves
+                self._ensure_policies()
                 if legacy:
                     log.warning("consumer.legacy_queues", queues=legacy, hint="wohnenplus bus migrate")
                 channel.basic_qos(prefetch_count=self.prefetch)
