@@ -321,7 +321,8 @@ def run(options: Options, workdir: Path, log=print) -> Report:
             faults.shutdown()
         if system:
             system.shutdown()
-        smtp.stop()
+        if smtp.loop.is_running():  # not when the run failed before it started
+            smtp.stop()
         if rabbit:
             rabbit.teardown()
         if postgres:
