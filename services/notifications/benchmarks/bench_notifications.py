@@ -29,9 +29,9 @@ from servicekit.testing.helpers import Tokens, create_postgres_database, drop_po
 from servicekit.web.app import create_app
 
 from mailserver import MailServer
-from notifications import services
 from notifications.handlers import on_event
 from notifications.service import service
+from notifications.usecases import deliveries
 from sample_events import COMPANY_ID, SAMPLE_DATA
 
 
@@ -60,7 +60,7 @@ def main(n: int) -> None:
         started = time.perf_counter()
         sent = 0
         while True:
-            done = services.deliver_due(lambda: UnitOfWork(db, "notifications", clock=clock), clock.now(), batch=500)
+            done = deliveries.deliver_due(lambda: UnitOfWork(db, "notifications", clock=clock), clock.now(), batch=500)
             sent += done
             if not done:
                 break

@@ -1,4 +1,5 @@
-"""HTTP API of notifications: thin views over the service layer."""
+"""HTTP API of notifications: views that translate requests into use cases (`notifications.usecases`)
+and queries, and their results into responses. Domain errors become problem+json in the app factory."""
 
 from __future__ import annotations
 
@@ -9,15 +10,13 @@ from flask_smorest import Api, Blueprint
 from sqlalchemy import func, select
 from sqlalchemy.orm import defer, selectinload
 
-from servicekit.errors import Conflict, NotFound
+from servicekit.errors import NotFound
 from servicekit.web import current_principal, requires, uow
 from servicekit.web.pagination import page_of
 
-from notifications import runtime as rt, services
-from notifications.domain.addresses import parse_email_address
-from notifications.models import DirectoryEntry, Notification, WebhookEndpoint
+from notifications.domain.catalogue import MAILBOXES
+from notifications.models import Notification, WebhookEndpoint
 from notifications.schemas import (
-    MAILBOXES,
     InboxItemOut,
     InboxQuery,
     MailboxIn,
@@ -29,6 +28,7 @@ from notifications.schemas import (
     WebhookIn,
     WebhookOut,
 )
+from notifications.usecases import deliveries, directory, inbox as inbox_messages, webhooks as endpoints
 
 EVERYONE = ("company", "caseworker", "staff", "finance", "admin")
 
@@ -90,24 +90,12 @@ class Redeliver(MethodView):
     def post(self, notification_id):
         """Start a fresh round of attempts for a failed email or webhook."""
         with uow() as unit:
-            note = _notification(unit, notification_id)
-            if note.state != services.FAILED:
-                raise Conflict(f"Only failed notifications can be redelivered; this one is {note.state}.")
-            if note.erased_at is not None:
-                raise Conflict("This notification's contents were erased; it cannot be sent again.")
-            services.retry_now(unit, note)
+            note = deliveries.redeliver(unit, notification_id)
             unit.commit()
         return note
 
 
 # --- inbox ---------------------------------------------------------------------------------------
-
-
-def _inbox_stmt():
-    return select(Notification).where(
-        Notification.channel == "inbox",
-        Notification.recipient.in_(services.inbox_recipients(current_principal())),
-    )
 
 
 @inbox.route("")
@@ -118,7 +106,7 @@ class Inbox(MethodView):
     @inbox.paginate()
     def get(self, query, pagination_parameters):
         """The caller's messages, newest first."""
-        stmt = _inbox_stmt().options(defer(Notification.html), defer(Notification.payload)).order_by(
+        stmt = inbox_messages.messages(current_principal()).options(defer(Notification.html), defer(Notification.payload)).order_by(
             Notification.created_at.desc(), Notification.id)
         if query.get("unread"):
             stmt = stmt.where(Notification.read_at.is_(None))
@@ -133,7 +121,7 @@ class UnreadCount(MethodView):
     @inbox.response(200, UnreadCountOut)
     def get(self):
         """How many of the caller's messages are unread."""
-        stmt = _inbox_stmt().where(Notification.read_at.is_(None))
+        stmt = inbox_messages.messages(current_principal()).where(Notification.read_at.is_(None))
         with uow() as unit:
             return {"unread": unit.session.scalar(select(func.count()).select_from(stmt.subquery()))}
 
@@ -145,12 +133,8 @@ class MarkRead(MethodView):
     def post(self, notification_id):
         """Mark one of the caller's messages read (again: no change)."""
         with uow() as unit:
-            note = unit.session.scalars(_inbox_stmt().where(Notification.id == notification_id)).first()
-            if note is None:
-                raise NotFound("No message with this id in your inbox.")
-            if note.read_at is None:
-                note.read_at = unit.now()
-                unit.commit()
+            note = inbox_messages.mark_read(unit, current_principal(), notification_id)
+            unit.commit()
         return note
 
 
@@ -171,10 +155,7 @@ def _own_company(company_id: str) -> str:
 
 
 def _endpoint(unit, company_id: str) -> WebhookEndpoint:
-    endpoint = unit.session.get(WebhookEndpoint, _own_company(company_id))
-    if endpoint is None:
-        raise NotFound("No webhook for this company.")
-    return endpoint
+    return endpoints.endpoint_of(unit, _own_company(company_id))
 
 
 def _out(endpoint: WebhookEndpoint, secret: str | None = None) -> dict:
@@ -201,7 +182,7 @@ class Webhook(MethodView):
         """Register the endpoint (answers the new secret once) or change its URL (secret kept)."""
         company_id = _own_company(company_id)
         with uow() as unit:
-            endpoint, secret = services.register_webhook(unit, company_id, body["url"].strip())
+            endpoint, secret = endpoints.register_webhook(unit, company_id, body["url"].strip())
             unit.commit()
             return _out(endpoint, secret)
 
@@ -209,9 +190,9 @@ class Webhook(MethodView):
     @webhooks.response(204)
     def delete(self, company_id):
         """Stop webhooks for the company; pending ones fail as 'endpoint removed'."""
+        company_id = _own_company(company_id)
         with uow() as unit:
-            unit.session.delete(_endpoint(unit, company_id))
-            unit.audit("webhook_endpoint", company_id, "removed")
+            endpoints.remove_webhook(unit, company_id)
             unit.commit()
 
 
@@ -223,20 +204,12 @@ class RotateSecret(MethodView):
         """A new signing secret; the old one also signs until `previous_secret_expires_at`."""
         with uow() as unit:
             endpoint = _endpoint(unit, company_id)
-            secret = services.rotate_secret(unit, endpoint)
+            secret = endpoints.rotate_secret(unit, endpoint)
             unit.commit()
             return _out(endpoint, secret)
 
 
 # --- mailboxes -----------------------------------------------------------------------------------
-
-
-def _mailbox(unit, role: str) -> dict:
-    entry = unit.session.get(DirectoryEntry, f"mailbox:{role}")
-    name, email = rt.mailbox(role)
-    if entry is not None:
-        name, email = entry.name or name, entry.email or email
-    return {"role": role, "name": name, "email": email}
 
 
 @mailboxes.route("")
@@ -246,7 +219,7 @@ class Mailboxes(MethodView):
     def get(self):
         """The shared mailboxes and where their email goes."""
         with uow() as unit:
-            return [_mailbox(unit, role) for role in MAILBOXES]
+            return [directory.mailbox(unit, role) for role in MAILBOXES]
 
 
 @mailboxes.route("/<role>")
@@ -256,19 +229,10 @@ class Mailbox(MethodView):
     @mailboxes.response(200, MailboxOut)
     def put(self, body, role):
         """Change where a shared mailbox's email goes."""
-        if role not in MAILBOXES:
-            raise NotFound("No such mailbox.")
         with uow() as unit:
-            entry = unit.session.get(DirectoryEntry, f"mailbox:{role}")
-            if entry is None:
-                entry = DirectoryEntry(ref=f"mailbox:{role}", kind="mailbox", updated_at=unit.now())
-                unit.session.add(entry)
-            entry.email = parse_email_address(body["email"])
-            entry.name = body.get("name") or entry.name
-            entry.updated_at = unit.now()
-            unit.audit("mailbox", role, "changed")
+            directory.change_mailbox(unit, role, body["email"], body.get("name"))
             unit.commit()
-            return _mailbox(unit, role)
+            return directory.mailbox(unit, role)
 
 
 def register(api: Api) -> None:

@@ -21,9 +21,9 @@ from servicekit.db.memo import per_transaction
 from servicekit.privacy import erase, erased_event, forget_traces, retention_days
 from servicekit.settings import Settings
 
+from notifications.domain.delivery import DeliveryStatus
 from notifications.models import ContactPerson, DirectoryEntry, ErasedHousehold, Notification
 
-PENDING, CANCELLED = "pending", "cancelled"
 ERASED = erased_event("notifications")
 RETENTION_BATCH = 200
 
@@ -69,8 +69,8 @@ def may_write_for(session: Session, household_id: str) -> bool:
 def erase_contents(note: Notification, now: datetime, why: str) -> None:
     erase(note)
     note.erased_at = note.erased_at or now
-    if note.state == PENDING:
-        note.state, note.next_attempt_at, note.last_error = CANCELLED, None, why
+    if note.state == DeliveryStatus.PENDING.value:
+        note.state, note.next_attempt_at, note.last_error = DeliveryStatus.CANCELLED.value, None, why
 
 
 def _remember(uow: UnitOfWork, household_id: str, request_id: str | None) -> None:

@@ -1,4 +1,7 @@
-"""Handlers of the events notifications consumes, each inside the consumer's unit of work (with inbox)."""
+"""Handlers of the events notifications consumes, each inside the consumer's unit of work (with inbox).
+
+Each translates a message into a use case call and nothing more; `notifications.service` wires
+them to the event types."""
 
 from __future__ import annotations
 
@@ -8,12 +11,13 @@ from servicekit.bus import Event
 from servicekit.bus.consumer import PermanentFailure
 from servicekit.db import UnitOfWork
 
-from notifications import erasure, services
+from notifications import erasure
+from notifications.usecases import events
 
 
 def on_event(uow: UnitOfWork, event: Event) -> None:
     """Every consumed event: update the recipient directory, write its notifications."""
-    services.record_event(uow, event)
+    events.record_event(uow, event)
 
 
 def on_tenancy_agreed_v2(uow: UnitOfWork, event: Event) -> None:
@@ -22,7 +26,7 @@ def on_tenancy_agreed_v2(uow: UnitOfWork, event: Event) -> None:
     (`household_reference`, webhooks.yaml): matching's rename does not reach the companies."""
     data = {k: v for k, v in event.data.items() if k != "referral_no"}
     data["household_reference"] = event.data.get("referral_no")
-    services.record_event(uow, replace(event, data=data))
+    events.record_event(uow, replace(event, data=data))
 
 
 def on_erasure_requested(uow: UnitOfWork, event: Event) -> None:

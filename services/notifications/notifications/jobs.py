@@ -7,7 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 from servicekit.jobs import JobContext
 
-from notifications import erasure, runtime, services
+from notifications import erasure, runtime
+from notifications.usecases import deliveries
 
 
 def deliver(ctx: JobContext) -> None:
@@ -24,7 +25,7 @@ def deliver(ctx: JobContext) -> None:
     deadline = time.monotonic() + runtime.delivery_budget_s()
 
     def drain() -> None:
-        while services.deliver_due(ctx.uow, ctx.now()) >= runtime.delivery_batch() and time.monotonic() < deadline:
+        while deliveries.deliver_due(ctx.uow, ctx.now()) >= runtime.delivery_batch() and time.monotonic() < deadline:
             pass
 
     threads = runtime.delivery_concurrency() if ctx.db.is_postgres else 1

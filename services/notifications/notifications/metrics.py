@@ -10,6 +10,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from notifications.domain.delivery import DeliveryStatus
 from notifications.models import Notification
 
 ATTEMPTS = Counter(
@@ -48,7 +49,7 @@ def collect(session: Session) -> Iterable[Metric]:
     now = datetime.now(timezone.utc)
     for channel, oldest in session.execute(
         select(Notification.channel, func.min(Notification.created_at))
-        .where(Notification.state == "pending")
+        .where(Notification.state == DeliveryStatus.PENDING.value)
         .group_by(Notification.channel)
     ):
         if oldest is not None:

@@ -11,6 +11,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from servicekit.db import UTCDateTime
 from servicekit.privacy import CONTACT, FREE_TEXT, IDENTIFYING, EncryptedText, not_personal, personal
 
+from notifications.domain.delivery import DeliveryStatus
+
 
 class Base(DeclarativeBase):
     pass
@@ -54,7 +56,7 @@ class Notification(Base):
     channel: Mapped[str] = mapped_column(String(20))
     subject: Mapped[str] = mapped_column(EncryptedText, info=personal(FREE_TEXT, label="Betreff"))
     body: Mapped[str] = mapped_column(EncryptedText, info=personal(FREE_TEXT, label=f"{_RENDERED} (Text)"))
-    state: Mapped[str] = mapped_column(String(20), default="delivered")
+    state: Mapped[str] = mapped_column(String(20), default=DeliveryStatus.DELIVERED.value)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     role: Mapped[str | None] = mapped_column(String(40))
     html: Mapped[str | None] = mapped_column(EncryptedText, info=personal(FREE_TEXT, label=f"{_RENDERED} (HTML)"))

@@ -8,14 +8,15 @@ from functools import lru_cache
 
 from servicekit.settings import env
 
+from notifications import config
 from notifications.adapters.smtp import SmtpSettings
-from notifications.domain import config
 from notifications.domain.destinations import AllowList
-from notifications.domain.catalogue import DIRECTORY_EVENTS, Channel
+from notifications.domain.catalogue import Channel
 from notifications.domain.email_message import Sender
+from notifications.domain.recipients import DIRECTORY_EVENTS
 from notifications.domain.rendering import Renderer
 from notifications.domain.retry import RetryPolicy
-from notifications.domain.routing import RoutingTable, load_routing_table
+from notifications.domain.routing import RoutingTable
 from notifications.domain.startup import check_templates
 
 
@@ -44,8 +45,8 @@ class Runtime:
 
 @lru_cache(maxsize=1)
 def runtime() -> Runtime:
-    table = load_routing_table()
-    renderer = Renderer()
+    table = config.routing_table()
+    renderer = config.renderer()
     # A route without its template must stop the process here, not drop messages later.
     check_templates(table, renderer.env)
     delivery = config.delivery()

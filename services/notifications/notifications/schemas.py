@@ -6,12 +6,13 @@ from servicekit.privacy import ALL, PurposeBoundSchema, Views
 
 from notifications import runtime as rt
 from notifications.domain.addresses import InvalidEmailAddress, parse_email_address
+from notifications.domain.catalogue import MAILBOXES, Channel
+from notifications.domain.delivery import DeliveryStatus
 from notifications.domain.destinations import system_resolver
 from notifications.domain.webhooks import InvalidWebhookUrl, validate_webhook_url
 
-CHANNELS = ("inbox", "email", "webhook")
-STATES = ("pending", "delivered", "failed", "cancelled")
-MAILBOXES = ("staff", "finance", "operators")
+CHANNELS = tuple(channel.value for channel in Channel)
+STATES = tuple(status.value for status in DeliveryStatus)
 
 
 # What operators (admin) need to keep delivery running: state, attempts, reasons, no contents.

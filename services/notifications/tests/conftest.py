@@ -37,10 +37,10 @@ def receiver(monkeypatch):
 @pytest.fixture
 def deliver(job_context, clock):
     """Run the delivery job once, as the worker would, at the test clock's time."""
-    from notifications import services
+    from notifications.usecases import deliveries
 
     def run(**kwargs):
-        return services.deliver_due(job_context.uow, clock.now(), **kwargs)
+        return deliveries.deliver_due(job_context.uow, clock.now(), **kwargs)
 
     return run
 

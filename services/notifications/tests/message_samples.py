@@ -11,11 +11,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from notifications.domain import config
+from notifications import config
 from notifications.domain.catalogue import Event
 from notifications.domain.planning import render_message
-from notifications.domain.rendering import Renderer
-from notifications.domain.routing import load_routing_table
 
 from sample_events import CASE_ID, envelope
 
@@ -49,8 +47,8 @@ def default_base_url(audience: str) -> str | None:
 
 
 def render_all():
-    renderer = Renderer()
-    for route in load_routing_table().routes:
+    renderer = config.renderer()
+    for route in config.routing_table().routes:
         event = Event.from_envelope(envelope(route.event_type))
         name = GREETED.get(route.role.value)  # shared mailboxes are greeted without a name
         yield route, render_message(renderer, route, event, name, DIRECTORY, default_base_url)

@@ -1,5 +1,5 @@
-"""Pure domain of the notifications service: no I/O besides reading the package's own
-configuration and template files.
+"""Pure domain of the notifications service: no I/O. What the configuration files say comes in
+parsed (``notifications.config`` reads them); the Jinja2 environment is given its template folder.
 
 Modules, each doing one thing:
 - ``catalogue``   recipient roles, channels and the incoming event envelope

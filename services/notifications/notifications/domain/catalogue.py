@@ -44,18 +44,6 @@ EVENT_CATALOGUE: frozenset[str] = frozenset(
     }
 )
 
-#: Events the recipient directory learns from (some of them also have routes).
-DIRECTORY_EVENTS: frozenset[str] = frozenset(
-    {
-        "contracts.company.registered",
-        "support.caseworker.registered",
-        "matching.tenancy.agreed",
-        "support.case.opened",
-        "support.case.reassigned",
-        "support.case.closed",
-    }
-)
-
 DELIVERY_FAILED = "notifications.delivery.failed"
 
 
@@ -73,6 +61,9 @@ class Role(str, enum.Enum):
 
 #: Roles that are a shared mailbox of the social office rather than a person or company.
 MAILBOX_ROLES: frozenset[Role] = frozenset({Role.STAFF, Role.FINANCE, Role.OPERATORS})
+
+#: The shared mailboxes by name, in the order of `Role` (as the API lists them).
+MAILBOXES: tuple[str, ...] = tuple(role.value for role in Role if role in MAILBOX_ROLES)
 
 
 class Channel(str, enum.Enum):

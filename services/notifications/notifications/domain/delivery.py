@@ -13,6 +13,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Callable
 
+from servicekit.errors import StateConflict
+
 from .catalogue import DELIVERY_FAILED, Channel
 from .retry import RetryPolicy
 
@@ -104,6 +106,22 @@ def after_attempt(
         next_attempt_at=retry_at,
         last_error=outcome.error,
     )
+
+
+def check_redeliverable(status: DeliveryStatus, erased: bool) -> None:
+    """An operator may start a fresh round of attempts only for a failed delivery whose contents
+    are still there: a delivered one went out, a pending one is still trying, an erased text is
+    never sent."""
+    if status is not DeliveryStatus.FAILED:
+        raise StateConflict("notification.not_failed",
+                            f"Only failed notifications can be redelivered; this one is {status.value}.")
+    if erased:
+        raise StateConflict("notification.erased", "This notification's contents were erased; it cannot be sent again.")
+
+
+def redelivery(at: datetime) -> DeliveryState:
+    """The state a redelivered notification starts again from: pending, due now, no attempts."""
+    return DeliveryState(status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=at)
 
 
 def publishes_failure(event_type: str) -> bool:

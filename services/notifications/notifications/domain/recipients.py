@@ -136,96 +136,78 @@ def _text_or_none(value: Any) -> str | None:
     return one_line(str(value)) or None if value not in (None, "") else None
 
 
+def _details(kind: str, ident: str, source: Mapping[str, Any], *, phone: bool = True) -> ContactDetails:
+    """What `source` (the event data or an object in it) tells about a recipient."""
+    return ContactDetails(kind, ident, _text_or_none(source.get("name")), _email_or_none(source.get("email")),
+                          _text_or_none(source.get("phone")) if phone else None)
+
+
+def _company_registered(data: Mapping[str, Any], kind: str) -> list[DirectoryFact]:
+    return [_details("company", _required(data, "company_id", kind), data, phone=False)]
+
+
+def _caseworker_registered(data: Mapping[str, Any], kind: str) -> list[DirectoryFact]:
+    return [_details("caseworker", _required(data, "caseworker_id", kind), data, phone=False)]
+
+
+def _tenancy_agreed(data: Mapping[str, Any], kind: str) -> list[DirectoryFact]:
+    household = data.get("household") or {}
+    if not isinstance(household, Mapping):
+        raise InvalidEvent(f"{kind}: household must be an object")
+    return [_details("household", _required(data, "household_id", kind), household)]
+
+
+def _case_opened(data: Mapping[str, Any], kind: str) -> list[DirectoryFact]:
+    contact = data.get("contact_person")
+    if not isinstance(contact, Mapping) or not contact.get("id"):
+        raise InvalidEvent(f"{kind}: data lacks 'contact_person.id'")
+    household_id = _required(data, "household_id", kind)
+    facts: list[DirectoryFact] = [
+        _details("caseworker", str(contact["id"]), contact),
+        ContactPersonAssigned(household_id, str(contact["id"]), _required(data, "case_id", kind)),
+    ]
+    household = data.get("household")
+    if isinstance(household, Mapping) and household.get("name"):
+        # support passes the household's contact on, so it can hear who its contact person is
+        facts.insert(0, _details("household", household_id, household))
+    return facts
+
+
+def _case_reassigned(data: Mapping[str, Any], kind: str) -> list[DirectoryFact]:
+    if data.get("role") != "contact_person":
+        return []
+    facts: list[DirectoryFact] = [
+        ContactPersonAssigned(
+            _required(data, "household_id", kind), _required(data, "caseworker_id", kind),
+            _required(data, "case_id", kind),
+        )
+    ]
+    person = data.get("caseworker")
+    if isinstance(person, Mapping):
+        facts.insert(0, _details("caseworker", _required(data, "caseworker_id", kind), person))
+    return facts
+
+
+def _case_closed(data: Mapping[str, Any], kind: str) -> list[DirectoryFact]:
+    return [ContactPersonReleased(_required(data, "household_id", kind), _required(data, "case_id", kind))]
+
+
+#: Event type -> what it teaches the recipient directory (some of these events also have routes).
+DIRECTORY_FACTS: dict[str, Callable[[Mapping[str, Any], str], list[DirectoryFact]]] = {
+    "contracts.company.registered": _company_registered,
+    "support.caseworker.registered": _caseworker_registered,
+    "matching.tenancy.agreed": _tenancy_agreed,
+    "support.case.opened": _case_opened,
+    "support.case.reassigned": _case_reassigned,
+    "support.case.closed": _case_closed,
+}
+
+
+#: Events the recipient directory learns from: the service consumes them even without a route.
+DIRECTORY_EVENTS: frozenset[str] = frozenset(DIRECTORY_FACTS)
+
+
 def directory_facts(event: Event) -> list[DirectoryFact]:
-    data = event.data
-    kind = event.type
-    if kind == "contracts.company.registered":
-        return [
-            ContactDetails(
-                "company",
-                _required(data, "company_id", kind),
-                _text_or_none(data.get("name")),
-                _email_or_none(data.get("email")),
-            )
-        ]
-    if kind == "support.caseworker.registered":
-        return [
-            ContactDetails(
-                "caseworker",
-                _required(data, "caseworker_id", kind),
-                _text_or_none(data.get("name")),
-                _email_or_none(data.get("email")),
-            )
-        ]
-    if kind == "matching.tenancy.agreed":
-        household = data.get("household") or {}
-        if not isinstance(household, Mapping):
-            raise InvalidEvent(f"{kind}: household must be an object")
-        return [
-            ContactDetails(
-                "household",
-                _required(data, "household_id", kind),
-                _text_or_none(household.get("name")),
-                _email_or_none(household.get("email")),
-                _text_or_none(household.get("phone")),
-            )
-        ]
-    if kind == "support.case.opened":
-        contact = data.get("contact_person")
-        if not isinstance(contact, Mapping) or not contact.get("id"):
-            raise InvalidEvent(f"{kind}: data lacks 'contact_person.id'")
-        household_id = _required(data, "household_id", kind)
-        facts: list[DirectoryFact] = [
-            ContactDetails(
-                "caseworker",
-                str(contact["id"]),
-                _text_or_none(contact.get("name")),
-                _email_or_none(contact.get("email")),
-                _text_or_none(contact.get("phone")),
-            ),
-            ContactPersonAssigned(household_id, str(contact["id"]), _required(data, "case_id", kind)),
-        ]
-        household = data.get("household")
-        if isinstance(household, Mapping) and household.get("name"):
-            # support passes the household's contact on, so it can hear who its contact person is
-            facts.insert(
-                0,
-                ContactDetails(
-                    "household",
-                    household_id,
-                    _text_or_none(household.get("name")),
-                    _email_or_none(household.get("email")),
-                    _text_or_none(household.get("phone")),
-                ),
-            )
-        return facts
-    if kind == "support.case.reassigned":
-        if data.get("role") != "contact_person":
-            return []
-        facts = [
-            ContactPersonAssigned(
-                _required(data, "household_id", kind),
-                _required(data, "caseworker_id", kind),
-                _required(data, "case_id", kind),
-            )
-        ]
-        person = data.get("caseworker")
-        if isinstance(person, Mapping):
-            facts.insert(
-                0,
-                ContactDetails(
-                    "caseworker",
-                    _required(data, "caseworker_id", kind),
-                    _text_or_none(person.get("name")),
-                    _email_or_none(person.get("email")),
-                    _text_or_none(person.get("phone")),
-                ),
-            )
-        return facts
-    if kind == "support.case.closed":
-        return [
-            ContactPersonReleased(
-                _required(data, "household_id", kind), _required(data, "case_id", kind)
-            )
-        ]
-    return []
+    """What the event tells the recipient directory (nothing for most event types)."""
+    learn = DIRECTORY_FACTS.get(event.type)
+    return learn(event.data, event.type) if learn else []

@@ -17,8 +17,6 @@ from typing import Any, Callable, Mapping
 
 import jinja2
 
-from . import config
-from .config import labels
 from .formatting import FILTERS
 
 HTML_LAYOUT = "_layout.html.j2"
@@ -36,9 +34,12 @@ class RenderedMessage:
     html: str
 
 
-def label(value: Any, group: str) -> str:
+Labels = Mapping[str, Mapping[str, str]]
+
+
+def label(labels: Labels, value: Any, group: str) -> str:
     """German label for a code value; unknown codes print unchanged (see config/labels.json)."""
-    return labels().get(group, {}).get(str(value), str(value))
+    return labels.get(group, {}).get(str(value), str(value))
 
 
 def _strict(function: Callable[..., Any]) -> Callable[..., Any]:
@@ -54,9 +55,11 @@ def _strict(function: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def make_environment(template_dir: Path | str | None = None) -> jinja2.Environment:
+def make_environment(template_dir: Path | str, labels: Labels) -> jinja2.Environment:
+    """The environment over `template_dir` (the caller's: config.TEMPLATE_DIR) with the German
+    filters and `label` over `labels` (config/labels.json, as the caller read it)."""
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(template_dir or config.TEMPLATE_DIR), encoding="utf-8"),
+        loader=jinja2.FileSystemLoader(str(template_dir), encoding="utf-8"),
         undefined=jinja2.StrictUndefined,
         autoescape=jinja2.select_autoescape(
             enabled_extensions=("html", "htm", "xml", "html.j2"),
@@ -68,7 +71,7 @@ def make_environment(template_dir: Path | str | None = None) -> jinja2.Environme
         keep_trailing_newline=False,
     )
     env.filters.update({name: _strict(f) for name, f in FILTERS.items()})
-    env.filters["label"] = _strict(label)
+    env.filters["label"] = _strict(functools.partial(label, labels))
     return env
 
 
@@ -87,8 +90,8 @@ def _tidy_body(text: str) -> str:
 
 
 class Renderer:
-    def __init__(self, env: jinja2.Environment | None = None) -> None:
-        self.env = env or make_environment()
+    def __init__(self, env: jinja2.Environment) -> None:
+        self.env = env
 
     def render(self, template_name: str, context: Mapping[str, Any]) -> RenderedMessage:
         try:

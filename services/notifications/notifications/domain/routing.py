@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from .catalogue import EVENT_CATALOGUE, Role
-from .config import load_json
 
 
 class RoutingError(ValueError):
@@ -127,7 +126,3 @@ class RoutingTable:
                     )
                 )
         return cls(tuple(routes))
-
-
-def load_routing_table() -> RoutingTable:
-    return RoutingTable.from_mapping(load_json("routing.json"))

@@ -171,13 +171,13 @@ def test_competing_workers_send_each_mail_once(db, record, job_context, clock, m
     import threading
     import uuid
 
-    from notifications import services
+    from notifications.usecases import deliveries
 
     for _ in range(30):
         record("support.caseworker.registered",
                dict(SAMPLE_DATA["support.caseworker.registered"], caseworker_id=str(uuid.uuid4())))
     counts = []
-    threads = [threading.Thread(target=lambda: counts.append(services.deliver_due(job_context.uow, clock.now())))
+    threads = [threading.Thread(target=lambda: counts.append(deliveries.deliver_due(job_context.uow, clock.now())))
                for _ in range(3)]
     for thread in threads:
         thread.start()
@@ -226,13 +226,13 @@ def test_a_company_name_with_a_line_break_neither_injects_nor_stalls_its_mail(re
 def test_a_message_that_cannot_be_built_fails_at_once_with_its_reason(record, deliver, mail_server, db, monkeypatch):
     from sqlalchemy import select
 
-    from notifications import services
+    from notifications.usecases import deliveries
     from notifications.models import Notification
 
     def broken(*args, **kwargs):
         raise ValueError("a header that cannot be written")
 
-    monkeypatch.setattr(services, "build_email", broken)
+    monkeypatch.setattr(deliveries, "build_email", broken)
     record("contracts.company.registered")
     deliver()
     with db.session() as session:

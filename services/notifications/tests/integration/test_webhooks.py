@@ -9,7 +9,7 @@ from sqlalchemy.orm import selectinload
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
-from notifications.domain.routing import load_routing_table
+from notifications.config import routing_table
 from notifications.models import Notification, WebhookEndpoint
 
 from sample_events import COMPANY_ID, OTHER_COMPANY_ID
@@ -182,7 +182,7 @@ def test_old_secret_stops_signing_after_the_grace_period(client, tokens, record,
     assert verified(request, new) and not verified(request, old)
 
 
-WEBHOOK_EVENTS = sorted(r.event_type for r in load_routing_table().routes if r.webhook)
+WEBHOOK_EVENTS = sorted(r.event_type for r in routing_table().routes if r.webhook)
 
 
 def test_every_webhook_verifies_with_the_library_and_fits_the_document(client, tokens, record, deliver, receiver):

@@ -17,18 +17,17 @@ import jsonschema
 import pytest
 import yaml
 
+from notifications.config import renderer, routing_table
 from notifications.domain.catalogue import Event, Role
 from notifications.domain.formatting import date_de, euro, period_de
 from notifications.domain.links import AUDIENCE
 from notifications.domain.planning import REFERENCE_FIELDS, render_message
-from notifications.domain.rendering import Renderer
-from notifications.domain.routing import load_routing_table
 
 from message_samples import DIRECTORY, DOC, document
 from sample_events import SAMPLE_DATA, envelope
 
-TABLE = load_routing_table()
-RENDERER = Renderer()
+TABLE = routing_table()
+RENDERER = renderer()
 SERVICES = Path(__file__).resolve().parents[3]
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
 ISO_DAY_OR_MONTH = re.compile(r"\b\d{4}-\d{2}(-\d{2})?\b")

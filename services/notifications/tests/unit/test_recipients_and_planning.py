@@ -1,5 +1,6 @@
 import pytest
 
+from notifications.config import routing_table
 from notifications.domain.catalogue import Channel, Event, InvalidEvent, Role
 from notifications.domain.channels import channels_for
 from notifications.domain.planning import plan_messages
@@ -11,11 +12,10 @@ from notifications.domain.recipients import (
     directory_facts,
     resolve_recipient,
 )
-from notifications.domain.routing import load_routing_table
 
 from sample_events import CASE_ID, CASEWORKER_ID, COMPANY_ID, HOUSEHOLD_ID, SAMPLE_DATA, envelope
 
-TABLE = load_routing_table()
+TABLE = routing_table()
 
 
 def event(event_type, data=None):

@@ -3,8 +3,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from hypothesis import given, strategies as st
 
+from notifications.config import delivery
 from notifications.domain.catalogue import Channel
-from notifications.domain.config import delivery
 from notifications.domain.delivery import (
     AttemptOutcome,
     DeliveryState,

@@ -1,7 +1,8 @@
 import pytest
 
+from notifications.config import routing_table
 from notifications.domain.catalogue import EVENT_CATALOGUE, Role
-from notifications.domain.routing import RoutingError, RoutingTable, load_routing_table
+from notifications.domain.routing import RoutingError, RoutingTable
 
 from sample_events import SAMPLE_DATA
 
@@ -28,7 +29,7 @@ SOCIAL_FIELDS = {"urgency", "needs", "situation", "household_reference_reason"}
 
 @pytest.fixture(scope="module")
 def table():
-    return load_routing_table()
+    return routing_table()
 
 
 @pytest.mark.parametrize("event_type, roles", sorted(REQUIRED.items()))

@@ -4,8 +4,7 @@ import shutil
 
 import pytest
 
-from notifications import runtime as rt
-from notifications.domain import config
+from notifications import config, runtime as rt
 from notifications.domain.startup import MissingTemplatesError
 
 

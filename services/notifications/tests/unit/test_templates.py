@@ -2,17 +2,17 @@ import shutil
 
 import pytest
 
+from notifications.config import TEMPLATE_DIR, environment, renderer, routing_table
 from notifications.domain.catalogue import Event, Role
-from notifications.domain.config import TEMPLATE_DIR
 from notifications.domain.planning import render_message
-from notifications.domain.rendering import RenderError, Renderer, make_environment
-from notifications.domain.routing import Route, load_routing_table
+from notifications.domain.rendering import RenderError, Renderer
+from notifications.domain.routing import Route
 from notifications.domain.startup import MissingTemplatesError, check_templates, template_problems
 
 from sample_events import SAMPLE_DATA, envelope
 
-TABLE = load_routing_table()
-RENDERER = Renderer()
+TABLE = routing_table()
+RENDERER = renderer()
 
 
 def test_every_routed_event_and_role_has_a_complete_template():
@@ -28,7 +28,7 @@ def test_a_missing_template_is_a_startup_error(tmp_path):
     shutil.copytree(TEMPLATE_DIR, copy)
     (copy / "contracts.claim.paid" / "company.txt.j2").unlink()
     with pytest.raises(MissingTemplatesError) as error:
-        check_templates(TABLE, make_environment(copy))
+        check_templates(TABLE, environment(copy))
     assert error.value.problems == ["missing template contracts.claim.paid/company.txt.j2"]
 
 
@@ -39,7 +39,7 @@ def test_a_template_without_subject_is_a_startup_error(tmp_path):
         "{% block body %}Hallo{% endblock %}", encoding="utf-8"
     )
     with pytest.raises(MissingTemplatesError, match="no block 'subject'"):
-        check_templates(TABLE, make_environment(copy))
+        check_templates(TABLE, environment(copy))
 
 
 @pytest.mark.parametrize("route", TABLE.routes, ids=lambda r: f"{r.event_type}/{r.role.value}")
@@ -112,7 +112,7 @@ def test_a_template_cannot_use_a_field_its_route_does_not_whitelist(tmp_path):
     data = dict(SAMPLE_DATA["matching.proposal.created"], urgency="emergency")
     event = Event.from_envelope(envelope(route.event_type, data))
     with pytest.raises(RenderError, match="urgency"):
-        render_message(Renderer(make_environment(tmp_path)), route, event)
+        render_message(Renderer(environment(tmp_path)), route, event)
 
 
 def test_html_alternative_escapes_what_came_from_events():

@@ -3,12 +3,12 @@
 import pytest
 from openapi_spec_validator import validate
 
+from notifications.config import routing_table
 from notifications.domain.catalogue import Role
-from notifications.domain.routing import load_routing_table
 
 from webhook_document import DOC, body_schema, documented_fields, validate_delivery
 
-TABLE = load_routing_table()
+TABLE = routing_table()
 WEBHOOK_ROUTES = {r.event_type: r for r in TABLE.routes if r.role is Role.COMPANY and r.webhook}
 
 

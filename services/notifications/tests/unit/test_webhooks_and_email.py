@@ -4,18 +4,17 @@ from email import message_from_bytes, policy
 
 import pytest
 
+from notifications.config import renderer, routing_table
 from notifications.domain.addresses import InvalidEmailAddress, is_email_address, parse_email_address
 from notifications.domain.catalogue import Event, Role
 from notifications.domain.email_message import Sender, build_email
 from notifications.domain.planning import render_message
-from notifications.domain.rendering import Renderer
-from notifications.domain.routing import load_routing_table
 from notifications.domain.destinations import AllowList
 from notifications.domain.webhooks import InvalidWebhookUrl, encode_body, validate_webhook_url, webhook_payload
 
 from sample_events import SAMPLE_DATA, envelope
 
-TABLE = load_routing_table()
+TABLE = routing_table()
 SENDER = Sender("WohnenPlus – Amt für Soziales und Teilhabe", "wohnenplus@stuttgart.example", "stuttgart.example")
 SENT = datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc)
 
@@ -91,7 +90,7 @@ def test_bad_addresses_are_refused(text):
 
 def _email(event_type=None, role=Role.HOUSEHOLD, to="juergen.mueller@example.org", name="Jürgen Müller"):
     event = Event.from_envelope(envelope(event_type or "matching.tenancy.agreed"))
-    message = render_message(Renderer(), TABLE.route(event.type, role), event, name)
+    message = render_message(renderer(), TABLE.route(event.type, role), event, name)
     built = build_email(message, sender=SENDER, to_email=to, to_name=name, notification_id="n-42",
                         sent_at=SENT, event_type=event.type)
     return message, message_from_bytes(built.as_bytes(), policy=policy.default)
