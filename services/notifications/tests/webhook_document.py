@@ -13,6 +13,16 @@ def body_schema(event_type: str) -> dict:
     return content
 
 
+def delivery_problems(event_type: str, payload: dict) -> list[str]:
+    """Every way ``payload`` differs from what the document promises for ``event_type``: a schema
+    error, or a data field the document does not name. Empty when it fits."""
+    schema = {**body_schema(event_type)["schema"], "components": DOC["components"]}
+    problems = [f"{'/'.join(map(str, e.absolute_path)) or '<root>'}: {e.message}"
+                for e in jsonschema.Draft202012Validator(schema).iter_errors(payload)]
+    undocumented = set(payload.get("data") or {}) - set(_data_schema(event_type)["properties"])
+    return problems + [f"data/{name}: not in the document" for name in sorted(undocumented)]
+
+
 def validate_delivery(event_type: str, payload: dict) -> None:
     """Raise if ``payload`` does not fit what the document promises for ``event_type``, or carries a
     data field the document does not name."""
