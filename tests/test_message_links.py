@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import pytest
 
-from notifications.domain.routing import load_routing_table
+from notifications.config import routing_table
 from servicekit.service import discover
 from servicekit.web import create_app
 
-TABLE = load_routing_table()
+TABLE = routing_table()
 LINKED = [route for route in TABLE.routes if route.link]
 
 

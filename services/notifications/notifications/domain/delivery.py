@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import enum
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Callable
 
+from servicekit.domain import DomainEvent
 from servicekit.errors import StateConflict
 
 from .catalogue import DELIVERY_FAILED, Channel
@@ -108,20 +109,39 @@ def after_attempt(
     )
 
 
-def check_redeliverable(status: DeliveryStatus, erased: bool) -> None:
-    """An operator may start a fresh round of attempts only for a failed delivery whose contents
-    are still there: a delivered one went out, a pending one is still trying, an erased text is
-    never sent."""
-    if status is not DeliveryStatus.FAILED:
-        raise StateConflict("notification.not_failed",
-                            f"Only failed notifications can be redelivered; this one is {status.value}.")
-    if erased:
-        raise StateConflict("notification.erased", "This notification's contents were erased; it cannot be sent again.")
+@dataclass
+class Delivery:
+    """One notification on one channel, as delivery sees it: it takes each attempt's outcome,
+    decides what follows and records `notifications.delivery.failed` when it fails for good."""
 
+    id: str
+    recipient: str
+    channel: Channel
+    event_type: str
+    state: DeliveryState
+    erased: bool = False
+    events: list[DomainEvent] = field(default_factory=list)
 
-def redelivery(at: datetime) -> DeliveryState:
-    """The state a redelivered notification starts again from: pending, due now, no attempts."""
-    return DeliveryState(status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=at)
+    def attempted(self, outcome: AttemptOutcome, at: datetime, policy: RetryPolicy,
+                  rnd: Callable[[], float] | None = None) -> DeliveryState:
+        self.state = after_attempt(self.state, outcome, at, policy, rnd)
+        if self.state.status is DeliveryStatus.FAILED and publishes_failure(self.event_type):
+            self.events.append(DomainEvent(DELIVERY_FAILED, failure_event_data(
+                self.id, self.recipient, self.channel, self.state.last_error)))
+        return self.state
+
+    def redeliver(self, at: datetime) -> DeliveryState:
+        """An operator's fresh round of attempts, due at once: only for a failed delivery whose
+        contents are still there (a delivered one went out, a pending one is still trying, an
+        erased text is never sent)."""
+        if self.state.status is not DeliveryStatus.FAILED:
+            raise StateConflict("notification.not_failed",
+                                f"Only failed notifications can be redelivered; this one is {self.state.status.value}.")
+        if self.erased:
+            raise StateConflict("notification.erased",
+                                "This notification's contents were erased; it cannot be sent again.")
+        self.state = DeliveryState(status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=at)
+        return self.state
 
 
 def publishes_failure(event_type: str) -> bool:

@@ -18,17 +18,13 @@ from notifications import metrics, runtime as rt
 from notifications.adapters.smtp import SmtpMailer
 from notifications.adapters.webhook import WebhookSender
 from notifications.domain.addresses import InvalidEmailAddress
-from notifications.domain.catalogue import DELIVERY_FAILED, Channel
+from notifications.domain.catalogue import Channel
 from notifications.domain.delivery import (
     AttemptOutcome,
     DeliveryState,
     DeliveryStatus,
-    after_attempt,
-    check_redeliverable,
+    Delivery,
     destination_unreachable,
-    failure_event_data,
-    publishes_failure,
-    redelivery,
 )
 from notifications.domain.email_message import build_email
 from notifications.domain.recipients import RecipientRef
@@ -100,27 +96,10 @@ def _outcome(uow: UnitOfWork, note: Notification, channel: Channel, mailer: Mail
         return AttemptOutcome.transient(f"internal error {type(error).__name__}")
 
 
-def deliver_one(
-    uow: UnitOfWork, note: Notification, mailer: Mailer, poster: Poster
-) -> tuple[DeliveryStatus, AttemptOutcome]:
-    """One attempt for one due notification, recorded with its outcome in this unit of work."""
-    channel = Channel(note.channel)
-    started = time.perf_counter()
-    outcome = _outcome(uow, note, channel, mailer, poster)
-    finished = uow.now()
-    state = after_attempt(
-        DeliveryState(DeliveryStatus(note.state), note.attempts, note.next_attempt_at, note.last_error),
-        outcome,
-        finished,
-        rt.runtime().policies[channel],
-    )
-    uow.session.add(
-        DeliveryAttempt(notification_id=note.id, number=state.attempts, at=finished, ok=outcome.ok,
-                        error=outcome.error, duration_ms=int((time.perf_counter() - started) * 1000))
-    )
-    _store(note, state)
-    _AFTER[state.status](uow, note, channel, state, finished)
-    return state.status, outcome
+def _delivery(note: Notification) -> Delivery:
+    state = DeliveryState(DeliveryStatus(note.state), note.attempts, note.next_attempt_at, note.last_error)
+    return Delivery(note.id, note.recipient, Channel(note.channel), note.event_type, state,
+                    erased=note.erased_at is not None)
 
 
 def _store(note: Notification, state: DeliveryState) -> None:
@@ -128,6 +107,26 @@ def _store(note: Notification, state: DeliveryState) -> None:
     note.attempts = state.attempts
     note.next_attempt_at = state.next_attempt_at
     note.last_error = state.last_error
+
+
+def deliver_one(
+    uow: UnitOfWork, note: Notification, mailer: Mailer, poster: Poster
+) -> tuple[DeliveryStatus, AttemptOutcome]:
+    """One attempt for one due notification, recorded with its outcome in this unit of work."""
+    delivery = _delivery(note)
+    channel = delivery.channel
+    started = time.perf_counter()
+    outcome = _outcome(uow, note, channel, mailer, poster)
+    finished = uow.now()
+    state = delivery.attempted(outcome, finished, rt.runtime().policies[channel])
+    uow.session.add(
+        DeliveryAttempt(notification_id=note.id, number=state.attempts, at=finished, ok=outcome.ok,
+                        error=outcome.error, duration_ms=int((time.perf_counter() - started) * 1000))
+    )
+    _store(note, state)
+    _AFTER[state.status](uow, note, channel, state, finished)
+    uow.publish_recorded(delivery)
+    return state.status, outcome
 
 
 def _delivered(uow: UnitOfWork, note: Notification, channel: Channel, state: DeliveryState, at: datetime) -> None:
@@ -142,8 +141,6 @@ def _failed(uow: UnitOfWork, note: Notification, channel: Channel, state: Delive
     metrics.ATTEMPTS.labels(channel.value, "failed").inc()
     uow.audit("notification", note.id, "failed", from_state=PENDING.value, to_state=FAILED.value,
               detail={"channel": channel.value, "attempts": state.attempts, "reason": state.last_error})
-    if publishes_failure(note.event_type):
-        uow.publish(DELIVERY_FAILED, failure_event_data(note.id, note.recipient, channel, state.last_error))
     log.warning("notification.failed", notification_id=note.id, channel=channel.value, reason=state.last_error)
 
 
@@ -226,13 +223,7 @@ def redeliver(uow: UnitOfWork, notification_id: str) -> Notification:
     note = uow.session.get(Notification, notification_id)
     if note is None:
         raise UnknownObject("notification.unknown", "No notification with this id.")
-    check_redeliverable(DeliveryStatus(note.state), erased=note.erased_at is not None)
-    retry_now(uow, note)
-    return note
-
-
-def retry_now(uow: UnitOfWork, note: Notification) -> None:
-    """A fresh round of attempts for a failed notification, from now."""
-    state = redelivery(uow.now())
+    state = _delivery(note).redeliver(uow.now())
     note.state, note.next_attempt_at, note.attempts = state.status.value, state.next_attempt_at, state.attempts
     uow.audit("notification", note.id, "redeliver", from_state=FAILED.value, to_state=PENDING.value)
+    return note

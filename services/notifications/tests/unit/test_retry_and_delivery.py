@@ -144,3 +144,43 @@ def test_which_failures_hold_back_the_other_messages(outcome, unreachable):
     from notifications.domain.delivery import destination_unreachable
 
     assert destination_unreachable(outcome) is unreachable
+
+
+# --- the delivery aggregate ---------------------------------------------------------------------
+
+
+def _delivery(event_type="contracts.claim.paid", **state):
+    from notifications.domain.delivery import Delivery
+
+    return Delivery("n-1", "company:abc", Channel.EMAIL, event_type, DeliveryState(**state))
+
+
+def test_a_delivery_that_fails_for_good_records_its_failure_event():
+    from servicekit.domain import DomainEvent
+
+    delivery = _delivery()
+    delivery.attempted(AttemptOutcome.transient("timeout"), T0, POLICY)
+    assert delivery.events == []
+    delivery.attempted(smtp_outcome(550), T0, POLICY)
+    assert delivery.events == [DomainEvent("notifications.delivery.failed",
+                                           failure_event_data("n-1", "company:abc", Channel.EMAIL, "smtp 550"))]
+
+
+def test_a_failed_failure_notice_records_no_event():
+    delivery = _delivery("notifications.delivery.failed")
+    delivery.attempted(smtp_outcome(550), T0, POLICY)
+    assert delivery.state.status is DeliveryStatus.FAILED and delivery.events == []
+
+
+def test_only_a_failed_delivery_with_its_contents_is_redelivered():
+    from servicekit.errors import StateConflict
+
+    for status in (DeliveryStatus.PENDING, DeliveryStatus.DELIVERED, DeliveryStatus.CANCELLED):
+        with pytest.raises(StateConflict, match="Only failed notifications"):
+            _delivery(status=status).redeliver(T0)
+    erased = _delivery(status=DeliveryStatus.FAILED, attempts=14, last_error="smtp 550")
+    erased.erased = True
+    with pytest.raises(StateConflict, match="erased"):
+        erased.redeliver(T0)
+    failed = _delivery(status=DeliveryStatus.FAILED, attempts=14, last_error="smtp 550")
+    assert failed.redeliver(T0) == DeliveryState(DeliveryStatus.PENDING, 0, T0)
