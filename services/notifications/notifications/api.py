@@ -106,8 +106,9 @@ class Inbox(MethodView):
     @inbox.paginate()
     def get(self, query, pagination_parameters):
         """The caller's messages, newest first."""
-        stmt = inbox_messages.messages(current_principal()).options(defer(Notification.html), defer(Notification.payload)).order_by(
-            Notification.created_at.desc(), Notification.id)
+        stmt = (inbox_messages.messages(current_principal())
+                .options(defer(Notification.html), defer(Notification.payload))
+                .order_by(Notification.created_at.desc(), Notification.id))
         if query.get("unread"):
             stmt = stmt.where(Notification.read_at.is_(None))
         with uow() as unit:

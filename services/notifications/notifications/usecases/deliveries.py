@@ -52,7 +52,8 @@ def _rendered(note: Notification) -> RenderedMessage:
     return RenderedMessage(subject=note.subject, text=note.body, html=note.html or "")
 
 
-def _attempt_email(uow: UnitOfWork, note: Notification, now: datetime, mailer: Mailer, poster: Poster) -> AttemptOutcome:
+def _attempt_email(uow: UnitOfWork, note: Notification, now: datetime, mailer: Mailer,
+                   poster: Poster) -> AttemptOutcome:
     try:
         email = build_email(
             _rendered(note), sender=rt.sender(), to_email=note.destination or "", to_name=note.recipient_name,
@@ -66,7 +67,8 @@ def _attempt_email(uow: UnitOfWork, note: Notification, now: datetime, mailer: M
     return mailer.send(email)
 
 
-def _attempt_webhook(uow: UnitOfWork, note: Notification, now: datetime, mailer: Mailer, poster: Poster) -> AttemptOutcome:
+def _attempt_webhook(uow: UnitOfWork, note: Notification, now: datetime, mailer: Mailer,
+                     poster: Poster) -> AttemptOutcome:
     endpoint = uow.session.get(WebhookEndpoint, RecipientRef.parse(note.recipient).id)
     if endpoint is None:
         return AttemptOutcome.permanent_failure("webhook endpoint removed")
