@@ -16,7 +16,8 @@ from servicekit.clock import FrozenClock
 from servicekit.db import Database, UnitOfWork, migrations
 from servicekit.testing.helpers import create_postgres_database, drop_postgres_database
 
-from support import handlers, services
+from support import handlers
+from support.usecases import planning
 from support.config import load_office_hours, load_plan
 from support.domain.model import Caseworker as DomainCaseworker, Role
 from support.domain.scheduler import BusyCalendar, place_visits
@@ -64,7 +65,7 @@ def on_postgres(n_cases: int, n_workers: int) -> None:
               f"{opened:.1f} s, {opened / n_cases * 1000:.0f} ms per case")
         clock.advance(days=7)
         started = time.perf_counter()
-        counts = services.plan_open_cases(lambda: UnitOfWork(db, "support", clock=clock))
+        counts = planning.plan_open_cases(lambda: UnitOfWork(db, "support", clock=clock))
         print(f"rolling-horizon job one week later over {n_cases} open cases: {time.perf_counter() - started:.1f} s {counts}")
         db.dispose()
     finally:

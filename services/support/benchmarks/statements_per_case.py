@@ -10,7 +10,8 @@ from servicekit.clock import FrozenClock
 from servicekit.db import Database, UnitOfWork, migrations
 from servicekit.testing.helpers import create_postgres_database, drop_postgres_database
 from servicekit.bus import Event
-from support import handlers, services
+from support import handlers
+from support.usecases import planning
 from support.models import Caseworker
 from support.service import service
 name = f"wp_bench_support_{uuid.uuid4().hex[:8]}"
@@ -43,7 +44,7 @@ try:
     print("event handler, 50 in one transaction: statements per opened case:", n[0] / 50, "ms per case:", (time.perf_counter() - t) / 50 * 1000)
     n[0] = 0
     t = time.perf_counter()
-    visits = services.book_new_cases(lambda: UnitOfWork(db, "support", clock=clock))
+    visits = planning.book_new_cases(lambda: UnitOfWork(db, "support", clock=clock))
     print("book-new-cases job, off the event's path: statements per case:", n[0] / 100,
           "ms per case:", (time.perf_counter() - t) / 100 * 1000, "visits booked:", visits)
     db.dispose()

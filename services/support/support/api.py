@@ -1,4 +1,4 @@
-"""HTTP API of support: thin views over the service layer (`support.services`).
+"""HTTP API of support: views that translate a request into one use case (`support.usecases`).
 
 Who sees what:
 - admin: registers and changes caseworkers; admin and staff see and manage everything else;
@@ -29,16 +29,17 @@ from flask_smorest import Api, Blueprint
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from servicekit.errors import Conflict, Forbidden, NotFound, Unprocessable
+from servicekit.errors import Forbidden, NotFound
 from servicekit.privacy import record_access
 from servicekit.web import current_principal, requires, uow
 from servicekit.web.pagination import page_of
 
-from support import services
+from support import repository
+from support.domain.events import person
 from support.domain.ics import CalendarEntry, render_calendar
-from support.domain.lifecycle import AppointmentAction, CloseOutcome
+from support.domain.lifecycle import AppointmentAction, AppointmentState, CloseOutcome
 from support.domain.model import Role
-from support.models import Absence, Appointment, Caseworker, Crisis, SupportCase
+from support.models import Appointment, Caseworker, Crisis, SupportCase
 from support.schemas import (
     AbsenceIn,
     AbsenceOut,
@@ -63,6 +64,9 @@ from support.schemas import (
     RecordOutcomeIn,
     RescheduleIn,
 )
+from support.usecases import appointments as appointment_cases
+from support.usecases import cases as case_cases
+from support.usecases import caseworkers as caseworker_cases
 
 caseworkers = Blueprint("caseworkers", __name__, url_prefix="/api/v1/caseworkers",
                         description="Contact persons and social workers")
@@ -113,7 +117,7 @@ def visible_caseworker(session: Session, caseworker_id: str) -> Caseworker:
 def stand_in_cases(caseworker: Caseworker):
     """Cases in which the caseworker has a booked appointment without being assigned (a stand-in)."""
     return select(Appointment.case_id).where(Appointment.caseworker_id == caseworker.id,
-                                             Appointment.status == "scheduled")
+                                             Appointment.status == AppointmentState.SCHEDULED.value)
 
 
 def works_on_case(session: Session, caseworker: Caseworker, case: SupportCase) -> bool:
@@ -154,8 +158,8 @@ def case_view(session: Session, case: SupportCase, *, detail: bool = False) -> d
     """The case as a dict for CaseOut / CaseDetailOut, whose views cut it down to the caller's role."""
     fields = CaseDetailOut().fields if detail else CaseOut().fields
     view = {c: getattr(case, c) for c in fields if hasattr(case, c)}
-    view["contact_person"] = services.person(case.contact_person)
-    view["social_worker"] = services.person(case.social_worker)
+    view["contact_person"] = person(case.contact_person)
+    view["social_worker"] = person(case.social_worker)
     return view
 
 
@@ -163,7 +167,7 @@ def shown_appointments(session: Session, rows):
     """Appointments for the caller (their notes are about the household). They name their case, not
     the household, so the view notes the households' reads itself."""
     rows = list(rows)
-    record_access(services.households_of(session, {a.case_id for a in rows}).values())
+    record_access(repository.households_of(session, {a.case_id for a in rows}).values())
     return rows
 
 
@@ -188,20 +192,7 @@ class Caseworkers(MethodView):
     def post(self, data):
         """Register a caseworker (admin). The answer holds the calendar secret, shown only once."""
         with uow() as unit:
-            if unit.session.scalar(select(Caseworker.id).where(Caseworker.email == data["email"])):
-                raise Conflict("A caseworker with this email is already registered.")
-            if data["subject"] and unit.session.scalar(select(Caseworker.id).where(Caseworker.subject == data["subject"])):
-                raise Conflict("Another caseworker already has this subject.")
-            data["roles"] = sorted(set(data["roles"]))
-            data["working_weekdays"] = sorted(set(data["working_weekdays"]))
-            caseworker = Caseworker(**data, registered_at=unit.now(), absences=[])
-            token = services.new_feed_token(caseworker)
-            unit.session.add(caseworker)
-            unit.session.flush()
-            unit.publish("support.caseworker.registered",
-                         {"caseworker_id": caseworker.id, "name": caseworker.name, "email": caseworker.email,
-                          "roles": caseworker.roles})
-            unit.audit("caseworker", caseworker.id, "registered")
+            caseworker, token = caseworker_cases.register(unit, data)
             unit.commit()
             return {**caseworker_view(caseworker, {}), "calendar_token": token}
 
@@ -213,7 +204,7 @@ class Caseworkers(MethodView):
         with uow() as unit:
             stmt = select(Caseworker).options(selectinload(Caseworker.absences)).order_by(Caseworker.name, Caseworker.id)
             page = page_of(unit.session, stmt, pagination_parameters)
-            loads = services.active_loads(unit.session)
+            loads = repository.active_loads(unit.session)
             return [caseworker_view(c, loads) for c in page]
 
 
@@ -225,7 +216,7 @@ class CaseworkerById(MethodView):
         """One caseworker (a caseworker sees only themself)."""
         with uow() as unit:
             caseworker = visible_caseworker(unit.session, caseworker_id)
-            return caseworker_view(caseworker, services.active_loads(unit.session))
+            return caseworker_view(caseworker, repository.active_loads(unit.session))
 
     @requires("admin")
     @caseworkers.arguments(CaseworkerPatch)
@@ -233,15 +224,9 @@ class CaseworkerById(MethodView):
     def patch(self, data, caseworker_id):
         """Change capacity, roles, working days, districts, or deactivate (admin)."""
         with uow() as unit:
-            caseworker = services.lock_caseworker(unit.session, caseworker_id)
-            before = {k: getattr(caseworker, k) for k in data}
-            for key, value in data.items():
-                setattr(caseworker, key, sorted(set(value)) if isinstance(value, list) else value)
-            unit.session.flush()
-            unit.audit("caseworker", caseworker.id, "changed",
-                       detail={k: {"from": before[k], "to": getattr(caseworker, k)} for k in data if k != "phone"})
+            caseworker = caseworker_cases.change(unit, caseworker_id, data)
             unit.commit()
-            return caseworker_view(caseworker, services.active_loads(unit.session))
+            return caseworker_view(caseworker, repository.active_loads(unit.session))
 
 
 @caseworkers.route("/<string:caseworker_id>/absences")
@@ -254,13 +239,7 @@ class Absences(MethodView):
         around it; a crisis appointment in it goes back to pending for a stand-in."""
         with uow() as unit:
             caseworker = visible_caseworker(unit.session, caseworker_id)
-            absence = Absence(caseworker_id=caseworker.id, created_at=unit.now(), **data)
-            unit.session.add(absence)
-            unit.session.flush()
-            unit.audit("caseworker", caseworker.id, "absence_added",
-                       detail={"first_day": str(data["first_day"]), "last_day": str(data["last_day"]),
-                               "kind": data["kind"]})
-            services.clear_absence(unit, caseworker, data["first_day"], data["last_day"])
+            absence = caseworker_cases.add_absence(unit, caseworker, data)
             unit.commit()
             return absence
 
@@ -273,11 +252,7 @@ class AbsenceById(MethodView):
         """Remove an absence that will not happen."""
         with uow() as unit:
             caseworker = visible_caseworker(unit.session, caseworker_id)
-            absence = unit.session.get(Absence, absence_id)
-            if absence is None or absence.caseworker_id != caseworker.id:
-                raise NotFound("No absence with this id.")
-            unit.session.delete(absence)
-            unit.audit("caseworker", caseworker.id, "absence_removed", detail={"absence_id": absence_id})
+            caseworker_cases.remove_absence(unit, caseworker, absence_id)
             unit.commit()
 
 
@@ -289,8 +264,7 @@ class CalendarToken(MethodView):
         """Issue a new calendar secret (the old calendar URL stops working)."""
         with uow() as unit:
             caseworker = visible_caseworker(unit.session, caseworker_id)
-            token = services.new_feed_token(caseworker)
-            unit.audit("caseworker", caseworker.id, "calendar_token_rotated")
+            token = caseworker_cases.rotate_feed_token(unit, caseworker)
             unit.commit()
             url = url_for("caseworkers.calendar", caseworker_id=caseworker.id, token=token, _external=True)
             return {"calendar_token": token, "calendar_url": url}
@@ -308,7 +282,7 @@ def calendar(query, caseworker_id):
         if query.get("token"):
             caseworker = unit.session.get(Caseworker, caseworker_id)
             expected = caseworker.feed_token_hash if caseworker else None
-            if not expected or not hmac.compare_digest(expected, services.hash_feed_token(query["token"])):
+            if not expected or not hmac.compare_digest(expected, caseworker_cases.hash_feed_token(query["token"])):
                 raise NotFound("No calendar at this address.")
         else:
             if not current_principal().has_any("staff", "admin", "caseworker"):
@@ -409,7 +383,7 @@ class CloseCase(MethodView):
         """Close a case with an outcome; its future appointments are cancelled."""
         with uow() as unit:
             case = visible_case(unit.session, case_id, lock=True)
-            services.close_case(unit, case, CloseOutcome(data["outcome"]), data["reason"])
+            case_cases.close_case(unit, case, CloseOutcome(data["outcome"]), data["reason"])
             unit.commit()
             return case_view(unit.session, case, detail=True)
 
@@ -423,10 +397,7 @@ class RecordOutcome(MethodView):
         """Record the expected outcome; the case closes with it when the guarantee term expires."""
         with uow() as unit:
             case = visible_case(unit.session, case_id, lock=True)
-            if case.status != "open":
-                raise Conflict("The case is closed.")
-            previous, case.recorded_outcome = case.recorded_outcome, data["outcome"]
-            unit.audit("case", case.id, "outcome_recorded", detail={"from": previous, "to": data["outcome"]})
+            case_cases.record_outcome(unit, case, CloseOutcome(data["outcome"]))
             unit.commit()
             return case_view(unit.session, case, detail=True)
 
@@ -440,7 +411,7 @@ class Reassign(MethodView):
         """Hand the case to another contact person or social worker (audited, announced)."""
         with uow() as unit:
             case = visible_case(unit.session, case_id, lock=True)
-            services.reassign(unit, case, Role(data["role"]), data["caseworker_id"], data["reason"])
+            case_cases.reassign(unit, case, Role(data["role"]), data["caseworker_id"], data["reason"])
             unit.commit()
             unit.session.refresh(case)
             return case_view(unit.session, case, detail=True)
@@ -454,10 +425,7 @@ class ClearRisk(MethodView):
         """The crisis is over: the case is no longer at risk."""
         with uow() as unit:
             case = visible_case(unit.session, case_id, lock=True)
-            if not case.at_risk:
-                raise Conflict("The case is not at risk.")
-            case.at_risk, case.at_risk_since = False, None
-            unit.audit("case", case.id, "risk_cleared")
+            case_cases.clear_risk(unit, case)
             unit.commit()
             return case_view(unit.session, case, detail=True)
 
@@ -484,12 +452,10 @@ class CaseAppointments(MethodView):
         with uow() as unit:
             case = visible_case(unit.session, case_id, lock=True)
             mine = None if is_staff() else me(unit.session)
-            caseworker_id = data["caseworker_id"] or (mine.id if mine else case.contact_person_id)
+            caseworker_id = data["caseworker_id"] or (mine.id if mine else None)
             if mine is not None and caseworker_id != mine.id:
                 raise Forbidden("A caseworker books only into their own calendar.")
-            if caseworker_id is None:
-                raise Unprocessable("The case has no contact person yet; name a caseworker.", field="caseworker_id")
-            appointment = services.book_by_hand(unit, case, caseworker_id, data["kind"], data["starts_at"],
+            appointment = appointment_cases.book_by_hand(unit, case, caseworker_id, data["kind"], data["starts_at"],
                                                 data["duration_minutes"])
             unit.commit()
             return shown_appointment(unit.session, appointment)
@@ -560,7 +526,7 @@ class Reschedule(MethodView):
         """Move an appointment (same rules as booking)."""
         with uow() as unit:
             appointment = visible_appointment(unit.session, appointment_id)
-            services.reschedule(unit, appointment, data["starts_at"], data["duration_minutes"])
+            appointment_cases.reschedule(unit, appointment, data["starts_at"], data["duration_minutes"])
             unit.commit()
             return shown_appointment(unit.session, appointment)
 
@@ -574,7 +540,7 @@ class Cancel(MethodView):
         """Cancel with a reason."""
         with uow() as unit:
             appointment = visible_appointment(unit.session, appointment_id)
-            services.cancel(unit, appointment, data["reason"])
+            appointment_cases.cancel(unit, appointment, data["reason"])
             unit.commit()
             return shown_appointment(unit.session, appointment)
 
@@ -588,7 +554,7 @@ class Complete(MethodView):
         """Record that the appointment took place, with a short outcome."""
         with uow() as unit:
             appointment = visible_appointment(unit.session, appointment_id)
-            services.finish(unit, appointment, AppointmentAction.COMPLETE, data["outcome"])
+            appointment_cases.finish(unit, appointment, AppointmentAction.COMPLETE, data["outcome"])
             unit.commit()
             return shown_appointment(unit.session, appointment)
 
@@ -601,7 +567,7 @@ class Missed(MethodView):
         """Record that the household was not met."""
         with uow() as unit:
             appointment = visible_appointment(unit.session, appointment_id)
-            services.finish(unit, appointment, AppointmentAction.MISS, None)
+            appointment_cases.finish(unit, appointment, AppointmentAction.MISS, None)
             unit.commit()
             return shown_appointment(unit.session, appointment)
 
@@ -622,7 +588,7 @@ class Crises(MethodView):
             if query.get("status"):
                 stmt = stmt.where(Crisis.status == query["status"])
             page = page_of(unit.session, stmt, pagination_parameters)
-            record_access(services.households_of(unit.session, {c.case_id for c in page}).values())
+            record_access(repository.households_of(unit.session, {c.case_id for c in page}).values())
             return page
 
 

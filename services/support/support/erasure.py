@@ -30,10 +30,11 @@ from servicekit.bus import Event
 from servicekit.db import UnitOfWork
 from servicekit.privacy import erase, erased_event, forget_traces
 
-from support import services
-from support.domain.lifecycle import CloseOutcome
+from support import repository
+from support.domain.lifecycle import CaseState, CloseOutcome
 from support.models import Appointment, Crisis, SupportCase
 from support.schemas import ErasureRequestEvent
+from support.usecases import cases
 
 log = structlog.get_logger("support.erasure")
 
@@ -45,8 +46,8 @@ def erase_case(uow: UnitOfWork, case: SupportCase, *, why: str) -> None:
     """Close (if open) and erase one case with its appointments and crises; safe to repeat."""
     session = uow.session
     first_time = case.erased_at is None
-    if case.status == "open":
-        services.close_case(uow, case, CloseOutcome.ERASED, None)
+    if case.status == CaseState.OPEN.value:
+        cases.close_case(uow, case, CloseOutcome.ERASED, None)
     appointments = session.scalars(select(Appointment).where(Appointment.case_id == case.id)).all()
     crises = session.scalars(select(Crisis).where(Crisis.case_id == case.id)).all()
     for row in (case, *appointments, *crises):
@@ -74,7 +75,7 @@ def household_erasure_requested(uow: UnitOfWork, event: Event) -> None:
 def closed_cases_due(uow: UnitOfWork, cutoff: datetime, limit: int) -> list[str]:
     return list(uow.session.scalars(
         select(SupportCase.id)
-        .where(SupportCase.status == "closed", SupportCase.closed_at < cutoff, SupportCase.erased_at.is_(None))
+        .where(SupportCase.status == CaseState.CLOSED.value, SupportCase.closed_at < cutoff, SupportCase.erased_at.is_(None))
         .order_by(SupportCase.closed_at, SupportCase.id).limit(limit)
     ))
 
@@ -88,7 +89,7 @@ def erase_expired_cases(uow_factory, cutoff: datetime, *, batch: int = 500) -> d
     for case_id in due:
         try:
             with uow_factory() as unit:
-                case = services.load_case(unit.session, case_id, lock=True)
+                case = repository.load_case(unit.session, case_id, lock=True)
                 if case.erased_at is None:
                     erase_case(unit, case, why="retention")
                     counts["erased"] += 1

@@ -9,7 +9,7 @@ from servicekit.web import uow
 from servicekit.web.limits import query_credential
 
 from support.models import Caseworker
-from support.services import hash_feed_token
+from support.usecases.caseworkers import hash_feed_token
 
 
 @query_credential("caseworkers.calendar")

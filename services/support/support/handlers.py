@@ -1,21 +1,23 @@
 """Handlers of the events support consumes, each inside the consumer's unit of work (with inbox).
 
-Thin: read the event with support's own schema, then call the service layer.
+One small function per event type, looked up in `HANDLERS` (which `support.service` hands to the
+kit): read the event with support's own schema, then call one use case. An event about a case
+support does not hold yet (two services' events have no common order) raises, and the consumer
+retries it through its retry tiers until the case exists.
 """
 
 from __future__ import annotations
 
 from servicekit.bus import Event
 from servicekit.db import UnitOfWork
+from servicekit.privacy import ERASURE_REQUESTED
+from servicekit.service import versioned
 
-from support import services
-from support.domain.lifecycle import CloseOutcome, outcome_on_expiry
+from support import erasure
+from support.domain.errors import UnknownObject
+from support.models import SupportCase
 from support.schemas import ClaimEvent, ContractEvent, IncidentEvent, TenancyEvent, TenancyEventV2
-
-
-class CaseNotKnownYet(RuntimeError):
-    """An incident or claim arrived before the lease that opens its case (events from two services
-    have no common order). Raised so that the consumer retries it later instead of dropping it."""
+from support.usecases import cases, crises
 
 
 def _reported_at(uow: UnitOfWork, event: Event):
@@ -24,57 +26,64 @@ def _reported_at(uow: UnitOfWork, event: Event):
     return min(event.occurred_at, uow.now())
 
 
+def _case(uow: UnitOfWork, data: dict, about: str) -> SupportCase:
+    case = cases.find_open_case(uow.session, contract_id=data["contract_id"], household_id=data["household_id"])
+    if case is None:  # raised, so that the consumer retries it once the lease has opened the case
+        raise UnknownObject("case.not_known_yet", f"no support case for this {about} yet")
+    return case
+
+
 def tenancy_agreed(uow: UnitOfWork, event: Event) -> None:
     """A lease was signed: support starts the same day."""
-    services.open_case(uow, TenancyEvent().load(event.data))
+    cases.open_case(uow, TenancyEvent().load(event.data))
 
 
 def tenancy_agreed_v2(uow: UnitOfWork, event: Event) -> None:
     """The same in version 2 (the referral number as `referral_no`)."""
-    services.open_case(uow, TenancyEventV2().load(event.data))
+    cases.open_case(uow, TenancyEventV2().load(event.data))
 
 
 def contract_created(uow: UnitOfWork, event: Event) -> None:
     """Learn which household a contract belongs to (incidents and claims name the contract)."""
     data = ContractEvent().load(event.data)
     if data["household_id"] and data["company_id"]:
-        services.learn_contract(uow, data)
+        cases.learn_contract(uow, data)
 
 
 def contract_expired(uow: UnitOfWork, event: Event) -> None:
     """The five years are over: close with what staff recorded as the outcome, if anything."""
     data = ContractEvent().load(event.data)
-    case = services.find_open_case(uow.session, contract_id=data["contract_id"], household_id=data["household_id"])
-    if case is None or case.status != "open":
-        return
-    recorded = CloseOutcome(case.recorded_outcome) if case.recorded_outcome else None
-    services.close_case(uow, case, outcome_on_expiry(recorded), None)
+    case = cases.find_open_case(uow.session, contract_id=data["contract_id"], household_id=data["household_id"])
+    if case is not None:
+        cases.close_on_expiry(uow, case)
 
 
 def contract_terminated(uow: UnitOfWork, event: Event) -> None:
     data = ContractEvent().load(event.data)
-    case = services.find_open_case(uow.session, contract_id=data["contract_id"], household_id=data["household_id"])
-    if case is None or case.status != "open":
-        return
-    services.close_case(uow, case, CloseOutcome.TENANCY_TERMINATED, data["reason"] or "Vertrag gekündigt")
+    case = cases.find_open_case(uow.session, contract_id=data["contract_id"], household_id=data["household_id"])
+    if case is not None:
+        cases.close_on_termination(uow, case, data["reason"])
 
 
 def incident_reported(uow: UnitOfWork, event: Event) -> None:
     data = IncidentEvent().load(event.data)
-    case = services.find_open_case(uow.session, contract_id=data["contract_id"], household_id=data["household_id"])
-    if case is None:
-        raise CaseNotKnownYet(data["incident_id"])
-    if case.status == "open":
-        services.raise_crisis(uow, case, "incident", data["incident_id"], _reported_at(uow, event))
+    crises.raise_crisis(uow, _case(uow, data, "incident"), "incident", data["incident_id"], _reported_at(uow, event))
 
 
 def claim_submitted(uow: UnitOfWork, event: Event) -> None:
-    """Only rent arrears are a crisis for the household; other losses are the company's matter."""
+    """Only the claim kinds config/crisis.json names (rent arrears) are a crisis for the household."""
     data = ClaimEvent().load(event.data)
-    if data["kind"] != "rent_arrears":
-        return
-    case = services.find_open_case(uow.session, contract_id=data["contract_id"], household_id=data["household_id"])
-    if case is None:
-        raise CaseNotKnownYet(data["claim_id"])
-    if case.status == "open":
-        services.raise_crisis(uow, case, "rent_arrears", data["claim_id"], _reported_at(uow, event))
+    if crises.opens_crisis(data["kind"]):
+        crises.raise_crisis(uow, _case(uow, data, "claim"), data["kind"], data["claim_id"], _reported_at(uow, event))
+
+
+HANDLERS = {
+    # both versions while matching publishes both (docs/EVENT-CHANGES.md)
+    "matching.tenancy.agreed": versioned({1: tenancy_agreed, 2: tenancy_agreed_v2}),
+    "contracts.contract.created": contract_created,
+    "contracts.contract.expired": contract_expired,
+    "contracts.contract.terminated": contract_terminated,
+    "contracts.incident.reported": incident_reported,
+    "contracts.claim.submitted": claim_submitted,
+    ERASURE_REQUESTED: erasure.household_erasure_requested,
+}

@@ -7,25 +7,26 @@ import structlog
 from servicekit.privacy import retention_days
 from servicekit.jobs import JobContext
 
-from support import erasure, services
+from support import erasure
+from support.usecases import planning
 
 log = structlog.get_logger("support.jobs")
 
 
 def plan_appointments(ctx: JobContext) -> dict[str, int]:
     """Rolling horizon: keep the next weeks of every open case's support plan booked."""
-    counts = services.plan_open_cases(ctx.uow)
+    counts = planning.plan_open_cases(ctx.uow)
     log.info("plan.run", **counts)
     return counts
 
 
 def book_new_cases(ctx: JobContext) -> int:
     """The rest of the first weeks of cases that opened with their first visit only."""
-    return services.book_new_cases(ctx.uow)
+    return planning.book_new_cases(ctx.uow)
 
 
 def crisis_deadlines(ctx: JobContext) -> int:
-    return services.decide_crises(ctx.uow)
+    return planning.decide_crises(ctx.uow)
 
 
 def retention(ctx: JobContext) -> dict[str, int]:

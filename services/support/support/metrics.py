@@ -12,7 +12,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from support.models import Appointment, Caseworker, Crisis, SupportCase
-from support.services import active_loads
+from support.domain.crisis import CrisisState
+from support.domain.lifecycle import AppointmentState, CaseState
+from support.repository import active_loads
 
 UTILISATION_BANDS = ((0.5, "under_50"), (0.8, "50_to_80"), (1.0, "80_to_100"))
 
@@ -20,22 +22,22 @@ UTILISATION_BANDS = ((0.5, "under_50"), (0.8, "50_to_80"), (1.0, "80_to_100"))
 def collect(session: Session):
     cases = GaugeMetricFamily("support_cases", "Support cases by status", labels=["status"])
     counts = dict(session.execute(select(SupportCase.status, func.count()).group_by(SupportCase.status)).all())
-    for status in ("open", "closed"):
+    for status in (s.value for s in CaseState):
         cases.add_metric([status], counts.get(status, 0))
     yield cases
 
     yield GaugeMetricFamily("support_cases_at_risk", "Open cases marked at risk (incident or rent arrears)",
-                            value=session.scalar(select(func.count()).where(SupportCase.status == "open",
+                            value=session.scalar(select(func.count()).where(SupportCase.status == CaseState.OPEN.value,
                                                                             SupportCase.at_risk.is_(True))) or 0)
     yield GaugeMetricFamily("support_cases_awaiting_assignment", "Open cases without a contact person yet",
                             value=session.scalar(select(func.count()).where(
-                                SupportCase.status == "open", SupportCase.contact_person_id.is_(None))) or 0)
+                                SupportCase.status == CaseState.OPEN.value, SupportCase.contact_person_id.is_(None))) or 0)
 
     inactive = select(Caseworker.id).where(Caseworker.active.is_(False))
     yield GaugeMetricFamily(
         "support_cases_needing_reassignment", "Open cases whose contact person or social worker is no longer active",
         value=session.scalar(select(func.count()).where(
-            SupportCase.status == "open",
+            SupportCase.status == CaseState.OPEN.value,
             SupportCase.contact_person_id.in_(inactive) | SupportCase.social_worker_id.in_(inactive))) or 0)
 
     loads = active_loads(session)
@@ -64,12 +66,12 @@ def collect(session: Session):
 
     appointments = GaugeMetricFamily("support_appointments", "Appointments by status", labels=["status"])
     counts = dict(session.execute(select(Appointment.status, func.count()).group_by(Appointment.status)).all())
-    for status in ("scheduled", "completed", "missed", "cancelled"):
+    for status in (s.value for s in AppointmentState):
         appointments.add_metric([status], counts.get(status, 0))
     yield appointments
 
     crises = GaugeMetricFamily("support_crisis_deadlines", "Crisis response deadlines by outcome", labels=["status"])
     counts = dict(session.execute(select(Crisis.status, func.count()).group_by(Crisis.status)).all())
-    for status in ("pending", "met", "breached", "closed"):
+    for status in (s.value for s in CrisisState):
         crises.add_metric([status], counts.get(status, 0))
     yield crises

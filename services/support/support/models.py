@@ -17,6 +17,10 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from servicekit.db import UTCDateTime
 from servicekit.privacy import CONTACT, FREE_TEXT, IDENTIFYING, SOCIAL, EncryptedText, not_personal, personal
 
+from support import config
+from support.domain.crisis import CrisisState
+from support.domain.lifecycle import AppointmentState, CaseState
+
 
 class Base(DeclarativeBase):
     pass
@@ -41,8 +45,9 @@ class Caseworker(Base):
                                               info=personal(CONTACT, label="Dienstliche Telefonnummer der Fachkraft"))
     roles: Mapped[list] = mapped_column(JSON, default=lambda: ["contact_person", "social_worker"],
                                         info=not_personal("work organisation: which functions the caseworker takes"))
-    max_cases: Mapped[int] = mapped_column(Integer, default=30)
-    weekly_minutes: Mapped[int] = mapped_column(Integer, default=20 * 60)
+    # capacity: config/caseload.json unless the registration says otherwise
+    max_cases: Mapped[int] = mapped_column(Integer, default=lambda: config.caseload().max_cases)
+    weekly_minutes: Mapped[int] = mapped_column(Integer, default=lambda: config.caseload().weekly_minutes)
     working_weekdays: Mapped[list] = mapped_column(JSON, default=lambda: [0, 1, 2, 3, 4],
                                                    info=not_personal("work organisation: the caseworker's working days"))
     districts: Mapped[list] = mapped_column(JSON, default=list,
@@ -84,7 +89,7 @@ class SupportCase(Base):
     proposal_id: Mapped[str] = mapped_column(String(36), unique=True)
     household_id: Mapped[str] = mapped_column(String(36), index=True)
     company_id: Mapped[str] = mapped_column(String(36))
-    status: Mapped[str] = mapped_column(String(20), default="open")
+    status: Mapped[str] = mapped_column(String(20), default=CaseState.OPEN.value)
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
     reference: Mapped[str | None] = mapped_column(String(40), unique=True, default=None)
     flat_id: Mapped[str | None] = mapped_column(String(36), default=None)
@@ -157,7 +162,7 @@ class Appointment(Base):
     kind: Mapped[str] = mapped_column(String(30))
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    status: Mapped[str] = mapped_column(String(20), default="scheduled")
+    status: Mapped[str] = mapped_column(String(20), default=AppointmentState.SCHEDULED.value)
     plan_key: Mapped[str | None] = mapped_column(String(60), default=None)
     crisis_id: Mapped[str | None] = mapped_column(String(36), default=None)
     sequence: Mapped[int] = mapped_column(Integer, default=0)
@@ -186,5 +191,5 @@ class Crisis(Base):
     appointment_id: Mapped[str | None] = mapped_column(String(36), default=None)
     caseworker_id: Mapped[str | None] = mapped_column(String(36), default=None)
     substitute: Mapped[bool] = mapped_column(Boolean, default=False)
-    status: Mapped[str] = mapped_column(String(20), default="pending")
+    status: Mapped[str] = mapped_column(String(20), default=CrisisState.PENDING.value)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)

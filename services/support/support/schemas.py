@@ -7,10 +7,13 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from servicekit.privacy import ALL, PurposeBoundSchema, Views
 
-from support.domain.lifecycle import CHOSEN_OUTCOMES, OUTCOME_MAX_CHARS
+from support import config
+from support.domain.crisis import CrisisState
+from support.domain.lifecycle import CHOSEN_OUTCOMES, OUTCOME_MAX_CHARS, AppointmentState, CaseState
 from support.domain.model import Role
 
 ROLE_VALUES = [r.value for r in Role]
+CASELOAD = config.caseload()  # a new caseworker's capacity unless the admin says otherwise
 KINDS = ["home_visit", "office_meeting", "phone_call", "crisis", "first_visit"]
 
 
@@ -38,9 +41,11 @@ class CaseworkerIn(Schema):
     phone = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=40))
     roles = fields.List(fields.String(validate=validate.OneOf(ROLE_VALUES)), load_default=lambda: list(ROLE_VALUES),
                         validate=validate.Length(min=1))
-    max_cases = fields.Integer(load_default=30, validate=validate.Range(min=1, max=500))
-    weekly_minutes = fields.Integer(load_default=20 * 60, validate=validate.Range(min=30, max=60 * 60),
-                                    metadata={"description": "Time for appointments per week, in minutes (1200 = 20 h)"})
+    max_cases = fields.Integer(load_default=CASELOAD.max_cases, validate=validate.Range(min=1, max=500),
+                               metadata={"description": "Open cases at most (default: config/caseload.json)"})
+    weekly_minutes = fields.Integer(load_default=CASELOAD.weekly_minutes, validate=validate.Range(min=30, max=60 * 60),
+                                    metadata={"description": "Time for appointments per week, in minutes "
+                                                             "(default: config/caseload.json)"})
     working_weekdays = fields.List(fields.Integer(strict=True, validate=validate.Range(min=0, max=4)),
                                    load_default=lambda: [0, 1, 2, 3, 4], validate=validate.Length(min=1),
                                    metadata={"description": "0 = Monday … 4 = Friday"})
@@ -141,7 +146,7 @@ class CaseDetailOut(CaseOut):
 
 
 class CaseQuery(Schema):
-    status = fields.String(validate=validate.OneOf(["open", "closed"]))
+    status = fields.String(validate=validate.OneOf([s.value for s in CaseState]))
     at_risk = fields.Boolean()
     caseworker_id = fields.String()
     household_id = fields.UUID(metadata={"description": "The household's cases (narrows the caller's own list)"})
@@ -205,7 +210,7 @@ class AppointmentOut(PurposeBoundSchema):
 
 class AppointmentQuery(Schema):
     caseworker_id = fields.String()
-    status = fields.String(validate=validate.OneOf(["scheduled", "completed", "missed", "cancelled"]))
+    status = fields.String(validate=validate.OneOf([s.value for s in AppointmentState]))
     start = fields.AwareDateTime(metadata={"description": "appointments starting at or after"})
     end = fields.AwareDateTime(metadata={"description": "appointments starting before"})
 
@@ -229,7 +234,7 @@ class CrisisOut(PurposeBoundSchema):
 
 
 class CrisisQuery(Schema):
-    status = fields.String(validate=validate.OneOf(["pending", "met", "breached", "closed"]))
+    status = fields.String(validate=validate.OneOf([s.value for s in CrisisState]))
 
 
 # --- consumed events -------------------------------------------------------------------------

@@ -1,10 +1,8 @@
 """The support service as servicekit runs it: its API, the events it consumes, its periodic jobs."""
 
 from servicekit import Job, Service
-from servicekit.privacy import ERASURE_REQUESTED
-from servicekit.service import versioned
 
-from support import api, erasure, feed_tokens, handlers, jobs, metrics, privacy  # noqa: F401 (feed_tokens registers)
+from support import api, feed_tokens, handlers, jobs, metrics, privacy  # noqa: F401 (feed_tokens registers)
 from support.models import Base
 
 service = Service(
@@ -21,16 +19,7 @@ service = Service(
     metadata=Base.metadata,
     export_household=privacy.export_household,
     processing=privacy.PROCESSING,
-    handlers={
-        # both versions while matching publishes both (docs/EVENT-CHANGES.md)
-        "matching.tenancy.agreed": versioned({1: handlers.tenancy_agreed, 2: handlers.tenancy_agreed_v2}),
-        "contracts.contract.created": handlers.contract_created,
-        "contracts.contract.expired": handlers.contract_expired,
-        "contracts.contract.terminated": handlers.contract_terminated,
-        "contracts.incident.reported": handlers.incident_reported,
-        "contracts.claim.submitted": handlers.claim_submitted,
-        ERASURE_REQUESTED: erasure.household_erasure_requested,
-    },
+    handlers=handlers.HANDLERS,
     jobs=[
         Job("plan-appointments", 3600, jobs.plan_appointments),
         Job("book-new-cases", 10, jobs.book_new_cases),

@@ -8,7 +8,8 @@ from datetime import datetime, timezone
 from servicekit.bus import Event
 from servicekit.db import UnitOfWork
 
-from support import handlers, services
+from support import handlers
+from support.usecases import planning
 
 # Monday 8 June 2026, 09:00 in Stuttgart — a plain week (Corpus Christi is Thursday the 4th)
 MONDAY = datetime(2026, 6, 8, 7, 0, tzinfo=timezone.utc)
@@ -56,7 +57,7 @@ def deliver(db, clock, event_type: str, data: dict, handler=None) -> Event:
     if name == "tenancy_agreed" and handler is handlers.tenancy_agreed:
         # the case opens with its first visit; the worker's book-new-cases job books the rest of
         # the horizon seconds later: run it here, as the worker would
-        services.book_new_cases(lambda: UnitOfWork(db, "support", actor="job:book-new-cases", clock=clock))
+        planning.book_new_cases(lambda: UnitOfWork(db, "support", actor="job:book-new-cases", clock=clock))
     return event
 
 

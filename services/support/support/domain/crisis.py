@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
 
+from servicekit.clock import berlin_date
 from servicekit.workdays import add_working_days, end_of_working_day
 
 from .errors import ConfigError
 from .model import Caseworker, Interval
-from .office_hours import OfficeHours, local_date
+from .office_hours import OfficeHours
 from .scheduler import BusyCalendar, find_slot
 
 
@@ -43,7 +44,7 @@ class CrisisPolicy:
 
 
 def crisis_deadline(reported_at: datetime, policy: CrisisPolicy, office_hours: OfficeHours) -> datetime:
-    day = add_working_days(local_date(reported_at), policy.working_days)
+    day = add_working_days(berlin_date(reported_at), policy.working_days)
     return office_hours.closing_on(day) or end_of_working_day(day)
 
 
@@ -69,13 +70,13 @@ def place_crisis(
     deadline = crisis_deadline(reported_at, policy, office_hours)
     duration = timedelta(minutes=policy.duration_minutes)
     not_before = now + timedelta(minutes=policy.notice_minutes)
-    last_day = local_date(deadline)
+    last_day = berlin_date(deadline)
     for position, caseworker in enumerate([contact_person, *[s for s in substitutes if s.id != contact_person.id]]):
         slot = find_slot(
             caseworker,
             busy_for(caseworker.id),
             duration,
-            local_date(now),
+            berlin_date(now),
             last_day + timedelta(days=1),
             office_hours,
             not_before=not_before,
@@ -101,3 +102,30 @@ def sla_state(deadline: datetime, held_or_booked_at: datetime | None, now: datet
     if now > deadline or held_or_booked_at is not None:
         return SlaState.BREACHED
     return SlaState.PENDING
+
+
+class CrisisState(str, Enum):
+    """A crisis deadline: pending until decided; closed with its case while still pending."""
+
+    PENDING = "pending"
+    MET = "met"
+    BREACHED = "breached"
+    CLOSED = "closed"
+
+
+def decide(state: CrisisState, sla: SlaState) -> CrisisState:
+    """Only a pending crisis is decided, and only once the SLA says met or breached."""
+    if state is not CrisisState.PENDING:
+        return state
+    return CrisisState(sla.value)
+
+
+def reopen(state: CrisisState) -> CrisisState:
+    """Its appointment was cancelled, moved or replaced: a crisis that was met (or still pending)
+    is pending again until the new appointment decides it; a breach or a closed crisis stays."""
+    return CrisisState.PENDING if state in (CrisisState.PENDING, CrisisState.MET) else state
+
+
+def close_with_case(state: CrisisState) -> CrisisState:
+    """The case closed: what is still pending closes with it; decided crises keep their result."""
+    return CrisisState.CLOSED if state is CrisisState.PENDING else state

@@ -1,35 +1,44 @@
-"""Domain errors. The service layer maps them to problem+json responses."""
+"""Support's domain errors: servicekit's kinds (which choose the HTTP status) with stable codes.
+
+Nothing here knows HTTP. The app factory renders every `DomainError` as problem+json with its
+`code` (and `errors.json.<field>` when the error names the input that broke the rule), and the
+consumer retries an event whose handler raised one.
+"""
+
+from __future__ import annotations
+
+from servicekit.config import ConfigError
+from servicekit.errors import DomainError, RuleViolation, StateConflict, UnknownObject
+
+__all__ = [
+    "ConfigError", "DomainError", "InvalidTransition", "NoCaseworkerAvailable", "RuleViolation",
+    "SlotRejected", "SlotTaken", "StateConflict", "UnknownObject",
+]
 
 
-class DomainError(Exception):
-    """Base class; `code` is stable and machine readable."""
+class NoCaseworkerAvailable(RuleViolation):
+    """Nobody with the role has room and is present for the look-ahead (the case waits)."""
 
-    code = "domain_error"
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+    def __init__(self, detail: str):
+        super().__init__("case.no_caseworker_available", detail)
 
 
-class ConfigError(DomainError):
-    code = "invalid_configuration"
+class InvalidTransition(StateConflict):
+    """The action does not fit the current state (e.g. completing a cancelled appointment).
+    `code` says which rule: `appointment.not_scheduled`, `case.closed`, ..."""
 
 
-class NoCaseworkerAvailable(DomainError):
-    code = "no_caseworker_available"
-
-
-class SlotRejected(DomainError):
-    """A hand-picked slot breaks one or more scheduling rules."""
-
-    code = "slot_rejected"
+class SlotRejected(RuleViolation):
+    """A hand-picked slot breaks one or more scheduling rules; `violations` lists their codes."""
 
     def __init__(self, violations):
         self.violations = tuple(violations)
-        super().__init__("; ".join(v.message for v in self.violations))
+        super().__init__("appointment.slot_rejected", "; ".join(v.message for v in self.violations),
+                         "starts_at", violations=[v.code.value for v in self.violations])
 
 
-class InvalidTransition(DomainError):
-    """The action does not fit the current state (e.g. completing a cancelled appointment)."""
+class SlotTaken(StateConflict):
+    """The caseworker already has an appointment at this time (the only rule the slot breaks)."""
 
-    code = "invalid_transition"
+    def __init__(self, detail: str = "The caseworker already has an appointment at this time.", **extra):
+        super().__init__("appointment.overlap", detail, **extra)

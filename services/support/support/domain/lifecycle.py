@@ -42,16 +42,17 @@ def appointment_transition(
     """Only scheduled appointments change. Completing or marking missed needs the appointment to
     have started; cancelling needs a reason; completing needs a short outcome."""
     if state is not AppointmentState.SCHEDULED:
-        raise InvalidTransition(f"a {state.value} appointment cannot be changed ({action.value})")
+        raise InvalidTransition("appointment.not_scheduled", f"a {state.value} appointment cannot be changed ({action.value})")
     if action in (AppointmentAction.COMPLETE, AppointmentAction.MISS) and starts_at > now:
-        raise InvalidTransition("an appointment can only be completed or marked missed once it has started")
+        raise InvalidTransition("appointment.not_started",
+                                "an appointment can only be completed or marked missed once it has started")
     if action in (AppointmentAction.RESCHEDULE, AppointmentAction.CANCEL) and starts_at <= now:
-        raise InvalidTransition("an appointment that has started can no longer be moved or cancelled")
+        raise InvalidTransition("appointment.started", "an appointment that has started can no longer be moved or cancelled")
     if action in (AppointmentAction.CANCEL, AppointmentAction.COMPLETE):
         if not text or not text.strip():
-            raise InvalidTransition("a reason (cancel) or a short outcome (complete) is required")
+            raise InvalidTransition("appointment.text_required", "a reason (cancel) or a short outcome (complete) is required")
         if len(text) > OUTCOME_MAX_CHARS:
-            raise InvalidTransition(f"keep it short: at most {OUTCOME_MAX_CHARS} characters")
+            raise InvalidTransition("appointment.text_too_long", f"keep it short: at most {OUTCOME_MAX_CHARS} characters")
     return _RESULT[action]
 
 
@@ -78,10 +79,31 @@ CHOSEN_OUTCOMES = [o.value for o in CloseOutcome if o is not CloseOutcome.ERASED
 
 def close_case(state: CaseState, outcome: CloseOutcome, reason: str | None = None) -> CaseState:
     if state is CaseState.CLOSED:
-        raise InvalidTransition("the case is already closed")
+        raise InvalidTransition("case.closed", "the case is already closed")
     if outcome in (CloseOutcome.TENANCY_TERMINATED, CloseOutcome.OTHER) and not (reason and reason.strip()):
-        raise InvalidTransition(f"outcome {outcome.value} needs a reason")
+        raise InvalidTransition("case.reason_required", f"outcome {outcome.value} needs a reason")
     return CaseState.CLOSED
+
+
+def check_open(state: CaseState, detail: str = "The case is closed.") -> None:
+    """Work on a case (booking, moving appointments, recording an outcome) needs it open."""
+    if state is CaseState.CLOSED:
+        raise InvalidTransition("case.closed", detail)
+
+
+def record_outcome(state: CaseState, outcome: CloseOutcome) -> CloseOutcome:
+    """The outcome staff expect; the case closes with it when the guarantee term expires."""
+    check_open(state)
+    if outcome is CloseOutcome.ERASED:
+        raise InvalidTransition("case.outcome_not_chosen", "outcome erased is set by an erasure only")
+    return outcome
+
+
+def clear_risk(at_risk: bool) -> bool:
+    """The crisis is over: the case is no longer at risk (it must have been)."""
+    if not at_risk:
+        raise InvalidTransition("case.not_at_risk", "The case is not at risk.")
+    return False
 
 
 def outcome_on_expiry(recorded: CloseOutcome | None) -> CloseOutcome:
@@ -92,11 +114,11 @@ def outcome_on_expiry(recorded: CloseOutcome | None) -> CloseOutcome:
 def check_reassignment(state: CaseState, current_id: str, new_id: str, reason: str | None) -> None:
     """Reassigning is deliberate: an open case, a different person, and a stated reason."""
     if state is CaseState.CLOSED:
-        raise InvalidTransition("a closed case cannot be reassigned")
+        raise InvalidTransition("case.closed", "a closed case cannot be reassigned")
     if new_id == current_id:
-        raise InvalidTransition("the case is already assigned to this person")
+        raise InvalidTransition("case.same_person", "the case is already assigned to this person")
     if not reason or not reason.strip():
-        raise InvalidTransition("a reassignment needs a reason")
+        raise InvalidTransition("case.reason_required", "a reassignment needs a reason")
 
 
 def case_reference(year: int, token: str) -> str:

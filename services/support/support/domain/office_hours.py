@@ -12,6 +12,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
+from servicekit.clock import berlin_date
 from servicekit.workdays import BERLIN
 
 from .errors import ConfigError
@@ -75,7 +76,7 @@ class OfficeHours:
 
     def contains(self, interval: Interval) -> bool:
         """True when the interval lies inside a single block of its local day."""
-        day = interval.start.astimezone(BERLIN).date()
+        day = berlin_date(interval.start)
         return any(block.contains(interval) for block in self.intervals_on(day))
 
     def slots_on(self, day: date, duration: timedelta) -> Iterator[Interval]:
@@ -91,6 +92,3 @@ class OfficeHours:
 def _utc(day: date, wall_clock: time) -> datetime:
     return datetime.combine(day, wall_clock, tzinfo=BERLIN).astimezone(timezone.utc)
 
-
-def local_date(instant: datetime) -> date:
-    return instant.astimezone(BERLIN).date()

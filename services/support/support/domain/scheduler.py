@@ -21,10 +21,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import Enum
 
+from servicekit.clock import berlin_date
 from servicekit.workdays import is_working_day
 
+from .errors import SlotRejected, SlotTaken
 from .model import Caseworker, Interval
-from .office_hours import OfficeHours, local_date
+from .office_hours import OfficeHours
 
 
 class ViolationCode(str, Enum):
@@ -44,7 +46,7 @@ class Violation:
 
 
 def _days_touched(interval: Interval) -> list[date]:
-    first, last = local_date(interval.start), local_date(interval.end - timedelta(microseconds=1))
+    first, last = berlin_date(interval.start), berlin_date(interval.end - timedelta(microseconds=1))
     return [first + timedelta(days=n) for n in range((last - first).days + 1)]
 
 
@@ -67,7 +69,7 @@ class BusyCalendar:
         for day in _days_touched(interval):
             bisect.insort(self._by_day[day], interval)
         # minutes are attributed to the starting day: appointments never span midnight
-        start_day = local_date(interval.start)
+        start_day = berlin_date(interval.start)
         minutes = int(interval.duration.total_seconds() // 60)
         self._minutes_by_day[start_day] += minutes
         self._minutes_by_week[_week(start_day)] += minutes
@@ -94,14 +96,14 @@ def check_slot(
 ) -> list[Violation]:
     """Every rule a hand-picked slot breaks (empty list: the slot is fine)."""
     violations: list[Violation] = []
-    day = local_date(slot.start)
+    day = berlin_date(slot.start)
     if slot.start < now:
         violations.append(Violation(ViolationCode.IN_PAST, "the appointment would start in the past"))
     if not is_working_day(day):
         violations.append(Violation(ViolationCode.NOT_WORKING_DAY, f"{day.isoformat()} is not a working day in Baden-Württemberg"))
     elif day.weekday() not in caseworker.working_weekdays:
         violations.append(Violation(ViolationCode.NOT_CASEWORKER_DAY, "the caseworker does not work on this weekday"))
-    if caseworker.is_absent_between(day, local_date(slot.end)):
+    if caseworker.is_absent_between(day, berlin_date(slot.end)):
         violations.append(Violation(ViolationCode.ABSENT, "the caseworker is absent on this day"))
     if not office_hours.contains(slot):
         violations.append(Violation(ViolationCode.OUTSIDE_OFFICE_HOURS, "the appointment is outside office hours (Europe/Berlin)"))
@@ -113,13 +115,30 @@ def check_slot(
     return violations
 
 
+def require_slot(
+    caseworker: Caseworker,
+    slot: Interval,
+    busy: BusyCalendar,
+    office_hours: OfficeHours,
+    now: datetime,
+) -> None:
+    """A hand-picked slot must break no rule: only taken is a conflict (another time may be
+    free), anything else the input's fault (`SlotRejected` names every rule it broke)."""
+    violations = check_slot(caseworker, slot, busy, office_hours, now)
+    if not violations:
+        return
+    if [v.code for v in violations] == [ViolationCode.OVERLAP]:
+        raise SlotTaken(violations[0].message, violations=[ViolationCode.OVERLAP.value])
+    raise SlotRejected(violations)
+
+
 def _fits(caseworker, slot, busy, not_before, deadline) -> bool:
     if slot.start < not_before or (deadline is not None and slot.end > deadline):
         return False
     if busy.overlaps(slot):
         return False
     minutes = int(slot.duration.total_seconds() // 60)
-    return busy.minutes_in_week_of(local_date(slot.start)) + minutes <= caseworker.weekly_minutes
+    return busy.minutes_in_week_of(berlin_date(slot.start)) + minutes <= caseworker.weekly_minutes
 
 
 def find_slot(
@@ -140,7 +159,7 @@ def find_slot(
     """
     if strategy not in ("spread", "earliest"):
         raise ValueError(f"unknown strategy {strategy!r}")
-    first_day = max(first_day, local_date(not_before))
+    first_day = max(first_day, berlin_date(not_before))
     days = [first_day + timedelta(days=n) for n in range((end_day - first_day).days)]
     days = [d for d in days if caseworker.works_on(d)]
     if strategy == "earliest":
