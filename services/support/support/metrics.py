@@ -20,26 +20,39 @@ UTILISATION_BANDS = ((0.5, "under_50"), (0.8, "50_to_80"), (1.0, "80_to_100"))
 
 
 def collect(session: Session):
-    cases = GaugeMetricFamily("support_cases", "Support cases by status", labels=["status"])
-    counts = dict(session.execute(select(SupportCase.status, func.count()).group_by(SupportCase.status)).all())
-    for status in (s.value for s in CaseState):
-        cases.add_metric([status], counts.get(status, 0))
-    yield cases
+    yield from _cases(session)
+    yield from _caseload(session)
+    yield _by_status(session, Appointment.status, AppointmentState, "support_appointments", "Appointments by status")
+    yield _by_status(session, Crisis.status, CrisisState, "support_crisis_deadlines",
+                     "Crisis response deadlines by outcome")
 
+
+def _by_status(session: Session, column, states, name: str, documentation: str) -> GaugeMetricFamily:
+    family = GaugeMetricFamily(name, documentation, labels=["status"])
+    counts = dict(session.execute(select(column, func.count()).group_by(column)).all())
+    for status in (s.value for s in states):
+        family.add_metric([status], counts.get(status, 0))
+    return family
+
+
+def _open_cases(session: Session, *where) -> int:
+    return session.scalar(select(func.count()).where(SupportCase.status == CaseState.OPEN.value, *where)) or 0
+
+
+def _cases(session: Session):
+    yield _by_status(session, SupportCase.status, CaseState, "support_cases", "Support cases by status")
     yield GaugeMetricFamily("support_cases_at_risk", "Open cases marked at risk (incident or rent arrears)",
-                            value=session.scalar(select(func.count()).where(SupportCase.status == CaseState.OPEN.value,
-                                                                            SupportCase.at_risk.is_(True))) or 0)
+                            value=_open_cases(session, SupportCase.at_risk.is_(True)))
     yield GaugeMetricFamily("support_cases_awaiting_assignment", "Open cases without a contact person yet",
-                            value=session.scalar(select(func.count()).where(
-                                SupportCase.status == CaseState.OPEN.value, SupportCase.contact_person_id.is_(None))) or 0)
-
+                            value=_open_cases(session, SupportCase.contact_person_id.is_(None)))
     inactive = select(Caseworker.id).where(Caseworker.active.is_(False))
     yield GaugeMetricFamily(
         "support_cases_needing_reassignment", "Open cases whose contact person or social worker is no longer active",
-        value=session.scalar(select(func.count()).where(
-            SupportCase.status == CaseState.OPEN.value,
-            SupportCase.contact_person_id.in_(inactive) | SupportCase.social_worker_id.in_(inactive))) or 0)
+        value=_open_cases(session, SupportCase.contact_person_id.in_(inactive) | SupportCase.social_worker_id.in_(inactive)))
 
+
+def _caseload(session: Session):
+    """The team's caseload against capacity: sums, the highest utilisation, people per band."""
     loads = active_loads(session)
     bands = {label: 0 for _, label in UTILISATION_BANDS} | {"full": 0}
     total_load = total_capacity = 0
@@ -63,15 +76,3 @@ def collect(session: Session):
     for band, n in bands.items():
         by_band.add_metric([band], n)
     yield by_band
-
-    appointments = GaugeMetricFamily("support_appointments", "Appointments by status", labels=["status"])
-    counts = dict(session.execute(select(Appointment.status, func.count()).group_by(Appointment.status)).all())
-    for status in (s.value for s in AppointmentState):
-        appointments.add_metric([status], counts.get(status, 0))
-    yield appointments
-
-    crises = GaugeMetricFamily("support_crisis_deadlines", "Crisis response deadlines by outcome", labels=["status"])
-    counts = dict(session.execute(select(Crisis.status, func.count()).group_by(Crisis.status)).all())
-    for status in (s.value for s in CrisisState):
-        crises.add_metric([status], counts.get(status, 0))
-    yield crises

@@ -78,3 +78,20 @@ def test_absence_moves_planned_visits_out_of_it(client, tokens, db, clock):
     bad = client.post(f"/api/v1/caseworkers/{anna['id']}/absences",
                       json={"first_day": "2026-07-10", "last_day": "2026-07-01"}, headers=tokens.staff())
     assert bad.status_code == 422 and "last_day" in bad.json["errors"]["json"]
+
+
+def test_capacity_defaults_come_from_the_caseload_file(client, tokens, clock):
+    from support import config
+
+    clock.freeze(MONDAY)
+    facts = config.FILES.facts("caseload.json")
+    created = register(client, tokens)
+    assert (created["max_cases"], created["weekly_minutes"]) == (facts["max_cases"], facts["weekly_minutes"])
+    assert set(config.FILES.read("caseload.json")["_source"]) == {"max_cases", "weekly_minutes"}
+
+
+def test_a_second_registration_with_the_same_email_is_a_conflict_with_a_code(client, tokens, clock):
+    clock.freeze(MONDAY)
+    first = register(client, tokens)
+    again = client.post("/api/v1/caseworkers", json={"name": "Other", "email": first["email"]}, headers=tokens.admin())
+    assert again.status_code == 409 and again.json["code"] == "caseworker.email_taken"

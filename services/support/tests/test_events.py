@@ -144,9 +144,15 @@ def test_termination_closes_with_the_reason(client, tokens, worker, bus, db, clo
         assert s.execute(select(audit_log).where(audit_log.c.action == "closed")).first()
 
 
-def test_malformed_event_is_dead_lettered_not_retried_forever(worker, bus, settings, wait_until):
+def test_malformed_event_is_dead_lettered_not_retried_forever(worker, bus, db, settings, wait_until):
+    retried = _consumed("matching.tenancy.agreed", "retried")
+    dead = _consumed("matching.tenancy.agreed", "dead_lettered")
     bus.publish("matching.tenancy.agreed", {"household_id": "x"}, source="matching")  # no proposal_id
-    wait_until(lambda: bus.queue_depth(settings.dead_letter_queue) >= 1)
+    wait_until(lambda: _consumed("matching.tenancy.agreed", "dead_lettered") == dead + 1)
+    wait_until(lambda: bus.queue_depth(settings.dead_letter_queue) == 1)
+    assert bus.queue_depth(settings.dead_letter_queue) == 1  # the one message, given up on at once
+    assert _consumed("matching.tenancy.agreed", "retried") == retried  # never through a retry tier
+    assert _count(db, SupportCase) == 0  # and it opened nothing
 
 
 def test_redelivered_contract_claim_and_termination_events_have_no_second_effect(

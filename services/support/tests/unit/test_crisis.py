@@ -95,3 +95,15 @@ def test_deadline_is_the_close_of_the_nth_working_day_after_the_report(reported,
     assert working_days_between(reported.astimezone(BERLIN).date(), local.date()) == days
     assert local.time() == OFFICE.blocks[local.weekday()][-1][1]  # closing time of that weekday
     assert deadline > reported
+
+
+def test_crisis_state_machine():
+    from support.domain.crisis import CrisisState, close_with_case, decide, reopen
+
+    assert decide(CrisisState.PENDING, SlaState.MET) is CrisisState.MET
+    assert decide(CrisisState.PENDING, SlaState.PENDING) is CrisisState.PENDING
+    assert decide(CrisisState.BREACHED, SlaState.MET) is CrisisState.BREACHED  # decided once
+    assert reopen(CrisisState.MET) is CrisisState.PENDING
+    assert reopen(CrisisState.BREACHED) is CrisisState.BREACHED and reopen(CrisisState.CLOSED) is CrisisState.CLOSED
+    assert close_with_case(CrisisState.PENDING) is CrisisState.CLOSED
+    assert close_with_case(CrisisState.MET) is CrisisState.MET

@@ -71,3 +71,26 @@ def test_reassignment_is_deliberate():
 
 def test_case_reference_carries_year_and_token_only():
     assert case_reference(2026, "3fa9c21b") == "SUP-2026-3FA9C21B"
+
+
+def test_refusals_are_state_conflicts_with_stable_codes():
+    from servicekit.errors import StateConflict
+
+    from support.domain.lifecycle import check_open, clear_risk, record_outcome
+
+    with pytest.raises(StateConflict) as closed:
+        close_case(CaseState.CLOSED, CloseOutcome.MOVED_OUT)
+    assert closed.value.code == "case.closed" and closed.value.status == 409
+    with pytest.raises(InvalidTransition) as started:
+        appointment_transition(S.SCHEDULED, A.CANCEL, PAST, NOW, "zu spät")
+    assert started.value.code == "appointment.started"
+    with pytest.raises(InvalidTransition) as not_open:
+        check_open(CaseState.CLOSED)
+    assert not_open.value.code == "case.closed"
+    assert record_outcome(CaseState.OPEN, CloseOutcome.MOVED_OUT) is CloseOutcome.MOVED_OUT
+    with pytest.raises(InvalidTransition):
+        record_outcome(CaseState.CLOSED, CloseOutcome.MOVED_OUT)
+    assert clear_risk(True) is False
+    with pytest.raises(InvalidTransition) as not_at_risk:
+        clear_risk(False)
+    assert not_at_risk.value.code == "case.not_at_risk"
