@@ -1,20 +1,23 @@
 """Handlers of the events support consumes, each inside the consumer's unit of work (with inbox).
 
 One small function per event type, looked up in `HANDLERS` (which `support.service` hands to the
-kit): read the event with support's own schema, then call one use case. An event about a case
-support does not hold yet (two services' events have no common order) raises, and the consumer
-retries it through its retry tiers until the case exists.
+kit): read the event with support's own schema, then call one use case. Every event of contracts
+names the proposal the lease came from, the id support opened the case under; one that arrives
+before the case exists (two services' events have no common order) raises in
+`cases.for_proposal`, and the consumer retries it through its retry tiers until the case exists.
+One without `proposal_id` (published before contracts added it) names no case support could ever
+find: it is dead-lettered at once, to be replayed by hand if needed.
 """
 
 from __future__ import annotations
 
 from servicekit.bus import Event
+from servicekit.bus.consumer import PermanentFailure
 from servicekit.db import UnitOfWork
 from servicekit.privacy import ERASURE_REQUESTED
 from servicekit.service import versioned
 
 from support import erasure
-from support.domain.errors import UnknownObject
 from support.models import SupportCase
 from support.schemas import ClaimEvent, ContractEvent, IncidentEvent, TenancyEvent, TenancyEventV2
 from support.usecases import cases, crises
@@ -26,11 +29,10 @@ def _reported_at(uow: UnitOfWork, event: Event):
     return min(event.occurred_at, uow.now())
 
 
-def _case(uow: UnitOfWork, data: dict, about: str) -> SupportCase:
-    case = cases.find_open_case(uow.session, contract_id=data["contract_id"], household_id=data["household_id"])
-    if case is None:  # raised, so that the consumer retries it once the lease has opened the case
-        raise UnknownObject("case.not_known_yet", f"no support case for this {about} yet")
-    return case
+def _case(uow: UnitOfWork, data: dict) -> SupportCase:
+    if not data["proposal_id"]:
+        raise PermanentFailure("the event names no proposal_id: no support case can be found for it")
+    return cases.for_proposal(uow, data["proposal_id"])
 
 
 def tenancy_agreed(uow: UnitOfWork, event: Event) -> None:
@@ -44,37 +46,34 @@ def tenancy_agreed_v2(uow: UnitOfWork, event: Event) -> None:
 
 
 def contract_created(uow: UnitOfWork, event: Event) -> None:
-    """Learn which household a contract belongs to (incidents and claims name the contract)."""
+    """The case's guarantee contract: its id and the number people quote."""
     data = ContractEvent().load(event.data)
-    if data["household_id"] and data["company_id"]:
-        cases.learn_contract(uow, data)
+    cases.link_contract(uow, _case(uow, data), data["contract_id"], data["contract_no"])
 
 
 def contract_expired(uow: UnitOfWork, event: Event) -> None:
     """The five years are over: close with what staff recorded as the outcome, if anything."""
     data = ContractEvent().load(event.data)
-    case = cases.find_open_case(uow.session, contract_id=data["contract_id"], household_id=data["household_id"])
-    if case is not None:
-        cases.close_on_expiry(uow, case)
+    cases.close_on_expiry(uow, _case(uow, data))
 
 
 def contract_terminated(uow: UnitOfWork, event: Event) -> None:
     data = ContractEvent().load(event.data)
-    case = cases.find_open_case(uow.session, contract_id=data["contract_id"], household_id=data["household_id"])
-    if case is not None:
-        cases.close_on_termination(uow, case, data["reason"])
+    cases.close_on_termination(uow, _case(uow, data), data["reason"])
 
 
 def incident_reported(uow: UnitOfWork, event: Event) -> None:
     data = IncidentEvent().load(event.data)
-    crises.raise_crisis(uow, _case(uow, data, "incident"), "incident", data["incident_id"], _reported_at(uow, event))
+    crises.raise_crisis(uow, _case(uow, data), "incident", data["incident_id"],
+                        _reported_at(uow, event))
 
 
 def claim_submitted(uow: UnitOfWork, event: Event) -> None:
     """Only the claim kinds config/crisis.json names (rent arrears) are a crisis for the household."""
     data = ClaimEvent().load(event.data)
     if crises.opens_crisis(data["kind"]):
-        crises.raise_crisis(uow, _case(uow, data, "claim"), data["kind"], data["claim_id"], _reported_at(uow, event))
+        crises.raise_crisis(uow, _case(uow, data), data["kind"], data["claim_id"],
+                            _reported_at(uow, event))
 
 
 HANDLERS = {

@@ -93,7 +93,9 @@ class SupportCase(Base):
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
     reference: Mapped[str | None] = mapped_column(String(40), unique=True, default=None)
     flat_id: Mapped[str | None] = mapped_column(String(36), default=None)
+    # the guarantee contract, as contracts.contract.created names it for this case's proposal
     contract_id: Mapped[str | None] = mapped_column(String(36), index=True, default=None)
+    contract_no: Mapped[str | None] = mapped_column(String(40), default=None)
     support_start: Mapped[date | None] = mapped_column(Date, default=None)
     # the city district alone does not single out a household; kept for assignment and statistics
     district: Mapped[str | None] = mapped_column(String(80), default=None,
@@ -134,19 +136,6 @@ class SupportCase(Base):
 
     contact_person: Mapped[Caseworker | None] = relationship(foreign_keys=[contact_person_id])
     social_worker: Mapped[Caseworker | None] = relationship(foreign_keys=[social_worker_id])
-
-
-class KnownContract(Base):
-    """What support learns from contracts.contract.created: which household a contract is for."""
-
-    __tablename__ = "known_contracts"
-
-    contract_id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    contract_no: Mapped[str | None] = mapped_column(String(40), default=None)
-    household_id: Mapped[str] = mapped_column(String(36), index=True)
-    company_id: Mapped[str] = mapped_column(String(36))
-    term_start: Mapped[date | None] = mapped_column(Date, default=None)
-    term_end: Mapped[date | None] = mapped_column(Date, default=None)
 
 
 class Appointment(Base):

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from servicekit.privacy import Processing
 
 from support.erasure import DEFAULT_CASE_CLOSED_DAYS
-from support.models import Appointment, Crisis, KnownContract, SupportCase
+from support.models import Appointment, Crisis, SupportCase
 
 PROCESSING = Processing(
     purpose=(
@@ -38,8 +38,8 @@ PROCESSING = Processing(
 
 
 def export_household(session: Session, household_id: str) -> dict[str, list]:
-    """Every row support holds about the household: its cases with their appointments and crises,
-    and the contracts support learnt of for it."""
+    """Every row support holds about the household: its cases (with the contract each is under)
+    and their appointments and crises."""
     cases = session.scalars(
         select(SupportCase).where(SupportCase.household_id == household_id).order_by(SupportCase.opened_at, SupportCase.id)
     ).all()
@@ -50,7 +50,4 @@ def export_household(session: Session, household_id: str) -> dict[str, list]:
             select(Appointment).where(Appointment.case_id.in_(ids)).order_by(Appointment.starts_at, Appointment.id)
         ).all(),
         "crises": session.scalars(select(Crisis).where(Crisis.case_id.in_(ids)).order_by(Crisis.reported_at)).all(),
-        "known_contracts": session.scalars(
-            select(KnownContract).where(KnownContract.household_id == household_id).order_by(KnownContract.contract_id)
-        ).all(),
     }

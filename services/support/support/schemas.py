@@ -281,29 +281,25 @@ class TenancyEventV2(TenancyEvent):
 
 
 class ContractEvent(_EventSchema):
+    """contracts.contract.created / expired / terminated: `proposal_id` names the case (contracts
+    documents it as optional, for its events published before it was added)."""
+
+    proposal_id = fields.String(load_default=None, allow_none=True)
     contract_id = fields.String(required=True)
     contract_no = fields.String(load_default=None, allow_none=True)
-    company_id = fields.String(load_default=None, allow_none=True)
-    household_id = fields.String(load_default=None, allow_none=True)
-    term_start = fields.Date(load_default=None, allow_none=True)
-    term_end = fields.Date(load_default=None, allow_none=True)
     reason = fields.String(load_default=None, allow_none=True)
 
 
 class IncidentEvent(_EventSchema):
+    proposal_id = fields.String(load_default=None, allow_none=True)
     incident_id = fields.String(required=True)
-    contract_id = fields.String(load_default=None, allow_none=True)
-    household_id = fields.String(load_default=None, allow_none=True)
-    company_id = fields.String(load_default=None, allow_none=True)
     kind = fields.String(load_default=None, allow_none=True)
     severity = fields.String(load_default=None, allow_none=True)
 
 
 class ClaimEvent(_EventSchema):
+    proposal_id = fields.String(load_default=None, allow_none=True)
     claim_id = fields.String(required=True)
-    contract_id = fields.String(load_default=None, allow_none=True)
-    household_id = fields.String(load_default=None, allow_none=True)
-    company_id = fields.String(load_default=None, allow_none=True)
     kind = fields.String(required=True)
     amount_cents = fields.Integer(load_default=None, allow_none=True)
 

@@ -65,4 +65,5 @@ def open_case(client, db, clock, tokens, **overrides) -> dict:
     data = tenancy(**overrides)
     deliver(db, clock, "matching.tenancy.agreed", data)
     listed = client.get("/api/v1/cases", headers=tokens.staff()).json
-    return next(c for c in listed if c["household_id"] == data["household_id"])
+    # with the proposal it was opened under, which contracts' events name
+    return {**next(c for c in listed if c["household_id"] == data["household_id"]), "proposal_id": data["proposal_id"]}

@@ -209,7 +209,7 @@ def test_caseworker_books_only_for_themself_and_clears_risk_on_own_case(client, 
     assert own.status_code == 201 and own.json["caseworker_id"] == ben["id"]
 
     assert client.post(f"/api/v1/cases/{case['id']}/risk/clear", headers=tokens.staff()).status_code == 409
-    deliver(db, clock, "contracts.incident.reported", {"incident_id": "i-7", "household_id": case["household_id"]})
+    deliver(db, clock, "contracts.incident.reported", {"incident_id": "i-7", "proposal_id": case["proposal_id"]})
     assert client.get("/api/v1/cases?at_risk=true", headers=tokens.staff()).json[0]["id"] == case["id"]
     cleared = client.post(f"/api/v1/cases/{case['id']}/risk/clear", headers=tokens.caseworker(anna["id"]))
     assert cleared.status_code == 200 and cleared.json["at_risk"] is False

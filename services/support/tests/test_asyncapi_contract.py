@@ -37,7 +37,7 @@ def test_every_published_event_matches_the_contract(client, tokens, db, clock, j
     deliver(db, clock, "matching.tenancy.agreed", data)
     case = client.get("/api/v1/cases", headers=tokens.staff()).json[0]
     deliver(db, clock, "contracts.incident.reported",
-            {"incident_id": _uuid(), "contract_id": _uuid(), "household_id": data["household_id"], "kind": "noise"})
+            {"incident_id": _uuid(), "contract_id": _uuid(), "proposal_id": data["proposal_id"], "kind": "noise"})
     visits = client.get(f"/api/v1/cases/{case['id']}/appointments?status=scheduled", headers=tokens.staff()).json
     client.post(f"/api/v1/appointments/{visits[-1]['id']}/reschedule", json={"starts_at": "2026-08-03T14:00:00+02:00"},
                 headers=tokens.staff())
@@ -54,7 +54,7 @@ def test_every_published_event_matches_the_contract(client, tokens, db, clock, j
         client.post(f"/api/v1/caseworkers/{person['id']}/absences", json={"first_day": "2026-06-08", "last_day": "2026-06-12"},
                     headers=tokens.staff())
     deliver(db, clock, "contracts.claim.submitted", {"claim_id": _uuid(), "contract_id": _uuid(), "kind": "rent_arrears",
-                                                     "household_id": data2["household_id"], "amount_cents": 1})
+                                                     "proposal_id": data2["proposal_id"], "amount_cents": 1})
     clock.advance(days=4)
     jobs.crisis_deadlines(job_context)
     client.post(f"/api/v1/cases/{case['id']}/close", json={"outcome": "moved_out"}, headers=tokens.staff())
@@ -80,16 +80,19 @@ def test_every_published_event_matches_the_contract(client, tokens, db, clock, j
 
 
 def test_examples_of_consumed_events_match_the_contract():
-    contract = {"contract_id": _uuid(), "contract_no": "GV-2026-00001", "company_id": _uuid(), "household_id": _uuid(),
+    contract = {"contract_id": _uuid(), "contract_no": "GV-2026-00001", "proposal_id": _uuid(),
+                "company_id": _uuid(), "household_id": _uuid(),
                 "term_start": "2026-06-15", "term_end": "2031-06-14"}
     examples = {
         "matching.tenancy.agreed": tenancy(),
         "contracts.contract.created": contract,
         "contracts.contract.expired": contract,
         "contracts.contract.terminated": {**contract, "reason": "notice"},
-        "contracts.incident.reported": {"incident_id": _uuid(), "contract_id": _uuid(), "household_id": _uuid(),
+        "contracts.incident.reported": {"incident_id": _uuid(), "contract_id": _uuid(), "proposal_id": _uuid(),
+                                        "household_id": _uuid(),
                                         "company_id": _uuid(), "kind": "noise", "severity": "high"},
-        "contracts.claim.submitted": {"claim_id": _uuid(), "contract_id": _uuid(), "household_id": _uuid(),
+        "contracts.claim.submitted": {"claim_id": _uuid(), "contract_id": _uuid(), "proposal_id": _uuid(),
+                                      "household_id": _uuid(),
                                       "company_id": _uuid(), "kind": "rent_arrears", "amount_cents": 120000},
         "matching.household.erasure_requested": {"household_id": _uuid(), "request_id": _uuid(), "reason": "request"},
     }

@@ -10,8 +10,9 @@ from support_testing import MONDAY, deliver, register, tenancy
 def open_case(client, db, clock, tokens, **overrides) -> dict:
     data = tenancy(**overrides)
     deliver(db, clock, "matching.tenancy.agreed", data)
-    return next(c for c in client.get("/api/v1/cases", headers=tokens.staff()).json
-                if (c["household_id"], c["company_id"]) == (data["household_id"], data["company_id"]))
+    listed = client.get("/api/v1/cases", headers=tokens.staff()).json
+    case = next(c for c in listed if (c["household_id"], c["company_id"]) == (data["household_id"], data["company_id"]))
+    return {**case, "proposal_id": data["proposal_id"]}
 
 
 @pytest.fixture
@@ -28,6 +29,7 @@ def cases(client, tokens, db, clock):
     unrelated = open_case(client, db, clock, tokens, company_id=mine, household_reference="AfSuT-2026-0999")
     contract_id = str(uuid.uuid4())
     deliver(db, clock, "contracts.contract.created", {"contract_id": contract_id, "contract_no": "GV-2026-00001",
+                                                       "proposal_id": first["proposal_id"],
                                                        "household_id": household, "company_id": mine})
     return {"household": household, "mine": mine, "other": other, "contract_id": contract_id,
             "first": first, "second": second, "unrelated": unrelated}

@@ -71,12 +71,14 @@ def test_contract_link_incident_and_rent_arrears_raise_one_crisis_each(client, t
     wait_until(lambda: _count(db, SupportCase, SupportCase.household_id == data["household_id"]) == 1)
     contract_id = str(uuid.uuid4())
     bus.publish("contracts.contract.created", {"contract_id": contract_id, "contract_no": "GV-2026-1",
+                                               "proposal_id": data["proposal_id"],
                                                "company_id": data["company_id"], "household_id": data["household_id"],
                                                "term_start": "2026-06-15", "term_end": "2031-06-14"}, source="contracts")
     wait_until(lambda: _count(db, SupportCase, SupportCase.contract_id == contract_id) == 1)
 
     capture = bus.capture("support.#")
-    incident = {"incident_id": str(uuid.uuid4()), "contract_id": contract_id, "household_id": None,
+    incident = {"incident_id": str(uuid.uuid4()), "contract_id": contract_id, "proposal_id": data["proposal_id"],
+                "household_id": None,
                 "company_id": data["company_id"], "kind": "noise", "severity": "high"}
     first = bus.publish("contracts.incident.reported", incident, source="contracts")
     bus.publish("contracts.incident.reported", incident, event_id=first.id, source="contracts")
@@ -87,9 +89,11 @@ def test_contract_link_incident_and_rent_arrears_raise_one_crisis_each(client, t
     assert crisis_appt["data"]["starts_at"] <= at_risk["data"]["deadline"]
 
     bus.publish("contracts.claim.submitted", {"claim_id": str(uuid.uuid4()), "contract_id": contract_id,
+                                              "proposal_id": data["proposal_id"],
                                               "household_id": data["household_id"], "company_id": data["company_id"],
                                               "kind": "damage", "amount_cents": 50000}, source="contracts")
     bus.publish("contracts.claim.submitted", {"claim_id": str(uuid.uuid4()), "contract_id": contract_id,
+                                              "proposal_id": data["proposal_id"],
                                               "household_id": data["household_id"], "company_id": data["company_id"],
                                               "kind": "rent_arrears", "amount_cents": 120000}, source="contracts")
     wait_until(lambda: _count(db, Crisis) == 2)
@@ -116,8 +120,9 @@ def test_expiry_closes_with_recorded_outcome_and_cancels_future_appointments(
     assert client.post(f"/api/v1/cases/{case_id}/outcome", json={"outcome": "living_independently"},
                        headers=tokens.staff()).status_code == 200
     capture = bus.capture("support.#")
-    contract = {"contract_id": str(uuid.uuid4()), "contract_no": "GV-1", "company_id": data["company_id"],
-                "household_id": data["household_id"], "term_start": "2021-06-15", "term_end": "2026-06-14"}
+    contract = {"contract_id": str(uuid.uuid4()), "contract_no": "GV-1", "proposal_id": data["proposal_id"],
+                "company_id": data["company_id"], "household_id": data["household_id"],
+                "term_start": "2021-06-15", "term_end": "2026-06-14"}
     event = bus.publish("contracts.contract.expired", contract, source="contracts")
     bus.publish("contracts.contract.expired", contract, event_id=event.id, source="contracts")
     closed = capture.wait_for("support.case.closed")
@@ -135,7 +140,8 @@ def test_termination_closes_with_the_reason(client, tokens, worker, bus, db, clo
     bus.publish("matching.tenancy.agreed", data, source="matching")
     wait_until(lambda: _count(db, SupportCase) == 1)
     capture = bus.capture("support.case.closed")
-    bus.publish("contracts.contract.terminated", {"contract_id": str(uuid.uuid4()), "company_id": data["company_id"],
+    bus.publish("contracts.contract.terminated", {"contract_id": str(uuid.uuid4()), "proposal_id": data["proposal_id"],
+                                                  "company_id": data["company_id"],
                                                   "household_id": data["household_id"], "reason": "moved_out"},
                 source="contracts")
     closed = capture.wait_for("support.case.closed")
@@ -158,8 +164,6 @@ def test_malformed_event_is_dead_lettered_not_retried_forever(worker, bus, db, s
 def test_redelivered_contract_claim_and_termination_events_have_no_second_effect(
     client, tokens, worker, bus, db, clock, wait_until
 ):
-    from support.models import KnownContract
-
     clock.freeze(MONDAY)
     register(client, tokens)
     data = tenancy()
@@ -167,9 +171,11 @@ def test_redelivered_contract_claim_and_termination_events_have_no_second_effect
     wait_until(lambda: _count(db, SupportCase) == 1)
     capture = bus.capture("support.#")
     contract_id = str(uuid.uuid4())
-    contract = {"contract_id": contract_id, "contract_no": "GV-7", "company_id": data["company_id"],
+    contract = {"contract_id": contract_id, "contract_no": "GV-7", "proposal_id": data["proposal_id"],
+                "company_id": data["company_id"],
                 "household_id": data["household_id"], "term_start": "2026-06-15", "term_end": "2031-06-14"}
-    claim = {"claim_id": str(uuid.uuid4()), "contract_id": contract_id, "household_id": data["household_id"],
+    claim = {"claim_id": str(uuid.uuid4()), "contract_id": contract_id, "proposal_id": data["proposal_id"],
+             "household_id": data["household_id"],
              "company_id": data["company_id"], "kind": "rent_arrears", "amount_cents": 80000}
     ending = {**contract, "reason": "notice"}
     for event_type, body in [("contracts.contract.created", contract), ("contracts.claim.submitted", claim),
@@ -180,9 +186,76 @@ def test_redelivered_contract_claim_and_termination_events_have_no_second_effect
         wait_until(lambda: _consumed(event_type, "duplicate") == before + 1, message=event_type)
 
     wait_until(lambda: capture.of_type("support.case.closed"))
-    assert _count(db, KnownContract) == 1
+    assert _count(db, SupportCase, SupportCase.contract_id == contract_id, SupportCase.contract_no == "GV-7") == 1
     assert _count(db, Crisis) == 1
     assert len(capture.of_type("support.case.at_risk")) == 1
     assert len(capture.of_type("support.case.closed")) == 1
     with db.session() as s:
         assert len(s.execute(select(audit_log).where(audit_log.c.action == "contract_linked")).all()) == 1
+
+
+def test_contract_events_that_arrive_before_the_case_are_retried_until_it_exists(
+    client, tokens, worker, bus, db, clock, wait_until
+):
+    """contracts and support both act on matching.tenancy.agreed, in no common order: contracts'
+    events about a case support has not opened yet fail, go to the consumer's retry tier and are
+    handled once the case is there — nothing is lost."""
+    clock.freeze(MONDAY)
+    register(client, tokens)
+    data = tenancy()
+    contract_id = str(uuid.uuid4())
+    retried = _consumed("contracts.contract.created", "retried")
+    bus.publish("contracts.contract.created", {"contract_id": contract_id, "contract_no": "GV-2026-00007",
+                                               "proposal_id": data["proposal_id"], "company_id": data["company_id"],
+                                               "household_id": data["household_id"]}, source="contracts")
+    bus.publish("contracts.incident.reported", {"incident_id": str(uuid.uuid4()), "contract_id": contract_id,
+                                                "proposal_id": data["proposal_id"], "kind": "noise"}, source="contracts")
+    wait_until(lambda: _consumed("contracts.contract.created", "retried") > retried)
+    bus.publish("matching.tenancy.agreed", data, source="matching")
+    wait_until(lambda: _count(db, SupportCase, SupportCase.contract_id == contract_id) == 1)
+    wait_until(lambda: _count(db, Crisis) == 1)
+    with db.session() as s:
+        case = s.scalar(select(SupportCase).where(SupportCase.proposal_id == data["proposal_id"]))
+        assert (case.contract_no, case.at_risk) == ("GV-2026-00007", True)
+
+
+def test_an_early_contract_event_fails_until_the_case_exists_then_counts(client, tokens, db, clock):
+    """The same without the broker: the handler raises (the consumer's cue to retry), and the very
+    same event handled again after the lease has opened the case links the contract."""
+    import pytest
+
+    from servicekit.errors import UnknownObject
+
+    from support_testing import deliver
+
+    clock.freeze(MONDAY)
+    register(client, tokens)
+    data = tenancy()
+    created = {"contract_id": str(uuid.uuid4()), "contract_no": "GV-2026-00008", "proposal_id": data["proposal_id"]}
+    with pytest.raises(UnknownObject) as early:
+        deliver(db, clock, "contracts.contract.created", created)
+    assert early.value.code == "case.not_known_yet"
+    assert _count(db, SupportCase) == 0
+    deliver(db, clock, "matching.tenancy.agreed", data)
+    deliver(db, clock, "contracts.contract.created", created)
+    assert _count(db, SupportCase, SupportCase.contract_id == created["contract_id"],
+                  SupportCase.contract_no == "GV-2026-00008") == 1
+
+
+def test_a_contracts_event_without_proposal_id_is_given_up_on_at_once(client, tokens, db, clock):
+    """Published before contracts sent proposal_id: it names no case support could ever find, so
+    retrying cannot help (the consumer dead-letters a PermanentFailure at once)."""
+    import pytest
+
+    from servicekit.bus.consumer import PermanentFailure
+
+    from support_testing import deliver
+
+    clock.freeze(MONDAY)
+    register(client, tokens)
+    data = tenancy()
+    deliver(db, clock, "matching.tenancy.agreed", data)
+    with pytest.raises(PermanentFailure):
+        deliver(db, clock, "contracts.incident.reported", {"incident_id": str(uuid.uuid4()), "kind": "noise",
+                                                           "household_id": data["household_id"]})
+    assert _count(db, Crisis) == 0

@@ -62,7 +62,7 @@ def test_crisis_without_anyone_free_is_breached_after_the_deadline(client, token
                 headers=tokens.staff())
     capture = bus.capture("support.crisis.breached")
     deliver(db, clock, "contracts.incident.reported", {"incident_id": "i-1", "contract_id": None,
-                                                       "household_id": case.household_id, "kind": "conflict"})
+                                                       "proposal_id": case.proposal_id, "kind": "conflict"})
     listed = client.get("/api/v1/crises?status=pending", headers=tokens.staff()).json
     assert len(listed) == 1 and listed[0]["appointment_id"] is None
     assert jobs.crisis_deadlines(job_context) == 0  # still time
@@ -87,7 +87,7 @@ def test_crisis_goes_to_a_substitute_across_a_holiday(client, tokens, db, clock)
     client.post(f"/api/v1/caseworkers/{contact}/absences", json={"first_day": "2026-06-04", "last_day": "2026-06-19"},
                 headers=tokens.staff())
     deliver(db, clock, "contracts.claim.submitted", {"claim_id": "c-1", "contract_id": None, "kind": "rent_arrears",
-                                                     "household_id": case.household_id, "amount_cents": 90000})
+                                                     "proposal_id": case.proposal_id, "amount_cents": 90000})
     with db.session() as s:
         crisis = s.scalar(select(Crisis))
         appointment = s.get(Appointment, crisis.appointment_id)
@@ -103,8 +103,8 @@ def test_metrics_show_cases_risk_caseload_appointments_and_crises(client, tokens
     for _ in range(2):
         deliver(db, clock, "matching.tenancy.agreed", tenancy())
     with db.session() as s:
-        household = s.scalar(select(SupportCase.household_id))
-    deliver(db, clock, "contracts.incident.reported", {"incident_id": "i-9", "household_id": household, "kind": "x"})
+        proposal = s.scalar(select(SupportCase.proposal_id))
+    deliver(db, clock, "contracts.incident.reported", {"incident_id": "i-9", "proposal_id": proposal, "kind": "x"})
     deliver(db, clock, "matching.tenancy.agreed", tenancy())  # third case: nobody has room
 
     registry = CollectorRegistry()
@@ -139,7 +139,7 @@ def test_crisis_appointment_moves_to_a_stand_in_when_the_contact_person_falls_il
     deliver(db, clock, "matching.tenancy.agreed", tenancy(lease_start="2026-09-01"))
     with db.session() as s:
         case = s.scalar(select(SupportCase))
-    deliver(db, clock, "contracts.incident.reported", {"incident_id": "i-2", "household_id": case.household_id})
+    deliver(db, clock, "contracts.incident.reported", {"incident_id": "i-2", "proposal_id": case.proposal_id})
     with db.session() as s:
         crisis = s.scalar(select(Crisis))
         first = s.get(Appointment, crisis.appointment_id)
@@ -164,7 +164,7 @@ def test_crisis_booked_by_hand_before_the_deadline_counts_as_met(client, tokens,
         case = s.scalar(select(SupportCase))
     absence = client.post(f"/api/v1/caseworkers/{anna['id']}/absences",
                           json={"first_day": "2026-06-08", "last_day": "2026-06-12"}, headers=tokens.staff()).json
-    deliver(db, clock, "contracts.incident.reported", {"incident_id": "i-3", "household_id": case.household_id})
+    deliver(db, clock, "contracts.incident.reported", {"incident_id": "i-3", "proposal_id": case.proposal_id})
     assert client.get("/api/v1/crises?status=pending", headers=tokens.staff()).json[0]["appointment_id"] is None
     # the absence is called off; staff book the crisis appointment themselves
     client.delete(f"/api/v1/caseworkers/{anna['id']}/absences/{absence['id']}", headers=tokens.staff())

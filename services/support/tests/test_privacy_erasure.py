@@ -33,7 +33,7 @@ def _case_with_history(client, tokens, db, clock, *, close: bool):
     visits = client.get(f"/api/v1/cases/{case['id']}/appointments", headers=tokens.staff()).json
     client.post(f"/api/v1/appointments/{visits[1]['id']}/cancel", json={"reason": "Mutter im Krankenhaus"},
                 headers=tokens.staff())
-    deliver(db, clock, "contracts.claim.submitted", {"claim_id": str(uuid.uuid4()), "household_id": case["household_id"],
+    deliver(db, clock, "contracts.claim.submitted", {"claim_id": str(uuid.uuid4()), "proposal_id": case["proposal_id"],
                                                      "kind": "rent_arrears", "amount_cents": 120000})
     clock.advance(days=10)
     done = client.post(f"/api/v1/appointments/{visits[0]['id']}/complete",

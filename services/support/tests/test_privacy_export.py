@@ -19,8 +19,9 @@ def test_the_export_holds_everything_about_the_household_and_nothing_of_another(
     household = case["household_id"]
     contract_id = str(uuid.uuid4())
     deliver(db, clock, "contracts.contract.created", {"contract_id": contract_id, "contract_no": "WP-2026-00042",
+                                                      "proposal_id": case["proposal_id"],
                                                       "household_id": household, "company_id": case["company_id"]})
-    deliver(db, clock, "contracts.incident.reported", {"incident_id": str(uuid.uuid4()), "household_id": household})
+    deliver(db, clock, "contracts.incident.reported", {"incident_id": str(uuid.uuid4()), "proposal_id": case["proposal_id"]})
     visit = client.get(f"/api/v1/cases/{case['id']}/appointments", headers=tokens.staff()).json[1]
     client.post(f"/api/v1/appointments/{visit['id']}/cancel", json={"reason": "Mutter im Krankenhaus"}, headers=tokens.staff())
 
@@ -30,10 +31,10 @@ def test_the_export_holds_everything_about_the_household_and_nothing_of_another(
     records = export["records"]
     assert [c["household_name"] for c in records["support_cases"]] == ["Familie Beispiel"]
     assert records["support_cases"][0]["contract_id"] == contract_id
+    assert records["support_cases"][0]["contract_no"] == "WP-2026-00042"
     assert {a["case_id"] for a in records["appointments"]} == {case["id"]}
     assert "Mutter im Krankenhaus" in [a["cancel_reason"] for a in records["appointments"]]  # decrypted
     assert [c["trigger"] for c in records["crises"]] == ["incident"]
-    assert [k["contract_no"] for k in records["known_contracts"]] == ["WP-2026-00042"]
     assert export["fields"]["support_cases.household_name"]["label"] == "Name des Haushalts"
     assert any(r["purpose"] == "data_subject_access" for r in export["access_log"])
     text = json.dumps(export, ensure_ascii=False)
@@ -41,7 +42,7 @@ def test_the_export_holds_everything_about_the_household_and_nothing_of_another(
         assert foreign not in text
 
     nobody = client.get(f"/api/v1/privacy/households/{uuid.uuid4()}/export", headers=tokens.headers("dpo")).json
-    assert nobody["records"] == {"support_cases": [], "appointments": [], "crises": [], "known_contracts": []}
+    assert nobody["records"] == {"support_cases": [], "appointments": [], "crises": []}
 
 
 def test_records_of_processing_name_purpose_basis_and_every_classified_field(service):

@@ -27,7 +27,7 @@ def caseworker_registered(caseworker: Any) -> DomainEvent:
     })
 
 
-def case_opened(case: Any, contact: Any, contract_no: str | None) -> DomainEvent:
+def case_opened(case: Any, contact: Any) -> DomainEvent:
     """The case has its team: the household learns its contact person."""
     return DomainEvent("support.case.opened", {
         "case_id": case.id,
@@ -35,7 +35,7 @@ def case_opened(case: Any, contact: Any, contract_no: str | None) -> DomainEvent
         "household_id": case.household_id,
         "company_id": case.company_id,
         "contract_id": case.contract_id,
-        "contract_no": contract_no,
+        "contract_no": case.contract_no,
         "contact_person_id": contact.id,
         "contact_person": person(contact),
         "social_worker_id": case.social_worker_id,

@@ -18,11 +18,11 @@ from servicekit.db.memo import per_transaction
 from support import config, repository
 from support.domain import assignment as assign_rules
 from support.domain import events, lifecycle
-from support.domain.errors import NoCaseworkerAvailable, RuleViolation
+from support.domain.errors import NoCaseworkerAvailable, RuleViolation, UnknownObject
 from support.domain.lifecycle import AppointmentState, CaseState, CloseOutcome
 from support.domain.model import Interval, Role
 from support.domain.scheduler import check_slot
-from support.models import Appointment, Caseworker, KnownContract, SupportCase
+from support.models import Appointment, Caseworker, SupportCase
 from support.usecases import appointments, crises
 from support.usecases._outbox import publish
 
@@ -42,15 +42,9 @@ def open_case(uow: UnitOfWork, data: dict[str, Any]) -> SupportCase | None:
     if session.scalar(select(SupportCase.id).where(SupportCase.proposal_id == data["proposal_id"])):
         return None
     now = uow.now()
-    known = session.scalar(
-        select(KnownContract).where(
-            KnownContract.household_id == data["household_id"], KnownContract.company_id == data["company_id"]
-        )
-    )
     case = SupportCase(
         **picked(flattened(data, address="", household="household_"), TENANCY_COLUMNS),
         id=str(uuid.uuid4()),
-        contract_id=known.contract_id if known else None,
         status=OPEN,
         opened_at=now,
         reference=lifecycle.case_reference(berlin_date(now).year, uuid.uuid4().hex[:8]),
@@ -82,7 +76,7 @@ def assign_team(uow: UnitOfWork, case: SupportCase, *, note_waiting: bool = Fals
     uow.session.flush()
     uow.audit("case", case.id, "assigned", detail={"contact_person_id": case.contact_person_id,
                                                    "social_worker_id": case.social_worker_id})
-    publish(uow, events.case_opened(case, locked[team.contact_person.id], _contract_no(uow, case.contract_id)))
+    publish(uow, events.case_opened(case, locked[team.contact_person.id]))
     appointments.book_horizon(uow, case, first_visit_only=first_visit_only, locked=locked)
     return True
 
@@ -114,53 +108,23 @@ def _choose_team(uow: UnitOfWork, case: SupportCase, *, note_waiting: bool):
     return None
 
 
-def _contract_no(uow: UnitOfWork, contract_id: str | None) -> str | None:
-    """The guarantee's number (GV-...) once contracts told it: what people quote, not the id."""
-    known = uow.session.get(KnownContract, contract_id) if contract_id else None
-    return known.contract_no if known else None
+def for_proposal(uow: UnitOfWork, proposal_id: str) -> SupportCase:
+    """The case an event of contracts is about: every one names the proposal the lease came from,
+    the id the case was opened under. None yet means that `matching.tenancy.agreed` has not been
+    handled here (two services' events have no common order): raised, so that the consumer retries
+    the event through its retry tiers until the case exists, instead of dropping it."""
+    case = uow.session.scalar(select(SupportCase).where(SupportCase.proposal_id == proposal_id))
+    if case is None:
+        raise UnknownObject("case.not_known_yet", "no support case for this proposal yet")
+    return case
 
 
-def find_open_case(session, *, contract_id: str | None, household_id: str | None) -> SupportCase | None:
-    """The open case an event from contracts is about: by contract, else by the contract's
-    household as learnt from contracts.contract.created, else by the household id in the event."""
-    if contract_id:
-        case = session.scalar(select(SupportCase).where(SupportCase.contract_id == contract_id))
-        if case is not None:
-            return case
-        known = session.get(KnownContract, contract_id)
-        if known is not None:
-            household_id = known.household_id
-    if household_id:
-        return session.scalar(
-            select(SupportCase)
-            .where(SupportCase.household_id == household_id, SupportCase.status == OPEN)
-            .order_by(SupportCase.opened_at.desc())
-        )
-    return None
-
-
-def learn_contract(uow: UnitOfWork, data: dict[str, Any]) -> None:
-    """contracts.contract.created: which household a contract is for; open cases of it link to it."""
-    session = uow.session
-    known = session.get(KnownContract, data["contract_id"])
-    if known is None:
-        known = KnownContract(contract_id=data["contract_id"], household_id=data["household_id"],
-                              company_id=data["company_id"])
-        session.add(known)
-    known.contract_no = data.get("contract_no")
-    known.term_start = data.get("term_start")
-    known.term_end = data.get("term_end")
-    session.flush()
-    for case in session.scalars(
-        select(SupportCase).where(
-            SupportCase.household_id == data["household_id"],
-            SupportCase.company_id == data["company_id"],
-            SupportCase.status == OPEN,
-            SupportCase.contract_id.is_(None),
-        )
-    ):
-        case.contract_id = data["contract_id"]
-        uow.audit("case", case.id, "contract_linked", detail={"contract_id": data["contract_id"]})
+def link_contract(uow: UnitOfWork, case: SupportCase, contract_id: str, contract_no: str | None) -> None:
+    """contracts.contract.created: the case is under this guarantee contract (once)."""
+    if (case.contract_id, case.contract_no) == (contract_id, contract_no):
+        return
+    case.contract_id, case.contract_no = contract_id, contract_no
+    uow.audit("case", case.id, "contract_linked", detail={"contract_id": contract_id})
 
 
 def close_case(uow: UnitOfWork, case: SupportCase, outcome: CloseOutcome, reason: str | None) -> None:

@@ -17,7 +17,7 @@ from support.domain import assignment as assign_rules
 from support.domain import crisis as rules
 from support.domain import events
 from support.domain.assignment import AssignmentPolicy
-from support.domain.crisis import CrisisState, SlaState
+from support.domain.crisis import CrisisState
 from support.domain.errors import SlotTaken
 from support.domain.lifecycle import AppointmentState, CaseState
 from support.domain.model import Role
