@@ -1,4 +1,4 @@
-"""HTTP API of contracts: thin views over the service layer (`contracts.services`).
+"""HTTP API of contracts: thin views over the use cases (`contracts.usecases`).
 
 Conventions every endpoint keeps, so that housing companies can rely on them:
 - a company token sees and changes only its own company's objects; another company's id answers
@@ -27,7 +27,8 @@ from servicekit.privacy import record_access
 from servicekit.web import company_scope, current_principal, ensure_visible, requires, uow
 from servicekit.web.pagination import page_of
 
-from contracts import domain, idempotency, queries, services, uploads
+from contracts import config, domain, idempotency, queries, uploads
+from contracts.usecases import claims, contracts, incidents
 from contracts.documents import preload as preload_documents
 from contracts.domain.evidence import served_filename
 from contracts.documents import render_contract_pdf, render_statement_pdf
@@ -282,7 +283,7 @@ class ContractById(MethodView):
     def get(self, contract_id):
         """One contract with its caps and what remains of them."""
         with uow() as unit:
-            return _present(unit, services.get_contract(unit, str(contract_id), company_filter()))
+            return _present(unit, contracts.get_contract(unit, str(contract_id), company_filter()))
 
 
 @contracts_blp.route("/<uuid:contract_id>/sign")
@@ -308,7 +309,7 @@ class SignContract(MethodView):
         if party is domain.Party.COMPANY and company_id is None:
             raise Forbidden("Only the housing company itself signs for the company.")
         with uow() as unit:
-            row = services.sign(unit, str(contract_id), party, company_id)
+            row = contracts.sign(unit, str(contract_id), party, company_id)
             unit.commit()
             return _present(unit, row)
 
@@ -328,7 +329,7 @@ class TerminateContract(MethodView):
         grace period. Emits `contracts.contract.terminated`.
         """
         with uow() as unit:
-            row = services.terminate(unit, str(contract_id), domain.TerminationReason(data["reason"]),
+            row = contracts.terminate(unit, str(contract_id), domain.TerminationReason(data["reason"]),
                                      data["effective_on"], data["note"])
             unit.commit()
             return _present(unit, row)
@@ -348,9 +349,9 @@ class ContractDocumentView(MethodView):
         # the PDF names the household for those whose task needs it; finance gets it without
         show_household = TenancyOut.hands_out_household_data(current_principal().roles)
         with uow() as unit:
-            row = services.get_contract(unit, str(contract_id), company_filter())
+            row = contracts.get_contract(unit, str(contract_id), company_filter())
             company = unit.session.get(Company, row.company_id)
-            doc = queries.contract_document(row, company, services.program_config(), unit.now(),
+            doc = queries.contract_document(row, company, config.program_config(), unit.now(),
                                             show_household=show_household)
         if show_household:
             record_access([row.household_id])
@@ -371,9 +372,9 @@ class ContractStatementView(MethodView):
         figures and state. It names no household and quotes no claim text (not an access-logged read).
         """
         with uow() as unit:
-            row = services.get_contract(unit, str(contract_id), company_filter())
+            row = contracts.get_contract(unit, str(contract_id), company_filter())
             company = unit.session.get(Company, row.company_id)
-            doc = queries.statement_document(unit.session, row, company, services.program_config(), unit.now())
+            doc = queries.statement_document(unit.session, row, company, config.program_config(), unit.now())
         body = render_statement_pdf(doc)
         return Response(body, mimetype="application/pdf", headers={
             "Content-Disposition": f'inline; filename="{row.contract_no}-kontoauszug.pdf"'})
@@ -390,7 +391,7 @@ class ContractHistory(MethodView):
         Company callers see the role of city-side actors (staff, finance, system), not their identity.
         """
         with uow() as unit:
-            row = services.get_contract(unit, str(contract_id), company_filter())
+            row = contracts.get_contract(unit, str(contract_id), company_filter())
             claim_ids = list(unit.session.scalars(select(Claim.id).where(Claim.contract_id == row.id)))
             incident_ids = list(unit.session.scalars(select(Incident.id).where(Incident.contract_id == row.id)))
             stmt = select(audit_log).where(
@@ -443,7 +444,7 @@ class ContractClaims(MethodView):
 
         def act(unit):
             try:
-                return services.file_claim(
+                return claims.file_claim(
                     unit, str(contract_id), company_id, kind=domain.LossKind(data["kind"]),
                     amount_cents=data["amount_cents"], period=data["period"], description=data["description"],
                     uploads=data["evidence"])
@@ -459,7 +460,7 @@ class ContractClaims(MethodView):
     def get(self, contract_id, pagination_parameters):
         """The contract's claims, oldest first."""
         with uow() as unit:
-            row = services.get_contract(unit, str(contract_id), company_filter())
+            row = contracts.get_contract(unit, str(contract_id), company_filter())
             stmt = select(Claim).where(Claim.contract_id == row.id).order_by(Claim.first_submitted_at, Claim.id)
             rows = page_of(unit.session, stmt, pagination_parameters)
             return rows
@@ -479,7 +480,7 @@ class ContractIncidents(MethodView):
         Support answers with a crisis appointment (`contracts.incident.reported`).
         """
         company_id = company_filter()
-        return idempotency.run(201, lambda unit: services.report_incident(
+        return idempotency.run(201, lambda unit: incidents.report_incident(
             unit, str(contract_id), company_id, kind=domain.IncidentKind(data["kind"]),
             severity=domain.Severity(data["severity"]), description=data["description"],
         ), IncidentOut().dump)
@@ -491,7 +492,7 @@ class ContractIncidents(MethodView):
     def get(self, contract_id, pagination_parameters):
         """The contract's incident reports, newest first."""
         with uow() as unit:
-            row = services.get_contract(unit, str(contract_id), company_filter())
+            row = contracts.get_contract(unit, str(contract_id), company_filter())
             stmt = select(Incident).where(Incident.contract_id == row.id).order_by(
                 Incident.reported_at.desc(), Incident.id)
             rows = page_of(unit.session, stmt, pagination_parameters)
@@ -529,7 +530,7 @@ class ClaimById(MethodView):
     def get(self, claim_id):
         """One claim with its decision, payout and the list of its documents."""
         with uow() as unit:
-            claim = services.get_claim(unit, str(claim_id), company_filter())
+            claim = claims.get_claim(unit, str(claim_id), company_filter())
             return claim
 
 
@@ -548,7 +549,7 @@ class DecideClaim(MethodView):
         Emits `contracts.claim.decided`.
         """
         with uow() as unit:
-            claim = services.decide_claim(unit, str(claim_id), domain.Decision(data["decision"]),
+            claim = claims.decide_claim(unit, str(claim_id), domain.Decision(data["decision"]),
                                           approved_cents=data["approved_cents"], reason=data["reason"])
             unit.commit()
             return claim
@@ -567,7 +568,7 @@ class PayClaim(MethodView):
         Emits `contracts.claim.paid`.
         """
         with uow() as unit:
-            claim = services.record_payout(unit, str(claim_id), data["reference"])
+            claim = claims.record_payout(unit, str(claim_id), data["reference"])
             unit.commit()
             return claim
 
@@ -587,7 +588,7 @@ class ResubmitClaim(MethodView):
         """
         company_id = company_filter()
         with uow() as unit:
-            claim = services.resubmit_claim(unit, str(claim_id), company_id, amount_cents=data["amount_cents"],
+            claim = claims.resubmit_claim(unit, str(claim_id), company_id, amount_cents=data["amount_cents"],
                                             description=data["description"], uploads=data["evidence"])
             unit.commit()
             return claim
@@ -606,7 +607,7 @@ class WithdrawClaim(MethodView):
         """
         company_id = company_filter()
         with uow() as unit:
-            claim = services.withdraw_claim(unit, str(claim_id), company_id)
+            claim = claims.withdraw_claim(unit, str(claim_id), company_id)
             unit.commit()
             return claim
 
@@ -625,7 +626,7 @@ class ClaimDocumentView(MethodView):
         admin) opens them, until the retention job empties them (`RETENTION_WITHDRAWN_EVIDENCE_DAYS`).
         """
         with uow() as unit:
-            claim = services.get_claim(unit, str(claim_id), company_filter())
+            claim = claims.get_claim(unit, str(claim_id), company_filter())
             doc = unit.session.scalars(
                 select(ClaimDocument).where(ClaimDocument.id == str(document_id), ClaimDocument.claim_id == claim.id)
             ).one_or_none()

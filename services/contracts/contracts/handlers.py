@@ -9,20 +9,22 @@ from __future__ import annotations
 
 from servicekit.bus import Event
 from servicekit.db import UnitOfWork
+from servicekit.service import versioned
 
-from contracts import erasure, services
+from contracts import erasure
+from contracts.usecases import tenancies
 from contracts.models import FlatOffer, ProposalRecord
 from contracts.schemas import ErasureRequestEvent, FlatEvent, ProposalEvent, TenancyEvent, TenancyEventV2
 
 
 def tenancy_agreed(uow: UnitOfWork, event: Event) -> None:
     """Matching recorded a signed lease: keep the tenancy and draft its guarantee contract."""
-    services.record_tenancy(uow, TenancyEvent().load(event.data))
+    tenancies.record_tenancy(uow, TenancyEvent().load(event.data))
 
 
 def tenancy_agreed_v2(uow: UnitOfWork, event: Event) -> None:
     """The same in version 2 (the referral number as `referral_no`)."""
-    services.record_tenancy(uow, TenancyEventV2().load(event.data))
+    tenancies.record_tenancy(uow, TenancyEventV2().load(event.data))
 
 
 def flat_offered(uow: UnitOfWork, event: Event) -> None:
@@ -53,21 +55,21 @@ def proposal_created(uow: UnitOfWork, event: Event) -> None:
     record.created_at = record.created_at or event.occurred_at
 
 
-def _response(outcome: str):
-    def handle(uow: UnitOfWork, event: Event) -> None:
-        data = ProposalEvent().load(event.data)
-        record = _proposal(uow, data)
-        if data.get("party") == "company":
-            record.company_response = outcome
-        elif data.get("party") == "household":
-            record.household_response = outcome
-
-    handle.__name__ = f"proposal_{outcome}"
-    return handle
+def _respond(uow: UnitOfWork, event: Event, outcome: str) -> None:
+    data = ProposalEvent().load(event.data)
+    record = _proposal(uow, data)
+    if data.get("party") == "company":
+        record.company_response = outcome
+    elif data.get("party") == "household":
+        record.household_response = outcome
 
 
-proposal_accepted = _response("accepted")
-proposal_declined = _response("declined")
+def proposal_accepted(uow: UnitOfWork, event: Event) -> None:
+    _respond(uow, event, "accepted")
+
+
+def proposal_declined(uow: UnitOfWork, event: Event) -> None:
+    _respond(uow, event, "declined")
 
 
 def proposal_expired(uow: UnitOfWork, event: Event) -> None:
@@ -80,3 +82,17 @@ def household_erasure_requested(uow: UnitOfWork, event: Event) -> None:
     `contracts.household.erased` in the same transaction."""
     data = ErasureRequestEvent().load(event.data)
     erasure.handle_request(uow, data["household_id"], data["request_id"], data["reason"])
+
+
+# What contracts does with each event it reads: one function per event type (and version).
+HANDLERS = {
+    # both versions while matching publishes both (docs/EVENT-CHANGES.md)
+    "matching.tenancy.agreed": versioned({1: tenancy_agreed, 2: tenancy_agreed_v2}),
+    "matching.flat.offered": flat_offered,
+    "matching.flat.withdrawn": flat_withdrawn,
+    "matching.proposal.created": proposal_created,
+    "matching.proposal.accepted": proposal_accepted,
+    "matching.proposal.declined": proposal_declined,
+    "matching.proposal.expired": proposal_expired,
+    "matching.household.erasure_requested": household_erasure_requested,
+}

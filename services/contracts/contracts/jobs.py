@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from servicekit.jobs import JobContext
 
-from contracts import domain, erasure, services
+from contracts import config, domain, erasure
+from contracts.usecases import contracts
 
 
 def end_of_term(ctx: JobContext, batch_size: int = 200) -> int:
@@ -13,7 +14,7 @@ def end_of_term(ctx: JobContext, batch_size: int = 200) -> int:
     total, after = 0, None
     while True:
         with ctx.uow() as unit:
-            page = services.run_end_of_term(unit, after=after, batch_size=batch_size)
+            page = contracts.run_end_of_term(unit, after=after, batch_size=batch_size)
             unit.commit()
         total += page.actions
         if page.last_key is None:
@@ -38,7 +39,7 @@ def pending_erasures(ctx: JobContext, batch_size: int = 100) -> int:
 
 def retention(ctx: JobContext, batch_size: int = 100) -> int:
     """Erase what the retention periods say is due, by the service's clock; one transaction per batch."""
-    periods = erasure.Periods.from_settings(ctx.settings, services.program_config().claim_grace_period_days)
+    periods = erasure.Periods.from_settings(ctx.settings, config.program_config().claim_grace_period_days)
     total = 0
     while True:
         with ctx.uow() as unit:

@@ -3,13 +3,15 @@ hand out gap-free contract numbers."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from contracts import domain
 from contracts.domain.evidence import EvidenceInfo, EvidenceKind
-from contracts.models import Claim, Contract, ContractCounter
+from contracts.models import Claim, Contract, ContractCounter, Tenancy
 
 
 def next_contract_no(session: Session, year: int) -> str:
@@ -122,3 +124,25 @@ def into_row(contract: domain.GuaranteeContract, row: Contract) -> None:
     row.ended_at = contract.ended_at
     row.termination_reason = contract.termination_reason.value if contract.termination_reason else None
     row.termination_note = contract.termination_note
+
+
+def new_contract_row(contract: domain.GuaranteeContract, tenancy: Tenancy, *, config_version: str,
+                     at: datetime) -> Contract:
+    """The row of a contract just created for `tenancy` (caps and configuration version copied)."""
+    return Contract(
+        id=contract.id,
+        contract_no=contract.contract_no,
+        tenancy_id=tenancy.id,
+        company_id=contract.company_id,
+        household_id=contract.household_id,
+        household_reference=contract.household_reference,
+        term_start=contract.term.start,
+        term_end=contract.term.end,
+        coverage=contract.coverage.to_dict(),
+        config_version=config_version,
+        monthly_covered_rent_cents=contract.monthly_covered_rent_cents,
+        state=contract.state.value,
+        notices_sent=[],
+        created_at=at,
+        updated_at=at,
+    )

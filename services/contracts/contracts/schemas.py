@@ -417,7 +417,7 @@ class DocumentIn(StrictSchema):
 
     @post_load
     def _upload(self, data, **kwargs):
-        from contracts.services import Upload
+        from contracts.usecases.claims import Upload
 
         return Upload(data["kind"], data["filename"], data["content_type"], data["_content"])
 
@@ -521,7 +521,7 @@ class ClaimUploadIn(StrictSchema):
 
     @post_load
     def _as_claim(self, data, **kwargs):
-        from contracts.services import Upload
+        from contracts.usecases.claims import Upload
 
         uploads = [Upload(kind.value, f["filename"], f["content_type"], f["content"])
                    for kind in EvidenceKind for f in data.pop(kind.value)]

@@ -2,10 +2,9 @@
 
 from servicekit import Job, Service
 from servicekit.privacy import Processing
-from servicekit.service import versioned
 
 from contracts import api, handlers, jobs, metrics
-from contracts.errors import configure_app
+from contracts.web_config import configure_app
 from contracts.export import export_household
 from contracts.models import Base
 
@@ -65,17 +64,7 @@ service = Service(
     web_port=8002,
     worker_metrics_port=9002,
     register_api=api.register,
-    handlers={
-        # both versions while matching publishes both (docs/EVENT-CHANGES.md)
-        "matching.tenancy.agreed": versioned({1: handlers.tenancy_agreed, 2: handlers.tenancy_agreed_v2}),
-        "matching.flat.offered": handlers.flat_offered,
-        "matching.flat.withdrawn": handlers.flat_withdrawn,
-        "matching.proposal.created": handlers.proposal_created,
-        "matching.proposal.accepted": handlers.proposal_accepted,
-        "matching.proposal.declined": handlers.proposal_declined,
-        "matching.proposal.expired": handlers.proposal_expired,
-        "matching.household.erasure_requested": handlers.household_erasure_requested,
-    },
+    handlers=handlers.HANDLERS,
     jobs=[
         Job("end-of-term", 3600, jobs.end_of_term),
         Job("pending-erasures", 600, jobs.pending_erasures),

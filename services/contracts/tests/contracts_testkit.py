@@ -50,11 +50,11 @@ class World:
     def contract(self, company_id: str, *, active=True, **overrides) -> dict:
         from servicekit.db import UnitOfWork
 
-        from contracts import services
+        from contracts.usecases import tenancies
         from contracts.schemas import TenancyEvent
 
         with UnitOfWork(self.db, "contracts", clock=self.clock) as unit:
-            row = services.record_tenancy(unit, TenancyEvent().load(tenancy_event(company_id, **overrides)))
+            row = tenancies.record_tenancy(unit, TenancyEvent().load(tenancy_event(company_id, **overrides)))
             unit.commit()
             contract_id = row.id
         if active:

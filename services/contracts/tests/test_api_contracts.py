@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from servicekit.db import audit_log, outbox
 
-from contracts import services
+from contracts import config
 from contracts.models import Contract
 from contracts_testkit import tenancy_event
 
@@ -46,11 +46,11 @@ def test_tenancy_agreed_creates_a_numbered_draft_with_the_caps_in_force(client, 
 def test_later_configuration_changes_do_not_alter_existing_contracts(world, monkeypatch):
     company = world.company()
     before = world.contract(company, active=False)
-    config = services.program_config()
-    raised = dataclasses.replace(config, version="2099-01", coverage=type(config.coverage).of([
+    shipped = config.program_config()
+    raised = dataclasses.replace(shipped, version="2099-01", coverage=type(shipped.coverage).of([
         {"name": "rent_arrears", "kinds": ["rent_arrears"], "cap_cents": 5},
     ]))
-    monkeypatch.setattr(services, "program_config", lambda: raised)
+    monkeypatch.setattr(config, "program_config", lambda: raised)
     after = world.contract(company, active=False)
     old = world.client.get(f"/api/v1/contracts/{before['id']}", headers=world.tokens.staff()).json
     assert [c["cap_cents"] for c in old["coverage"]] == [1_200_000, 1_000_000, 500_000]

@@ -9,7 +9,8 @@ import pytest
 from servicekit.db import UnitOfWork
 from servicekit.testing.helpers import postgres_available
 
-from contracts import domain, services
+from contracts import domain
+from contracts.usecases import claims, tenancies
 from contracts.schemas import TenancyEvent
 from contracts_testkit import tenancy_event
 
@@ -41,7 +42,7 @@ def test_concurrent_creations_get_consecutive_numbers_and_a_rollback_leaves_no_g
 
     def create(i):
         with UnitOfWork(db, "contracts", clock=clock) as unit:
-            row = services.record_tenancy(unit, TenancyEvent().load(tenancy_event(company)))
+            row = tenancies.record_tenancy(unit, TenancyEvent().load(tenancy_event(company)))
             if i == 0:
                 time.sleep(0.5)  # keep the counter row locked while the others queue up behind it
                 unit.rollback()  # this creation fails: its number must go to someone else
@@ -60,7 +61,7 @@ def test_two_creations_at_the_same_moment_never_share_a_number(db, clock, world)
 
     def create(_):
         with UnitOfWork(db, "contracts", clock=clock) as unit:
-            row = services.record_tenancy(unit, TenancyEvent().load(tenancy_event(company)))
+            row = tenancies.record_tenancy(unit, TenancyEvent().load(tenancy_event(company)))
             unit.commit()
             return row.contract_no
 
@@ -79,11 +80,11 @@ def test_two_creations_at_the_same_moment_never_share_a_number(db, clock, world)
 def test_two_claims_filed_at_the_same_moment_never_exceed_the_cap(db, clock, world):
     company = world.company()
     contract = world.contract(company)
-    invoice = services.Upload("invoice", "r.pdf", "application/pdf", b"%PDF-1.4")
+    invoice = claims.Upload("invoice", "r.pdf", "application/pdf", b"%PDF-1.4")
 
     def file(_):
         with UnitOfWork(db, "contracts", clock=clock, actor="company-user") as unit:
-            claim = services.file_claim(unit, contract["id"], company, kind=domain.LossKind.DAMAGE_REPAIRS,
+            claim = claims.file_claim(unit, contract["id"], company, kind=domain.LossKind.DAMAGE_REPAIRS,
                                         amount_cents=600_000, period=None, description="Wasserschaden",
                                         uploads=[invoice])
             unit.commit()
@@ -109,7 +110,7 @@ def test_two_decisions_at_the_same_moment_decide_once(db, clock, world):
 
     def decide(i):
         with UnitOfWork(db, "contracts", clock=clock, actor=f"finance-{i}") as unit:
-            services.decide_claim(unit, claim["id"], domain.Decision.APPROVE if i else domain.Decision.REJECT,
+            claims.decide_claim(unit, claim["id"], domain.Decision.APPROVE if i else domain.Decision.REJECT,
                                   approved_cents=None, reason="r")
             unit.commit()
             return "ok"

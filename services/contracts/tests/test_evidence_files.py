@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from servicekit.db import UnitOfWork
 
-from contracts import erasure, services
+from contracts import config, erasure
 from contracts.config import EvidenceQuota, load_program_config
 from contracts.domain import berlin_date
 from contracts.models import ClaimDocument
@@ -98,8 +98,8 @@ def test_the_download_is_named_after_the_checked_type_not_the_uploaded_name(setu
 
 
 def _quota(monkeypatch, **limits):
-    config = dataclasses.replace(load_program_config(), evidence_quota=EvidenceQuota(**limits))
-    monkeypatch.setattr(services, "program_config", lambda: config)
+    limited = dataclasses.replace(load_program_config(), evidence_quota=EvidenceQuota(**limits))
+    monkeypatch.setattr(config, "program_config", lambda: limited)
 
 
 def test_the_per_contract_quota_stops_small_claims_without_end(setup, db, monkeypatch):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from typing import Any
 from contracts.domain.coverage import Coverage
 
 ENV_VAR = "CONTRACTS_PROGRAM_CONFIG"
+RENT_PARTS = frozenset({"cold_rent", "service_charges", "heating"})  # a tenancy's rent figures
 
 
 @dataclass(frozen=True)
@@ -55,7 +57,13 @@ class ProgramConfig:
     claim_grace_period_days: int
     expiry_notice_days: tuple[int, ...]
     coverage: Coverage
+    # What one month of rent arrears can be at most: the parts of the rent the guarantee covers
+    rent_arrears_covers: tuple[str, ...] = ("cold_rent", "service_charges")
     evidence_quota: EvidenceQuota = EvidenceQuota()
+
+    def covered_rent_cents(self, tenancy: Any) -> int:
+        """The most one month of arrears can be for `tenancy` (its `<part>_cents` figures)."""
+        return sum(getattr(tenancy, f"{part}_cents") or 0 for part in self.rent_arrears_covers)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ProgramConfig:
@@ -67,10 +75,13 @@ class ProgramConfig:
             claim_grace_period_days=int(data["claim_grace_period_days"]["value"]),
             expiry_notice_days=notice_days,
             coverage=Coverage.of(data["caps"]),
+            rent_arrears_covers=tuple(data["rent_arrears_covers"]["value"]),
             evidence_quota=EvidenceQuota.from_dict(data.get("evidence_quota", {}).get("value")),
         )
         if not all((config.guarantor.name, config.guarantor.office, config.guarantor.seat)):
             raise ValueError("program config: guarantor name, office and seat required")
+        if not config.rent_arrears_covers or set(config.rent_arrears_covers) - RENT_PARTS:
+            raise ValueError(f"program config: rent_arrears_covers takes some of {sorted(RENT_PARTS)}")
         if config.term_years < 1 or config.claim_grace_period_days < 0 or any(d <= 0 for d in notice_days):
             raise ValueError("program config: term_years >= 1, grace >= 0 and notice days > 0 required")
         return config
@@ -84,3 +95,9 @@ def load_program_config(path: str | os.PathLike[str] | None = None) -> ProgramCo
     else:
         text = resources.files(__package__).joinpath("program.json").read_text(encoding="utf-8")
     return ProgramConfig.from_dict(json.loads(text))
+
+
+@lru_cache(maxsize=1)
+def program_config() -> ProgramConfig:
+    """The programme configuration the service runs with (read once)."""
+    return load_program_config()

@@ -20,7 +20,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
+
+from servicekit.clock import BERLIN, berlin_date
 
 from .claims import BLOCKS_PERIOD, Claim, ClaimStatus, Decision
 from .coverage import Cap, Coverage, LossKind
@@ -29,15 +30,6 @@ from .events import DomainEvent
 from .evidence import EvidenceInfo, check_evidence
 from .months import MonthPeriod
 from .term import Term
-
-BERLIN = ZoneInfo("Europe/Berlin")
-
-
-def berlin_date(at: datetime) -> date:
-    """The calendar day people in Stuttgart see at instant `at`."""
-    if at.tzinfo is None:
-        raise ValueError("timestamps must be timezone-aware")
-    return at.astimezone(BERLIN).date()
 
 
 class ContractState(enum.StrEnum):

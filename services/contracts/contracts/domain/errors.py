@@ -1,7 +1,4 @@
-"""Domain errors.
-
-Every rule the domain enforces fails with one of two exception types so the web layer can map
-them without knowing the rules:
+"""Domain errors: the kit's, so the app factory maps them once (servicekit.errors).
 
 - `RuleViolation`: the input breaks a business rule (over the cap, outside the term, overlapping
   period). The API answers 422 and names `field`.
@@ -12,20 +9,6 @@ them without knowing the rules:
 text for developers.
 """
 
-from __future__ import annotations
+from servicekit.errors import DomainError, RuleViolation, StateConflict
 
-
-class DomainError(Exception):
-    def __init__(self, code: str, detail: str, field: str | None = None) -> None:
-        super().__init__(detail)
-        self.code = code
-        self.detail = detail
-        self.field = field
-
-
-class RuleViolation(DomainError):
-    """Input that breaks a business rule (HTTP 422)."""
-
-
-class StateConflict(DomainError):
-    """Operation not allowed in the object's current state (HTTP 409)."""
+__all__ = ["DomainError", "RuleViolation", "StateConflict"]

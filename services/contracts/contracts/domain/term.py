@@ -1,4 +1,4 @@
-"""The guarantee term: 5 years from lease start, both ends inclusive.
+"""The guarantee term: `term_years` (program.json) from lease start, both ends inclusive.
 
 A term in years that starts at the beginning of a day ends with the day *before* the
 anniversary (BGB §187(2), §188(2)): a lease starting 1 March 2026 is guaranteed up to and
@@ -16,9 +16,6 @@ from __future__ import annotations
 import calendar
 from dataclasses import dataclass
 from datetime import date, timedelta
-
-TERM_YEARS = 5
-
 
 def anniversary(start: date, years: int) -> date:
     """The date `years` after `start`; 29 Feb maps to 1 Mar in a common year."""
@@ -40,7 +37,7 @@ class Term:
             raise ValueError("term end before term start")
 
     @classmethod
-    def from_lease_start(cls, lease_start: date, years: int = TERM_YEARS) -> Term:
+    def from_lease_start(cls, lease_start: date, years: int) -> Term:
         if years < 1:
             raise ValueError("a term lasts at least one year")
         return cls(lease_start, anniversary(lease_start, years) - timedelta(days=1))

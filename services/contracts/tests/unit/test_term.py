@@ -22,7 +22,7 @@ from contracts.domain import Term, anniversary
     ],
 )
 def test_term_ends_the_day_before_the_fifth_anniversary(lease_start, term_end):
-    term = Term.from_lease_start(lease_start)
+    term = Term.from_lease_start(lease_start, 5)
     assert term.start == lease_start
     assert term.end == term_end
 
@@ -33,7 +33,7 @@ def test_leap_day_start_after_twenty_years_lands_on_a_leap_day_again():
 
 
 def test_last_day_is_inside_and_the_day_after_is_not():
-    term = Term.from_lease_start(date(2026, 3, 1))
+    term = Term.from_lease_start(date(2026, 3, 1), 5)
     assert term.contains(date(2031, 2, 28))
     assert not term.contains(date(2031, 3, 1))
     assert not term.contains(date(2026, 2, 28))
@@ -42,7 +42,7 @@ def test_last_day_is_inside_and_the_day_after_is_not():
 
 
 def test_term_cut_short_only_inside_the_term():
-    term = Term.from_lease_start(date(2026, 3, 1))
+    term = Term.from_lease_start(date(2026, 3, 1), 5)
     assert term.ended_by(date(2027, 6, 30)).end == date(2027, 6, 30)
     with pytest.raises(ValueError):
         term.ended_by(date(2031, 3, 1))
