@@ -30,6 +30,7 @@ def test_pdf_render_time():
     for name, render, doc in (("render_contract_pdf", render_contract_pdf, contract_document()),
                               ("render_statement_pdf", render_statement_pdf, statement_document())):
         data = render(doc)  # the first render of a process loads the fonts
+        assert data.startswith(b"%PDF-"), f"{name} rendered no PDF"
         samples = []
         for _ in range(30):
             started = time.perf_counter()

@@ -6,6 +6,7 @@ from hypothesis import strategies as st
 
 from contracts.domain import (
     ClaimStatus,
+    ContractState,
     Decision,
     EvidenceInfo,
     EvidenceKind,
@@ -136,7 +137,10 @@ def test_rejected_or_withdrawn_claims_free_their_period_and_cap(status_change, s
         contract.decide_claim(first.id, Decision.REJECT, by="fin", at=at(date(2027, 6, 20)), reason="kein Nachweis")
     else:
         contract.withdraw_claim(first.id)
-    file(contract, per=period("2027-01"), amount=300_000, when=date(2027, 6, 21))
+    assert contract.remaining_by_cap()["rent_arrears"] == 300_000, "the dead claim holds nothing of the cap"
+    again = file(contract, per=period("2027-01"), amount=300_000, when=date(2027, 6, 21))
+    assert again.status is ClaimStatus.SUBMITTED and again.period == first.period
+    assert contract.remaining_by_cap()["rent_arrears"] == 0
 
 
 def test_returned_claims_still_block_their_period():
@@ -391,3 +395,5 @@ def test_a_rejected_claim_does_not_hold_the_end_back():
     claim = file(contract, per=period("2027-05"), amount=1_000)
     contract.decide_claim(claim.id, Decision.REJECT, by="f", at=at(date(2027, 6, 16)), reason="r")
     contract.terminate(TerminationReason.NOTICE, effective_on=date(2027, 4, 30), at=at(date(2027, 6, 20)))
+    assert contract.state is ContractState.TERMINATED
+    assert contract.covered_until == date(2027, 4, 30), "the rejected May claim did not keep the cover going"
