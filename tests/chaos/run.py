@@ -313,6 +313,7 @@ def run(options: Options, workdir: Path, log=print) -> Report:
         if faults:  # what the faults had done by then, for the failure's message
             report.problems.append(f"by then: SIGKILLs {dict(faults.log.kills)}, relay crashes "
                                    f"{dict(faults.log.relay_crashes)}; {faults.startup_summary()}")
+        log("\n".join(report.problems))
         raise
     finally:
         report.timings["total"] = time.monotonic() - t0
