@@ -8,7 +8,7 @@ from typing import Any
 
 import structlog
 from flask import Flask, Response, g, request
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from servicekit.errors import DomainError, Problem
@@ -84,10 +84,16 @@ def after_failure(exc: Exception) -> Response:
     nothing was written, so a database that is away (or locked) is a 503 to retry; after it
     committed the change is stored, and the caller must learn that rather than retry blindly."""
     if g.get("request_committed"):
-        return problem_response(
-            500, "Internal Server Error",
+        # Stored either way; a database that went away in between (the access log of the answer
+        # could not be written) is still a 503 for operators and clients: read back once it is back.
+        away = isinstance(exc, (OperationalError, InterfaceError))
+        response = problem_response(
+            503 if away else 500, "Service Unavailable" if away else "Internal Server Error",
             "The change was stored, but the answer could not be completed; read the resource to see its "
             "current state instead of sending the request again.", stored=True)
+        if away:
+            response.headers["Retry-After"] = "5"
+        return response
     if isinstance(exc, OperationalError):
         response = problem_response(503, "Service Unavailable", "The database is not reachable; try again shortly.")
         response.headers["Retry-After"] = "5"
