@@ -4,28 +4,16 @@ publish, and nothing it publishes breaks its last release (docs/EVENT-CHANGES.md
 Run against the other services' documents in the repository: a team's own tests fail when its
 change would break another team, without the other services running."""
 
-import pytest
-
 from servicekit.testing import contracts
+from servicekit.testing.contracts import EventContractTests
 
 NAME = "matching"
 SERVICES = contracts.services_dir(__file__)
 DOCS = contracts.load_documents(SERVICES)
 
 
-@pytest.mark.parametrize("pair", contracts.pairs(DOCS, involving=NAME), ids=str)
-def test_the_producer_publishes_what_the_consumer_reads(pair):
-    assert contracts.check_pair(DOCS, pair) == []
-
-
-def test_the_handlers_are_the_documented_receive_operations(service):
-    assert contracts.handler_problems(service, DOCS[NAME]) == []
-
-
-def test_nothing_published_breaks_the_last_release():
-    released = contracts.load_released(SERVICES, NAME)
-    assert released is not None, f"services/{NAME}/{contracts.RELEASED} is missing"
-    assert contracts.breaking_changes(released, DOCS[NAME]) == []
+class TestEventContracts(EventContractTests):
+    name = NAME
 
 
 # -- mutations of matching's real document: changes a matching team might make by mistake ----------
@@ -76,17 +64,3 @@ def test_the_same_change_without_a_new_version_breaks_the_release():
     renamed = contracts.mutated(DOCS, NAME, "tenancyAgreed", rename_reference)[NAME]
     problems = contracts.breaking_changes(released, renamed)
     assert any(p.startswith("matching.tenancy.agreed@v1: data.household_reference: removed") for p in problems)
-
-
-def test_the_release_is_named_alike_in_pyproject_changelog_and_deployment():
-    """One version per release: the package, the newest changelog entry and the image tag deployed."""
-    import re
-    import tomllib
-
-    here = SERVICES / NAME
-    version = tomllib.loads((here / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
-    newest = re.search(r"^## (\S+)", (here / "CHANGELOG.md").read_text(encoding="utf-8"), re.M)
-    assert newest and newest.group(1) == version
-    kustomization = SERVICES.parent / "deploy" / "k8s" / "services" / NAME / "kustomization.yaml"
-    if kustomization.exists():  # the deployment lives beside the services in this repository
-        assert f'newTag: "{version}"' in kustomization.read_text(encoding="utf-8")

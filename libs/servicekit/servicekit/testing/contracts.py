@@ -413,3 +413,53 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+class EventContractTests:
+    """The event-contract checks every service's own test suite runs, against the other services'
+    documents in the repository (a team's tests fail when its change would break another team,
+    without the other services running) and against its own last release (docs/EVENT-CHANGES.md).
+
+        class TestEventContracts(EventContractTests):
+            name = "contracts"
+
+    The `service` fixture (the service's declaration) is the kit plugin's."""
+
+    name: str
+
+    @property
+    def services(self) -> Path:
+        import inspect
+
+        return services_dir(inspect.getfile(type(self)))
+
+    @property
+    def docs(self) -> Docs:
+        return load_documents(self.services)
+
+    def test_the_producer_publishes_what_each_consumer_reads(self):
+        docs = self.docs
+        failing = {str(pair): problems for pair in pairs(docs, involving=self.name)
+                   if (problems := check_pair(docs, pair))}
+        assert failing == {}
+
+    def test_the_handlers_are_the_documented_receive_operations(self, service):
+        assert handler_problems(service, self.docs[self.name]) == []
+
+    def test_nothing_published_breaks_the_last_release(self):
+        released = load_released(self.services, self.name)
+        assert released is not None, f"services/{self.name}/{RELEASED} is missing"
+        assert breaking_changes(released, self.docs[self.name]) == []
+
+    def test_the_release_is_named_alike_in_pyproject_changelog_and_deployment(self):
+        """One version per release: the package, the newest changelog entry and the image tag deployed."""
+        import re
+        import tomllib
+
+        here = self.services / self.name
+        version = tomllib.loads((here / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
+        newest = re.search(r"^## (\S+)", (here / "CHANGELOG.md").read_text(encoding="utf-8"), re.M)
+        assert newest and newest.group(1) == version
+        kustomization = self.services.parent / "deploy" / "k8s" / "services" / self.name / "kustomization.yaml"
+        if kustomization.exists():  # the deployment lives beside the services in this repository
+            assert f'newTag: "{version}"' in kustomization.read_text(encoding="utf-8")
