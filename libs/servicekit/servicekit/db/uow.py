@@ -16,7 +16,7 @@ from servicekit.db.database import Database
 from servicekit.db.tables import audit_log, outbox
 
 if TYPE_CHECKING:
-    from servicekit.domain import RecordsEvents
+    from servicekit.domain import DomainEvent, RecordsEvents
 
 
 class UnitOfWork:
@@ -98,9 +98,14 @@ class UnitOfWork:
         """Put what each aggregate recorded into the outbox, in order, and clear its list (so a
         second call in the same unit of work publishes nothing twice)."""
         for aggregate in aggregates:
-            for event in aggregate.events:
-                self.publish(event.type, event.data)
+            self.publish_events(*aggregate.events)
             aggregate.events.clear()
+
+    def publish_events(self, *events: DomainEvent) -> None:
+        """Put domain events into the outbox, in order (where the domain builds events without an
+        aggregate holding them)."""
+        for event in events:
+            self.publish(event.type, event.data)
 
     def publish_versions(self, event_type: str, by_version: dict[int, dict[str, Any]], *,
                          occurred_at: datetime | None = None) -> list[Event]:

@@ -2,8 +2,8 @@
 
 `program.json` holds the guarantee programme's figures (guarantor, term, caps, grace period, notice days,
 evidence storage quotas); its
-`_about` says where each figure comes from and how to update it. `CONTRACTS_PROGRAM_CONFIG` points
-at a replacement file for a deployment.
+`_about` says where each figure comes from and how to update it. A deployment replaces it by a
+`program.json` in the folder `CONTRACTS_CONFIG_DIR` names (servicekit's one loader, `ConfigFiles`).
 """
 
 from __future__ import annotations
@@ -12,13 +12,14 @@ import json
 import os
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from servicekit.config import ConfigFiles
+
 from contracts.domain.coverage import Coverage
 
-ENV_VAR = "CONTRACTS_PROGRAM_CONFIG"
+FILES = ConfigFiles("contracts", __name__)
 RENT_PARTS = frozenset({"cold_rent", "service_charges", "heating"})  # a tenancy's rent figures
 
 
@@ -88,13 +89,10 @@ class ProgramConfig:
 
 
 def load_program_config(path: str | os.PathLike[str] | None = None) -> ProgramConfig:
-    """The programme configuration: `path`, else $CONTRACTS_PROGRAM_CONFIG, else the shipped file."""
-    path = path or os.environ.get(ENV_VAR)
+    """The programme configuration: `path`, else the deployment's or the shipped program.json."""
     if path:
-        text = Path(path).read_text(encoding="utf-8")
-    else:
-        text = resources.files(__package__).joinpath("program.json").read_text(encoding="utf-8")
-    return ProgramConfig.from_dict(json.loads(text))
+        return ProgramConfig.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
+    return ProgramConfig.from_dict(FILES.read("program.json"))
 
 
 @lru_cache(maxsize=1)

@@ -3,6 +3,8 @@ from pathlib import Path
 
 import pytest
 
+from servicekit import config as servicekit_config
+
 from contracts.config import load_program_config
 from contracts.domain import LossKind
 
@@ -41,12 +43,13 @@ def test_config_override_file_and_invalid_config(tmp_path, monkeypatch):
     shipped["guarantor"]["value"]["name"] = "Stadt Musterstadt"
     path = tmp_path / "program.json"
     path.write_text(json.dumps(shipped))
-    monkeypatch.setenv("CONTRACTS_PROGRAM_CONFIG", str(path))
+    monkeypatch.setenv("CONTRACTS_CONFIG_DIR", str(tmp_path))
     config = load_program_config()
     assert config.coverage.caps[0].cap_cents == 123
     assert config.guarantor.name == "Stadt Musterstadt"
     shipped["caps"][1]["kinds"].append("rent_arrears")  # a kind in two caps
     path.write_text(json.dumps(shipped))
+    servicekit_config.reload()  # the file changed in place
     with pytest.raises(ValueError):
         load_program_config()
 
@@ -56,6 +59,6 @@ def test_config_without_a_guarantor_is_refused(tmp_path, monkeypatch):
     shipped["guarantor"]["value"]["seat"] = ""
     path = tmp_path / "program.json"
     path.write_text(json.dumps(shipped))
-    monkeypatch.setenv("CONTRACTS_PROGRAM_CONFIG", str(path))
+    monkeypatch.setenv("CONTRACTS_CONFIG_DIR", str(tmp_path))
     with pytest.raises(ValueError, match="guarantor"):
         load_program_config()

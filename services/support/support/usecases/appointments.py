@@ -22,7 +22,6 @@ from support.domain.model import Interval, Role
 from support.domain.scheduler import place_visits, require_slot
 from support.models import Appointment, Caseworker, Crisis, SupportCase
 from support.usecases import crises
-from support.usecases._outbox import publish
 
 log = structlog.get_logger("support")
 
@@ -41,7 +40,7 @@ def _new(case: SupportCase, caseworker_id: str, kind: str, slot: Interval, now: 
 def _announce_scheduled(uow: UnitOfWork, appointment: Appointment, case: SupportCase) -> None:
     uow.audit("appointment", appointment.id, "scheduled", to_state=SCHEDULED,
               detail={"case_id": case.id, "kind": appointment.kind, "plan_key": appointment.plan_key})
-    publish(uow, events.appointment_scheduled(appointment, case))
+    uow.publish_events(events.appointment_scheduled(appointment, case))
 
 
 def add_appointment(uow: UnitOfWork, case: SupportCase, caseworker_id: str, kind: str, slot: Interval, *,
@@ -189,7 +188,7 @@ def reschedule(uow: UnitOfWork, appointment: Appointment, starts_at: datetime, m
         raise SlotTaken() from exc
     uow.audit("appointment", appointment.id, "rescheduled",
               detail={"from": previous.isoformat(), "to": slot.start.isoformat()})
-    publish(uow, events.appointment_rescheduled(appointment, case))
+    uow.publish_events(events.appointment_rescheduled(appointment, case))
     if appointment.crisis_id:
         crisis = uow.session.get(Crisis, appointment.crisis_id)
         if crisis is not None:
@@ -224,7 +223,7 @@ def _cancel(uow: UnitOfWork, appointment: Appointment, reason: str, *, keep_plan
     uow.session.flush()
     uow.audit("appointment", appointment.id, "cancelled", from_state=previous, to_state=state.value,
               detail={"reason": reason})
-    publish(uow, events.appointment_cancelled(appointment, case))
+    uow.publish_events(events.appointment_cancelled(appointment, case))
     if appointment.crisis_id:
         crises.appointment_cancelled(uow, appointment)
 

@@ -24,7 +24,6 @@ from support.domain.model import Interval, Role
 from support.domain.scheduler import check_slot
 from support.models import Appointment, Caseworker, SupportCase
 from support.usecases import appointments, crises
-from support.usecases._outbox import publish
 
 log = structlog.get_logger("support")
 
@@ -76,7 +75,7 @@ def assign_team(uow: UnitOfWork, case: SupportCase, *, note_waiting: bool = Fals
     uow.session.flush()
     uow.audit("case", case.id, "assigned", detail={"contact_person_id": case.contact_person_id,
                                                    "social_worker_id": case.social_worker_id})
-    publish(uow, events.case_opened(case, locked[team.contact_person.id]))
+    uow.publish_events(events.case_opened(case, locked[team.contact_person.id]))
     appointments.book_horizon(uow, case, first_visit_only=first_visit_only, locked=locked)
     return True
 
@@ -143,7 +142,7 @@ def close_case(uow: UnitOfWork, case: SupportCase, outcome: CloseOutcome, reason
     case.at_risk = False
     uow.session.flush()
     uow.audit("case", case.id, "closed", from_state=OPEN, to_state=state.value, detail={"outcome": outcome.value})
-    publish(uow, events.case_closed(case))
+    uow.publish_events(events.case_closed(case))
 
 
 def close_on_expiry(uow: UnitOfWork, case: SupportCase) -> None:
@@ -188,7 +187,7 @@ def reassign(uow: UnitOfWork, case: SupportCase, role: Role, new_id: str, reason
     moved, cancelled = _hand_over_appointments(uow, case, previous, new)
     uow.audit("case", case.id, "reassigned", detail={
         "role": role.value, "from": previous, "to": new_id, "reason": reason, "moved": moved, "cancelled": cancelled})
-    publish(uow, events.case_reassigned(case, role.value, previous, new, reason))
+    uow.publish_events(events.case_reassigned(case, role.value, previous, new, reason))
     if role is Role.SOCIAL_WORKER or cancelled:
         appointments.book_horizon(uow, case)
     return new

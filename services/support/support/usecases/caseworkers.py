@@ -19,7 +19,6 @@ from support.domain.errors import StateConflict, UnknownObject
 from support.domain.lifecycle import AppointmentState
 from support.models import Absence, Appointment, Caseworker, Crisis
 from support.usecases import appointments, crises
-from support.usecases._outbox import publish
 
 
 def hash_feed_token(token: str) -> str:
@@ -45,7 +44,7 @@ def register(uow: UnitOfWork, data: dict[str, Any]) -> tuple[Caseworker, str]:
     token = new_feed_token(caseworker)
     session.add(caseworker)
     session.flush()
-    publish(uow, events.caseworker_registered(caseworker))
+    uow.publish_events(events.caseworker_registered(caseworker))
     uow.audit("caseworker", caseworker.id, "registered")
     return caseworker, token
 

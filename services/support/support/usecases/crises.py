@@ -24,7 +24,6 @@ from support.domain.model import Role
 from support.domain.scheduler import BusyCalendar
 from support.models import Appointment, Crisis, SupportCase
 from support.usecases import appointments
-from support.usecases._outbox import publish
 
 PENDING = CrisisState.PENDING.value
 
@@ -52,7 +51,7 @@ def raise_crisis(uow: UnitOfWork, case: SupportCase, trigger: str, source_id: st
         case.at_risk, case.at_risk_since = True, uow.now()
         uow.audit("case", case.id, "at_risk", detail={"trigger": trigger})
     session.flush()
-    publish(uow, events.case_at_risk(case, crisis))
+    uow.publish_events(events.case_at_risk(case, crisis))
     if not place_crisis_appointment(uow, case, crisis):
         uow.audit("crisis", crisis.id, "no_slot_before_deadline", detail={"deadline": deadline.isoformat()})
         refresh(uow, crisis)
@@ -143,7 +142,7 @@ def refresh(uow: UnitOfWork, crisis: Crisis) -> None:
     uow.session.flush()
     uow.audit("crisis", crisis.id, state.value, from_state=PENDING, to_state=state.value)
     if state is CrisisState.BREACHED:
-        publish(uow, events.crisis_breached(repository.load_case(uow.session, crisis.case_id), crisis))
+        uow.publish_events(events.crisis_breached(repository.load_case(uow.session, crisis.case_id), crisis))
 
 
 def close_with_case(uow: UnitOfWork, case: SupportCase) -> None:
