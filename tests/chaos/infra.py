@@ -56,7 +56,8 @@ class CpuHogs:
         self.processes.clear()
 
 
-def _wait(check, timeout: float, what: str) -> float:
+def _wait(check, timeout: float, what: str, given_up=lambda: False, log=lambda: "") -> float | None:
+    """Seconds until `check()` holds; None as soon as `given_up()` says it never will."""
     started = time.monotonic()
     while True:
         try:
@@ -64,8 +65,10 @@ def _wait(check, timeout: float, what: str) -> float:
                 return time.monotonic() - started
         except Exception:
             pass
+        if given_up():
+            return None
         if time.monotonic() - started > timeout:
-            raise RuntimeError(f"{what} not up within {timeout}s")
+            raise RuntimeError(f"{what} not up within {timeout}s; {log()}"[:2000])
         time.sleep(0.1)
 
 
@@ -123,11 +126,31 @@ class PrivateRabbit:
         """Start (or start again, keeping its data); returns the seconds until it accepted a connection
         (over a minute on a machine under load: the node boots its quorum queues first)."""
         started = time.monotonic()
-        subprocess.run([str(self.SBIN / "rabbitmq-server"), "-detached"], env=self.env, check=True,
-                       capture_output=True, timeout=30)
-        _wait(self._answers, timeout, f"RabbitMQ node {self.node}")
+        for _launch in range(3):
+            launched = time.monotonic()
+            subprocess.run([str(self.SBIN / "rabbitmq-server"), "-detached"], env=self.env, check=True,
+                           capture_output=True, timeout=30)
+            # a node that ends while it boots (seen on a loaded machine, right after a stop) is
+            # launched again instead of waited for until the timeout
+            up = _wait(self._answers, timeout, f"RabbitMQ node {self.node}",
+                       given_up=lambda: time.monotonic() - launched > 60 and not self._running(),
+                       log=self._log_tail)
+            if up is not None:
+                break
+        else:
+            raise RuntimeError(f"RabbitMQ node {self.node} ended three times while booting: {self._log_tail()}")
         _wait(self._management_answers, timeout, f"management API of {self.node}")
         return time.monotonic() - started
+
+    def _running(self) -> bool:
+        try:
+            return _alive(int((self.base / "pid").read_text().strip()))
+        except (OSError, ValueError):
+            return False
+
+    def _log_tail(self) -> str:
+        logs = sorted((self.base / "log").glob("*.log"))
+        return logs[-1].read_text(errors="replace")[-1500:] if logs else "(no log)"
 
     def _management_answers(self) -> bool:
         import urllib.request
