@@ -35,3 +35,17 @@ def company_registered(uow: UnitOfWork, event: Event) -> None:
     company_id = str(event.data["company_id"]).lower()
     if uow.session.get(RegisteredCompany, company_id) is None:
         uow.session.add(RegisteredCompany(company_id=company_id, registered_at=uow.now()))
+
+
+# The events matching consumes, one small function each (servicekit.Service.handlers).
+HANDLERS = {
+    "contracts.company.registered": company_registered,
+    # contracts announces a company again when an admin changes it: a company registered before
+    # matching listened (no flat yet, so migration 0005 did not carry it over) becomes known then
+    "contracts.company.updated": company_registered,
+    "contracts.contract.terminated": contract_terminated,
+    "contracts.contract.expired": contract_expired,
+    "contracts.household.erased": household_erased,
+    "support.household.erased": household_erased,
+    "notifications.household.erased": household_erased,
+}

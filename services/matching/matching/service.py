@@ -17,17 +17,7 @@ service = Service(
     web_port=8001,
     worker_metrics_port=9001,
     register_api=api.register,
-    handlers={
-        "contracts.company.registered": handlers.company_registered,
-        # contracts announces a company again when an admin changes it: a company registered before
-        # matching listened (no flat yet, so migration 0005 did not carry it over) becomes known then
-        "contracts.company.updated": handlers.company_registered,
-        "contracts.contract.terminated": handlers.contract_terminated,
-        "contracts.contract.expired": handlers.contract_expired,
-        "contracts.household.erased": handlers.household_erased,
-        "support.household.erased": handlers.household_erased,
-        "notifications.household.erased": handlers.household_erased,
-    },
+    handlers=handlers.HANDLERS,
     jobs=[Job("matching-runs", 1, jobs.execute_runs), Job("expire-proposals", 300, jobs.expire_proposals),
           Job("retention", 3600, jobs.apply_retention)],
     collectors=[metrics.collect],
