@@ -22,13 +22,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from servicekit.db import audit_log
-from servicekit.errors import Conflict, Forbidden, NotFound
+from servicekit.errors import Forbidden, NotFound
 from servicekit.privacy import record_access
 from servicekit.web import company_scope, current_principal, ensure_visible, requires, uow
 from servicekit.web.pagination import page_of
 
 from contracts import config, domain, idempotency, queries, uploads
 from contracts.usecases import claims, contracts, incidents
+from contracts.usecases import companies as companies_usecases
 from contracts.documents import preload as preload_documents
 from contracts.domain.evidence import served_filename
 from contracts.documents import render_contract_pdf, render_statement_pdf
@@ -121,19 +122,7 @@ class Companies(MethodView):
         provider already issued one. Emits `contracts.company.registered`. 409 when the name or id is taken.
         """
         with uow() as unit:
-            if unit.session.scalar(select(Company.id).where(Company.name == data["name"])):
-                raise Conflict("A company with this name is already registered.")
-            company_id = str(data.pop("id")) if data.get("id") else None
-            if company_id and unit.session.get(Company, company_id):
-                raise Conflict("A company with this id is already registered.")
-            company = Company(**data, registered_at=unit.now())
-            if company_id:
-                company.id = company_id
-            unit.session.add(company)
-            unit.session.flush()
-            unit.publish("contracts.company.registered",
-                         {"company_id": company.id, "name": company.name, "email": company.email})
-            unit.audit("company", company.id, "registered")
+            company = companies_usecases.register(unit, data)
             unit.commit()
             return company
 
@@ -171,16 +160,7 @@ class CompanyById(MethodView):
         address. The audit trail keeps the changed fields' old and new values.
         """
         with uow() as unit:
-            company = unit.session.get(Company, str(company_id))
-            if company is None:
-                raise NotFound("No company with this id.")
-            changes = {k: [getattr(company, k), v] for k, v in data.items() if getattr(company, k) != v}
-            for field, (_, new) in changes.items():
-                setattr(company, field, new)
-            if changes:
-                unit.audit("company", company.id, "updated", detail={"changes": changes})
-                unit.publish("contracts.company.updated",
-                             {"company_id": company.id, "name": company.name, "email": company.email})
+            company = companies_usecases.update(unit, str(company_id), data)
             unit.commit()
             return company
 

@@ -8,5 +8,5 @@ company caller and another company's objects are indistinguishable from missing 
 
 Modules: `tenancies` (a lease arrives, its draft contract is made), `contracts` (signatures, early
 termination, the end-of-term run), `claims` (filing, deciding, paying, withdrawing, evidence),
-`incidents` (early reports).
+`incidents` (early reports), `companies` (registering and changing housing companies).
 """
