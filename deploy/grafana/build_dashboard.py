@@ -76,7 +76,7 @@ panels(
     ("Events published per second", TS, [("sum by (service) (rate(bus_events_published_total{service=~\"$service\"}[5m]))", "{{service}}")],
      "ops", "Outbox rows confirmed by RabbitMQ, by producing service."),
     ("Events consumed per second by outcome", TS, [("sum by (service, outcome) (rate(bus_events_consumed_total{service=~\"$service\"}[5m]))", "{{service}} {{outcome}}")],
-     "ops", "handled, duplicate (inbox absorbed a redelivery), retried, dead_lettered."),
+     "ops", "handled, duplicate (inbox absorbed a redelivery), retried, waiting (came before what it is about), dead_lettered."),
     ("Dead-lettered in the last hour", STAT, [("sum by (service) (increase(bus_events_consumed_total{service=~\"$service\",outcome=\"dead_lettered\"}[1h]))", "{{service}}")],
      "none", "Events that gave up after their retries, or were invalid."),
 )

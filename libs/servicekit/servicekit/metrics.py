@@ -26,7 +26,7 @@ PUBLISH_FAILURES = Counter(
 )
 EVENTS_CONSUMED = Counter(
     "bus_events_consumed_total",
-    "Events taken off the service's queue, by outcome (handled, duplicate, retried, dead_lettered)",
+    "Events taken off the service's queue, by outcome (handled, duplicate, retried, waiting, dead_lettered)",
     ["service", "type", "outcome"],
 )
 HANDLER_LATENCY = Histogram(

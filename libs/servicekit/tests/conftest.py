@@ -12,6 +12,7 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from servicekit import Service
+from servicekit.bus.consumer import NotYet
 from servicekit.db import Database, kit_metadata
 from servicekit.errors import NotFound
 from servicekit.privacy import CONTACT, FREE_TEXT, IDENTIFYING, SOCIAL, EncryptedText, Processing, personal
@@ -149,6 +150,13 @@ def _note_added(unit, event):
                                               text=event.data["text"]))
 
 
+def _reply(unit, event):
+    """About a note another event brings: too early until that note is here."""
+    if not unit.session.execute(select(notes.c.id).where(notes.c.id == event.data["note_id"])).first():
+        raise NotYet("the note this reply is about is not here yet")
+    unit.session.execute(insert(notes).values(id=event.data["id"], company_id="c", text="reply"))
+
+
 def _flaky(unit, event):
     if not FIXED["flaky"]:
         raise RuntimeError("handler bug")
@@ -166,7 +174,7 @@ kit_service = Service(
     export_household=_export,
     processing=Processing(purpose="Test", legal_basis="§ 67a SGB X", data_subjects="Haushalte",
                           retention=("3 Jahre nach Abschluss",)),
-    handlers={"kit.note.copied": _note_added, "kit.flaky.happened": _flaky},
+    handlers={"kit.note.copied": _note_added, "kit.flaky.happened": _flaky, "kit.reply.happened": _reply},
 )
 
 

@@ -52,6 +52,33 @@ def test_a_failing_handler_ends_in_the_dlq_and_replay_brings_it_back(db, worker,
         FIXED["flaky"] = False
 
 
+def test_an_event_that_comes_too_early_waits_past_every_failure_limit_and_is_handled_later(
+        db, worker, bus, settings):
+    """NotYet is not a failure: the reply waits in the retry tiers far longer than the tiers and the
+    attempts a failing handler gets, and is handled once the note it is about arrives."""
+    note_id = str(uuid.uuid4())
+    before = _consumed("kit.reply.happened", "waiting")
+    reply = bus.publish("kit.reply.happened", {"id": str(uuid.uuid4()), "note_id": note_id})
+    failure_limit = len(settings.retry_delays_ms) + 5  # the tiers, and BUS_MAX_ATTEMPTS
+    wait_until(lambda: _consumed("kit.reply.happened", "waiting") > before + failure_limit, timeout=30)
+    assert note_count(db, id=reply.data["id"]) == 0 and bus.queue_depth(settings.dead_letter_queue) == 0
+
+    bus.publish("kit.note.copied", {"id": note_id, "company_id": "c", "text": "zuerst"})
+    wait_until(lambda: note_count(db, id=reply.data["id"]) == 1)
+    assert bus.queue_depth(settings.dead_letter_queue) == 0
+
+
+def test_an_event_whose_prerequisite_never_comes_is_dead_lettered_after_the_patience(
+        db, bus, settings, monkeypatch, request):
+    monkeypatch.setenv("KITTEST_BUS_WAIT_PATIENCE_S", "1")
+    request.getfixturevalue("worker")  # started with that patience
+    orphan = bus.publish("kit.reply.happened", {"id": str(uuid.uuid4()), "note_id": str(uuid.uuid4())})
+    wait_until(lambda: bus.queue_depth(settings.dead_letter_queue) == 1, timeout=15)
+    [letter] = list_dead_letters(settings)
+    assert (letter.message_id, letter.reason) == (orphan.id, "prerequisite_missing")
+    assert note_count(db, id=orphan.data["id"]) == 0
+
+
 def test_malformed_and_unknown_messages_go_straight_to_the_dlq(db, worker, bus, settings):
     bus.publish_raw(b"{not json", pika.BasicProperties(message_id="m1", type="kit.note.copied"),
                     routing_key="kit.note.copied")

@@ -63,3 +63,56 @@ def test_claim_filing_and_reads(world):
         assert world.client.get("/api/v1/contracts?page_size=20", headers=headers).status_code == 200
         samples.append(time.perf_counter() - started)
     _report("GET /contracts?page_size=20", samples)
+
+
+def test_read_path_profile(world, service, settings, clock):
+    """Where a GET /contracts/{id} spends its time in process, and its database round trips: the
+    statements per request (SQLAlchemy's cursor events) and the top functions of a cProfile run,
+    on an app configured as the web processes are (no pre-ping)."""
+    import cProfile
+    import io
+    import pstats
+
+    from sqlalchemy import event
+
+    from servicekit.db import Database
+    from servicekit.web.app import create_app
+
+    company = world.company()
+    contract = world.contract(company)
+    headers = world.tokens.company(company)
+    url = f"/api/v1/contracts/{contract['id']}"
+    db = Database(settings.database_url, pre_ping=False)
+    client = create_app(service, settings, db=db, clock=clock).test_client()
+    for _ in range(50):  # warm: compiled statements cached, token verified once
+        assert client.get(url, headers=headers).status_code == 200
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement.split(None, 1)[0].upper())
+
+    checkouts: list[int] = []
+    event.listen(db.engine, "before_cursor_execute", count)
+    event.listen(db.engine.pool, "checkout", lambda *a: checkouts.append(1))
+    try:
+        assert client.get(url, headers=headers).status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    print(f"\nstatements per GET one: {len(statements)} {statements}; pool checkouts: {len(checkouts)}")
+    n = 1000
+    profile = cProfile.Profile()
+    started = time.perf_counter()
+    profile.enable()
+    for _ in range(n):
+        client.get(url, headers=headers)
+    profile.disable()
+    elapsed = time.perf_counter() - started
+    print(f"GET one in process (profiled): {elapsed / n * 1000:.2f} ms")
+    out = io.StringIO()
+    pstats.Stats(profile, stream=out).sort_stats("cumulative").print_stats(60)
+    print(out.getvalue())
+    started = time.perf_counter()
+    for _ in range(n):
+        client.get(url, headers=headers)
+    print(f"GET one in process (not profiled): {(time.perf_counter() - started) / n * 1000:.2f} ms")
+    db.dispose()

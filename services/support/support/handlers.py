@@ -3,8 +3,8 @@
 One small function per event type, looked up in `HANDLERS` (which `support.service` hands to the
 kit): read the event with support's own schema, then call one use case. Every event of contracts
 names the proposal the lease came from, the id support opened the case under; one that arrives
-before the case exists (two services' events have no common order) raises in
-`cases.for_proposal`, and the consumer retries it through its retry tiers until the case exists.
+before the case exists (two services' events have no common order) raises NotYet in
+`cases.for_proposal`, and the consumer lets it wait in the retry tiers until the case exists.
 One without `proposal_id` (published before contracts added it) names no case support could ever
 find: it is dead-lettered at once, to be replayed by hand if needed.
 """

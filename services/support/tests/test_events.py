@@ -194,23 +194,26 @@ def test_redelivered_contract_claim_and_termination_events_have_no_second_effect
         assert len(s.execute(select(audit_log).where(audit_log.c.action == "contract_linked")).all()) == 1
 
 
-def test_contract_events_that_arrive_before_the_case_are_retried_until_it_exists(
-    client, tokens, worker, bus, db, clock, wait_until
+def test_contract_events_that_arrive_before_the_case_wait_until_it_exists(
+    client, tokens, worker, bus, db, clock, wait_until, settings
 ):
     """contracts and support both act on matching.tenancy.agreed, in no common order: contracts'
-    events about a case support has not opened yet fail, go to the consumer's retry tier and are
-    handled once the case is there — nothing is lost."""
+    events about a case support has not opened yet wait in the consumer's retry tiers — longer than
+    every tier and every attempt a failing event gets (a slow lease once dead-lettered healthy
+    contract events that way) — and are handled once the case is there: nothing is lost."""
     clock.freeze(MONDAY)
     register(client, tokens)
     data = tenancy()
     contract_id = str(uuid.uuid4())
-    retried = _consumed("contracts.contract.created", "retried")
+    waited = _consumed("contracts.contract.created", "waiting")
     bus.publish("contracts.contract.created", {"contract_id": contract_id, "contract_no": "GV-2026-00007",
                                                "proposal_id": data["proposal_id"], "company_id": data["company_id"],
                                                "household_id": data["household_id"]}, source="contracts")
     bus.publish("contracts.incident.reported", {"incident_id": str(uuid.uuid4()), "contract_id": contract_id,
                                                 "proposal_id": data["proposal_id"], "kind": "noise"}, source="contracts")
-    wait_until(lambda: _consumed("contracts.contract.created", "retried") > retried)
+    patience_of_a_failure = len(settings.retry_delays_ms) + 5  # the tiers, and BUS_MAX_ATTEMPTS
+    wait_until(lambda: _consumed("contracts.contract.created", "waiting") > waited + patience_of_a_failure,
+               timeout=30)
     bus.publish("matching.tenancy.agreed", data, source="matching")
     wait_until(lambda: _count(db, SupportCase, SupportCase.contract_id == contract_id) == 1)
     wait_until(lambda: _count(db, Crisis) == 1)
@@ -219,12 +222,13 @@ def test_contract_events_that_arrive_before_the_case_are_retried_until_it_exists
         assert (case.contract_no, case.at_risk) == ("GV-2026-00007", True)
 
 
-def test_an_early_contract_event_fails_until_the_case_exists_then_counts(client, tokens, db, clock):
-    """The same without the broker: the handler raises (the consumer's cue to retry), and the very
-    same event handled again after the lease has opened the case links the contract."""
+def test_an_early_contract_event_waits_until_the_case_exists_then_counts(client, tokens, db, clock):
+    """The same without the broker: the handler raises NotYet (the consumer's cue to let it wait,
+    not a failed attempt), and the very same event handled again after the lease has opened the
+    case links the contract."""
     import pytest
 
-    from servicekit.errors import UnknownObject
+    from servicekit.bus.consumer import NotYet
 
     from support_testing import deliver
 
@@ -232,9 +236,8 @@ def test_an_early_contract_event_fails_until_the_case_exists_then_counts(client,
     register(client, tokens)
     data = tenancy()
     created = {"contract_id": str(uuid.uuid4()), "contract_no": "GV-2026-00008", "proposal_id": data["proposal_id"]}
-    with pytest.raises(UnknownObject) as early:
+    with pytest.raises(NotYet):
         deliver(db, clock, "contracts.contract.created", created)
-    assert early.value.code == "case.not_known_yet"
     assert _count(db, SupportCase) == 0
     deliver(db, clock, "matching.tenancy.agreed", data)
     deliver(db, clock, "contracts.contract.created", created)

@@ -5,7 +5,9 @@ Per batch of deliveries: parse the envelopes, claim (consumer, message_id) in th
 handlers in one transaction; commit, then ack. A message already in the inbox is acked without a
 second effect. A failing handler is retried after each delay of `settings.retry_delays_ms`, then
 rejected, which dead-letters it. A message that can never succeed (malformed envelope, no handler,
-invalid data) is dead-lettered at once.
+invalid data) is dead-lettered at once. A handler that raises `NotYet` (the event is about something
+another service's event brings, not handled here yet) is neither: its message waits in the retry
+tiers for as long as BUS_WAIT_PATIENCE_S, and waiting never counts as an attempt.
 
 Poison detection by real handling attempts, not by broker deliveries. A killed worker hands all its
 prefetched messages back and a quorum queue counts a delivery for each, whether or not a handler
@@ -72,6 +74,10 @@ MAX_ATTEMPTS = 5  # BUS_MAX_ATTEMPTS: handler starts that never finished before 
 DEAD_LETTER_REASON = "x-dead-letter-reason"
 REASON_ATTEMPTS = "attempts_exhausted"  # started this often and never finished (crashed or failed)
 REASON_RETRIES = "retries_exhausted"  # failed after the last retry tier
+REASON_WAITED = "prerequisite_missing"  # waited (NotYet) for BUS_WAIT_PATIENCE_S and it never came
+WAIT_HEADER = "x-wait-count"  # times the message went to a retry tier to wait (NotYet)
+WAITING_SINCE_HEADER = "x-waiting-since"  # when it first waited, as UTC epoch seconds
+WAIT_PATIENCE_S = 86_400.0  # BUS_WAIT_PATIENCE_S: a day covers any outage the system recovers from
 
 
 class _HandlerFailed(Exception):
@@ -87,7 +93,16 @@ class PermanentFailure(Exception):
     never will); the message goes to the dead-letter queue at once."""
 
 
-# (outcome, event type, why it was dead-lettered): outcome is handled, duplicate, retry or dead_letter
+class NotYet(Exception):
+    """Raise from a handler when the event is about something that another event brings and that
+    has not been handled here yet. Two services' events have no common order — the earlier one may
+    sit in a retry tier or come back in a redelivery — so this is the message's turn coming too
+    early, not a failure: it waits in the retry tiers (the last tier's delay over and over) without
+    counting as an attempt, and is dead-lettered as prerequisite_missing only after
+    BUS_WAIT_PATIENCE_S."""
+
+
+# (outcome, event type, why it was dead-lettered): outcome is handled, duplicate, retry, wait or dead_letter
 Outcome = tuple[str, str, "str | None"]
 
 
@@ -108,6 +123,14 @@ def _retry_count(properties, last: int) -> int:
         return max(0, int((properties.headers or {}).get(RETRY_HEADER, 0)))
     except (TypeError, ValueError):
         return last
+
+
+def _header_number(headers: dict, name: str, default: float) -> float:
+    """A number header; one some other publisher mangled counts as absent."""
+    try:
+        return float(headers[name])
+    except (KeyError, TypeError, ValueError):
+        return default
 
 
 def was_redelivered(method, properties) -> bool:
@@ -145,6 +168,7 @@ class Consumer:
         self._policies_applied = False
         self.count_attempts = count_attempts  # False: every delivery as if fresh (the benchmark's "before")
         self.max_attempts = max(1, max_attempts or int(settings.get("BUS_MAX_ATTEMPTS", str(MAX_ATTEMPTS))))
+        self.wait_patience_s = float(settings.get("BUS_WAIT_PATIENCE_S", str(WAIT_PATIENCE_S)))
 
     # -- a batch of messages -----------------------------------------------------------------
 
@@ -281,6 +305,13 @@ class Consumer:
         session.execute(delete(handling_attempts).where(
             handling_attempts.c.consumer == self.consumer_name, handling_attempts.c.message_id == message_id))
 
+    def _give_back_attempt(self, session, message_id: str, delivery: str) -> None:
+        table = handling_attempts
+        session.execute(table.update().where(
+            table.c.consumer == self.consumer_name, table.c.message_id == message_id,
+            table.c.delivery == delivery, table.c.attempts > 0,
+        ).values(attempts=table.c.attempts - 1, delivery=f"{delivery}:waited"))
+
     def _after_failure(self, delivery: Delivery, failed: _HandlerFailed) -> Outcome:
         """Record a failed attempt (no second count if its start was recorded already); retry or,
         when the attempts are used up, dead-letter."""
@@ -289,6 +320,10 @@ class Consumer:
         if event_id is None:
             return failed.outcome
         with self.db.session() as session:
+            if outcome == "wait":  # too early, not faulty: an attempt its start counted is given back
+                self._give_back_attempt(session, event_id, delivery.key)
+                session.commit()
+                return failed.outcome
             if outcome == "dead_letter":  # given up on anyway: nothing to count any more
                 self._clear_attempts(session, event_id)
                 session.commit()
@@ -313,6 +348,10 @@ class Consumer:
             uow.session.flush()
         except DATABASE_UNAVAILABLE:
             raise  # not the event's fault: the whole batch waits for the database
+        except NotYet as exc:
+            if alone:
+                log.info("consumer.not_yet", detail=str(exc)[:200])
+            raise _HandlerFailed(("wait", event.type, None), event.id, "NotYet") from exc
         except (PermanentFailure, ValidationError) as exc:
             if alone:
                 log.error("consumer.rejected", reason=type(exc).__name__, detail=str(exc)[:200])
@@ -336,6 +375,9 @@ class Consumer:
                 channel.basic_ack(method.delivery_tag)
                 metrics.EVENTS_CONSUMED.labels(self.settings.service, label, outcome).inc()
                 continue
+            if outcome == "wait":
+                self._wait(channel, confirmed_channel, method, properties, body, label)
+                continue
             attempt = _retry_count(properties, len(delays))
             if outcome == "retry" and attempt < len(delays):
                 properties.headers = {**(properties.headers or {}), RETRY_HEADER: attempt + 1}
@@ -349,6 +391,27 @@ class Consumer:
                 self.dead_letter(confirmed_channel, properties, body, reason or REASON_RETRIES)
                 channel.basic_ack(method.delivery_tag)
                 metrics.EVENTS_CONSUMED.labels(self.settings.service, label, "dead_lettered").inc()
+
+    def _wait(self, channel, confirmed_channel, method, properties, body: bytes, label: str) -> None:
+        """Into a retry tier to wait (growing delays, then the last one over and over), or into the
+        DLQ once BUS_WAIT_PATIENCE_S is over. It leaves as a new message: no x-delivery-count, so
+        coming back from the tier is not a redelivery and costs no attempt."""
+        delays = self.settings.retry_delays_ms
+        headers = properties.headers or {}
+        waits = _header_number(headers, WAIT_HEADER, 0)
+        since = _header_number(headers, WAITING_SINCE_HEADER, time.time())
+        if not delays or time.time() - since > self.wait_patience_s:
+            log.error("consumer.prerequisite_missing", event_type=label, waited_s=round(time.time() - since))
+            self.dead_letter(confirmed_channel, properties, body, REASON_WAITED)
+            channel.basic_ack(method.delivery_tag)
+            metrics.EVENTS_CONSUMED.labels(self.settings.service, label, "dead_lettered").inc()
+            return
+        properties.headers = {**{k: v for k, v in headers.items() if k != "x-delivery-count"},
+                              WAIT_HEADER: int(waits) + 1, WAITING_SINCE_HEADER: int(since)}
+        confirmed_channel.basic_publish("", topology.retry_queue(self.settings, delays[min(int(waits), len(delays) - 1)]),
+                                        body, properties=properties, mandatory=True)
+        channel.basic_ack(method.delivery_tag)
+        metrics.EVENTS_CONSUMED.labels(self.settings.service, label, "waiting").inc()
 
     def dead_letter(self, confirmed_channel, properties, body: bytes, reason: str) -> None:
         """Into the DLQ with the reason, confirmed by the broker before the caller acks the original."""
@@ -382,7 +445,8 @@ class Consumer:
                 returned.append(((method, properties, body), Delivery(body, key, True, True, retries)))
             else:
                 retries = _retry_count(properties, len(self.settings.retry_delays_ms))
-                fresh.append(((method, properties, body), Delivery(body, key, False, retries > 0, retries)))
+                from_tier = retries > 0 or WAIT_HEADER in (properties.headers or {})
+                fresh.append(((method, properties, body), Delivery(body, key, False, from_tier, retries)))
         if fresh:
             outcomes = self._process_patiently(connection, lambda: self._process_fresh([d for _, d in fresh]), stop)
             self._settle(channel, confirmed_channel, [raw for raw, _ in fresh], outcomes)

@@ -10,6 +10,7 @@ from typing import Any
 import structlog
 from sqlalchemy import select
 
+from servicekit.bus.consumer import NotYet
 from servicekit.bus.payload import flattened, picked
 from servicekit.clock import berlin_date
 from servicekit.db import UnitOfWork
@@ -18,7 +19,7 @@ from servicekit.db.memo import per_transaction
 from support import config, repository
 from support.domain import assignment as assign_rules
 from support.domain import events, lifecycle
-from support.domain.errors import NoCaseworkerAvailable, RuleViolation, UnknownObject
+from support.domain.errors import NoCaseworkerAvailable, RuleViolation
 from support.domain.lifecycle import AppointmentState, CaseState, CloseOutcome
 from support.domain.model import Interval, Role
 from support.domain.scheduler import check_slot
@@ -110,11 +111,13 @@ def _choose_team(uow: UnitOfWork, case: SupportCase, *, note_waiting: bool):
 def for_proposal(uow: UnitOfWork, proposal_id: str) -> SupportCase:
     """The case an event of contracts is about: every one names the proposal the lease came from,
     the id the case was opened under. None yet means that `matching.tenancy.agreed` has not been
-    handled here (two services' events have no common order): raised, so that the consumer retries
-    the event through its retry tiers until the case exists, instead of dropping it."""
+    handled here (two services' events have no common order: the lease may sit in a retry tier or
+    come back in a redelivery): NotYet, so that the consumer lets the event wait until the case
+    exists — without counting it as a failed attempt, which would dead-letter a healthy event when
+    the lease is slow."""
     case = uow.session.scalar(select(SupportCase).where(SupportCase.proposal_id == proposal_id))
     if case is None:
-        raise UnknownObject("case.not_known_yet", "no support case for this proposal yet")
+        raise NotYet("no support case for this proposal yet")
     return case
 
 
