@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+import uuid
 from collections import Counter
 
 import pytest
@@ -33,6 +34,52 @@ def test_state_change_and_event_commit_together_or_not_at_all(db):
         unit.publish("kit.note.added", {"i": 1})
         # leaving the block without commit: neither the event nor anything else is written
     assert _pending(db) == 0
+
+
+def test_a_units_events_and_audit_entries_are_one_insert_each_after_its_state_changes(db):
+    """Five events and three audit entries cost two statements, written at commit after the
+    state changes; a failing state change writes none of them."""
+    from sqlalchemy import event as sa_event
+    from sqlalchemy.exc import IntegrityError
+
+    from servicekit.db import audit_log
+
+    from conftest import notes
+
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args):
+        statements.append(statement.split("(", 1)[0].strip())
+
+    marker = uuid.uuid4().hex
+    sa_event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        with UnitOfWork(db, "kittest") as unit:
+            unit.session.execute(notes.insert().values(id=marker, company_id="c", text="x"))
+            for i in range(5):
+                unit.publish("kit.note.added", {"i": i, "marker": marker})
+            for i in range(3):
+                unit.audit("note", marker, f"step-{i}")
+            unit.commit()
+    finally:
+        sa_event.remove(db.engine, "before_cursor_execute", count)
+    inserts = [s for s in statements if s.startswith("INSERT")]
+    assert inserts == ["INSERT INTO notes", "INSERT INTO outbox", "INSERT INTO audit_log"]
+    with db.session() as s:
+        assert s.scalars(select(audit_log.c.action).where(audit_log.c.entity_id == marker)
+                         .order_by(audit_log.c.id)).all() == ["step-0", "step-1", "step-2"]
+        assert s.scalar(select(func.count()).select_from(outbox).where(outbox.c.body.contains(marker))) == 5
+
+    with pytest.raises(IntegrityError), UnitOfWork(db, "kittest") as unit:
+        unit.publish("kit.note.added", {"marker": marker, "again": True})
+        unit.audit("note", marker, "again")
+        unit.session.execute(notes.insert().values(id=marker, company_id="c", text="twice"))  # taken
+        unit.commit()
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(outbox).where(outbox.c.body.contains(marker))) == 5
+        assert s.scalar(select(func.count()).select_from(audit_log).where(audit_log.c.entity_id == marker)) == 3
+        s.execute(outbox.delete().where(outbox.c.body.contains(marker)))
+        s.commit()
 
 
 def test_what_an_aggregate_recorded_goes_to_the_outbox_once(db):

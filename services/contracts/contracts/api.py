@@ -19,13 +19,12 @@ from flask import Response
 from flask.views import MethodView
 from flask_smorest import Api, Blueprint
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from servicekit.db import audit_log
 from servicekit.errors import Forbidden, NotFound
 from servicekit.privacy import record_access
 from servicekit.web import company_scope, current_principal, ensure_visible, requires, uow
-from servicekit.web.pagination import page_of
+from servicekit.web.pagination import page_of, page_of_rows
 
 from contracts import config, domain, idempotency, queries, uploads
 from contracts.usecases import claims, contracts, incidents
@@ -233,8 +232,7 @@ class Contracts(MethodView):
         name of `referral_no`. Filters combine with AND. A company sees only its own contracts.
         """
         with uow() as unit:
-            stmt = select(Contract).options(selectinload(Contract.tenancy)).order_by(
-                Contract.created_at.desc(), Contract.id)
+            stmt = select(Contract).order_by(Contract.created_at.desc(), Contract.id)  # tenancy: joined
             if args.get("proposal_id"):
                 stmt = stmt.join(Tenancy, Contract.tenancy_id == Tenancy.id).where(
                     Tenancy.proposal_id == str(args["proposal_id"]))
@@ -245,8 +243,9 @@ class Contracts(MethodView):
                 stmt = stmt.where(Contract.term_end < args["term_end_before"])
             if args["household_reference"]:
                 stmt = stmt.where(Contract.household_reference == args["household_reference"])
-            rows = page_of(unit.session, company_scope(stmt, Contract.company_id), pagination_parameters)
-            presented = queries.present_contracts(unit.session, rows)
+            rows = page_of_rows(unit.session, queries.with_committed(company_scope(stmt, Contract.company_id)),
+                                pagination_parameters)
+            presented = [queries.present_with_committed(row.values()) for row in rows]
         return presented
 
 
@@ -263,7 +262,7 @@ class ContractById(MethodView):
     def get(self, contract_id):
         """One contract with its caps and what remains of them."""
         with uow() as unit:
-            return _present(unit, contracts.get_contract(unit, str(contract_id), company_filter()))
+            return queries.present_with_committed(contracts.read_contract(unit, str(contract_id), company_filter()))
 
 
 @contracts_blp.route("/<uuid:contract_id>/sign")

@@ -96,9 +96,14 @@ def test_read_path_profile(world, service, settings, clock):
     event.listen(db.engine.pool, "checkout", lambda *a: checkouts.append(1))
     try:
         assert client.get(url, headers=headers).status_code == 200
+        print(f"\nstatements per GET one: {len(statements)} {statements}; pool checkouts: {len(checkouts)}")
+        for _ in range(19):
+            world.contract(company)
+        statements.clear()
+        assert len(client.get("/api/v1/contracts?page_size=20", headers=headers).get_json()) == 20
+        print(f"statements per GET a page of 20: {len(statements)} {statements}")
     finally:
         event.remove(db.engine, "before_cursor_execute", count)
-    print(f"\nstatements per GET one: {len(statements)} {statements}; pool checkouts: {len(checkouts)}")
     n = 1000
     profile = cProfile.Profile()
     started = time.perf_counter()

@@ -1,5 +1,12 @@
 """Unit of work: one transaction in which state changes, their events and their audit entries commit
-together (the transactional outbox), or none of them do."""
+together (the transactional outbox), or none of them do.
+
+Events and audit entries are collected and written at commit, after the state changes are flushed:
+one multi-row INSERT per table instead of one statement each (a lease's handler writes several of
+both). A constraint that fails at the flush aborts the commit before any of them is written, so an
+event never outlives the change it reports. Kit code that reads or changes those tables inside an
+open unit of work calls `write_pending(session)` first (the erasure does).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +14,7 @@ import uuid
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Callable
 
-from sqlalchemy import insert
+from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session
 
 from servicekit.bus.envelope import Event
@@ -17,6 +24,21 @@ from servicekit.db.tables import audit_log, outbox
 
 if TYPE_CHECKING:
     from servicekit.domain import DomainEvent, RecordsEvents
+
+_PENDING = "servicekit.pending_rows"  # session.info key: {table: [row, ...]} not written yet
+
+
+def write_pending(session: Session) -> None:
+    """Write the outbox and audit rows the session's unit of work collected, one statement per table.
+    RETURNING makes SQLAlchemy send them as one multi-row INSERT from a cached compiled form."""
+    for table, rows in session.info.get(_PENDING, {}).items():
+        if rows:
+            session.execute(insert(table).returning(table.c.id), rows)
+            rows.clear()
+
+
+def _collect(session: Session, table: Table, row: dict[str, Any]) -> None:
+    session.info.setdefault(_PENDING, {}).setdefault(table, []).append(row)
 
 
 class UnitOfWork:
@@ -60,6 +82,7 @@ class UnitOfWork:
     def __exit__(self, *exc: object) -> None:
         # Detach what was loaded before rolling back, so views can still serialise the objects they
         # return (a rollback would expire them). Lazy relationships must be loaded inside the block.
+        self.session.info.pop(_PENDING, None)
         self.session.expunge_all()
         self.session.rollback()
         self.session.close()
@@ -81,17 +104,14 @@ class UnitOfWork:
             version=version,
             published_versions=published_versions,
         )
-        self.session.flush()  # the state change first, so a failing constraint never leaves a lone event
-        self.session.execute(
-            insert(outbox).values(
-                id=event.id,
-                type=event.type,
-                correlation_id=event.correlation_id,
-                body=event.to_json(),
-                created_at=datetime.now(timezone.utc),
-                attempts=0,
-            )
-        )
+        _collect(self.session, outbox, dict(
+            id=event.id,
+            type=event.type,
+            correlation_id=event.correlation_id,
+            body=event.to_json(),
+            created_at=datetime.now(timezone.utc),
+            attempts=0,
+        ))
         return event
 
     def publish_recorded(self, *aggregates: RecordsEvents) -> None:
@@ -129,26 +149,27 @@ class UnitOfWork:
     ) -> None:
         """Append to the audit trail: who did what to which entity, in this same transaction."""
         self._writable()
-        self.session.execute(
-            insert(audit_log).values(
-                at=datetime.now(timezone.utc),
-                actor=self.actor,
-                actor_role=self.actor_role,
-                entity=entity,
-                entity_id=str(entity_id),
-                action=action,
-                from_state=from_state,
-                to_state=to_state,
-                detail=detail,
-                correlation_id=self.correlation_id,
-            )
-        )
+        _collect(self.session, audit_log, dict(
+            at=datetime.now(timezone.utc),
+            actor=self.actor,
+            actor_role=self.actor_role,
+            entity=entity,
+            entity_id=str(entity_id),
+            action=action,
+            from_state=from_state,
+            to_state=to_state,
+            detail=detail,
+            correlation_id=self.correlation_id,
+        ))
 
     def commit(self) -> None:
         self._writable()
+        self.session.flush()  # the state changes first: a failing constraint stops the events too
+        write_pending(self.session)
         self.session.commit()
         if self.on_commit is not None:
             self.on_commit()
 
     def rollback(self) -> None:
+        self.session.info.pop(_PENDING, None)
         self.session.rollback()

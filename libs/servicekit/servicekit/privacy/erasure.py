@@ -25,6 +25,7 @@ from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 
 from servicekit.db.tables import audit_log, outbox
+from servicekit.db.uow import write_pending
 from servicekit.privacy.classification import Category, erased_values
 from servicekit.settings import Settings
 
@@ -45,6 +46,7 @@ def forget_traces(session: Session, household_id: str, entity_ids: Iterable[str]
     """Remove the household from the kit's own records: published outbox rows that mention it
     (event payloads such as the tenancy's name and contact) and the details of its entities' audit
     rows. The audit rows themselves stay: who changed what, when, is kept without the person."""
+    write_pending(session)  # this transaction's own audit entries are scrubbed too
     session.execute(
         delete(outbox).where(outbox.c.published_at.is_not(None), outbox.c.body.contains(household_id))
     )

@@ -10,7 +10,7 @@ from sqlalchemy import select, tuple_
 
 from servicekit.db import UnitOfWork
 
-from contracts import config, domain, repository
+from contracts import config, domain, queries, repository
 from contracts.domain.expiry import apply as apply_expiry
 from contracts.models import Claim, Contract
 
@@ -19,6 +19,14 @@ from .shared import today, visible
 
 def get_contract(uow: UnitOfWork, contract_id: str, company_id: str | None) -> Contract:
     return visible(repository.get_contract_row(uow.session, contract_id), company_id, "contract")
+
+
+def read_contract(uow: UnitOfWork, contract_id: str, company_id: str | None) -> Any:
+    """The contract with what its claims commit per loss kind (`queries.with_committed`), in one
+    query: the read API's path."""
+    row = uow.session.execute(queries.with_committed(select(Contract).where(Contract.id == contract_id))).first()
+    visible(row[0] if row else None, company_id, "contract")
+    return row
 
 
 def load_aggregate(
