@@ -23,6 +23,7 @@ from servicekit.settings import Settings
 
 from notifications.domain.delivery import DeliveryStatus
 from notifications.models import ContactPerson, DirectoryEntry, ErasedHousehold, Notification
+from notifications.usecases import directory
 
 ERASED = erased_event("notifications")
 RETENTION_BATCH = 200
@@ -97,6 +98,7 @@ def erase_household(uow: UnitOfWork, household_id: str, request_id: str | None) 
     for note in notes:
         erase_contents(note, now, "erased")
     uow.session.execute(delete(DirectoryEntry).where(DirectoryEntry.ref == f"household:{household_id}"))
+    directory.forget(uow.session, f"household:{household_id}")
     uow.session.execute(delete(ContactPerson).where(ContactPerson.household_id == household_id))
     _remember(uow, household_id, request_id)
     uow.session.flush()

@@ -9,6 +9,8 @@ have no login anywhere, so their messages carry no link.
 
 from __future__ import annotations
 
+import functools
+import string
 from typing import Any, Callable, Mapping
 from urllib.parse import quote
 
@@ -37,8 +39,14 @@ def link_for(route: Route, values: Mapping[str, Any], base_url: BaseUrls) -> str
     if not base:
         return None
     service, _, path = route.link.partition(":")
+    # Only the fields the path names are quoted (a message's context holds many more).
     try:
-        filled = path.format_map({k: quote(str(v), safe="") for k, v in values.items() if v is not None})
+        filled = path.format_map({k: quote(str(values[k]), safe="") for k in _fields(path) if values.get(k) is not None})
     except KeyError:
         return None  # an event without the id (an older producer): the message goes out without a link
     return base.format(service=service).rstrip("/") + filled
+
+
+@functools.lru_cache(maxsize=None)
+def _fields(path: str) -> tuple[str, ...]:
+    return tuple(name for _, name, _, _ in string.Formatter().parse(path) if name)

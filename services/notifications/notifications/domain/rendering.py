@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 import jinja2
+from markupsafe import Markup, escape
 
 from .formatting import FILTERS
 
@@ -69,17 +70,35 @@ def make_environment(template_dir: Path | str, labels: Labels) -> jinja2.Environ
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=False,
+        # Compiled once per process: the templates ship with the release (a deployment's own
+        # folder is read at start-up too), so there is nothing to look for on the disk per message.
+        auto_reload=False,
     )
     env.filters.update({name: _strict(f) for name, f in FILTERS.items()})
     env.filters["label"] = _strict(functools.partial(label, labels))
+    env.filters["paragraph_html"] = paragraph_html
     return env
 
 
-def _render_block(template: jinja2.Template, block: str, context: Mapping[str, Any]) -> str:
+def paragraph_html(paragraph: str, link: str | None = None) -> Markup:
+    """One paragraph of the plain text as HTML (the layout's `<p>` content): each line escaped, lines
+    joined by `<br>`, a line ending in the message's link ending in that link as an anchor. In
+    Python rather than as a loop in the layout, which cost a quarter of every message's rendering."""
+    lines = []
+    for line in paragraph.splitlines():
+        if link and line.endswith(link):
+            url = escape(link)
+            lines.append(f'{escape(line[:len(line) - len(link)])}<a href="{url}" style="color: #b5121b;">{url}</a>')
+        else:
+            lines.append(str(escape(line)))
+    return Markup("<br>".join(lines))
+
+
+def _render_block(template: jinja2.Template, block: str, context: jinja2.runtime.Context) -> str:
     render = template.blocks.get(block)
     if render is None:
         raise RenderError(f"{template.name}: no block {block!r}")
-    return "".join(render(template.new_context(dict(context))))
+    return "".join(render(context))
 
 
 def _tidy_body(text: str) -> str:
@@ -96,8 +115,10 @@ class Renderer:
     def render(self, template_name: str, context: Mapping[str, Any]) -> RenderedMessage:
         try:
             template = self.env.get_template(template_name)
-            subject = " ".join(_render_block(template, "subject", context).split())
-            text = _tidy_body(_render_block(template, "body", context))
+            # One context for both blocks, as Jinja2 renders a whole template's blocks.
+            variables = template.new_context(dict(context))
+            subject = " ".join(_render_block(template, "subject", variables).split())
+            text = _tidy_body(_render_block(template, "body", variables))
             html = self.env.get_template(HTML_LAYOUT).render(
                 subject=subject, paragraphs=text.strip().split("\n\n"), link=context.get("link")
             )

@@ -7,8 +7,10 @@ from datetime import datetime
 from typing import Any, Callable, Iterable, Mapping
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from servicekit.db import UnitOfWork
+from servicekit.db.memo import per_transaction
 from servicekit.errors import UnknownObject
 
 from notifications import runtime as rt
@@ -24,14 +26,35 @@ from notifications.domain.recipients import (
 from notifications.models import ContactPerson, DirectoryEntry
 
 
+_KNOWN = "notifications.directory_entries"
+
+
+def _known(session: Session) -> dict[str, DirectoryEntry | None]:
+    """ref -> the directory entry this transaction read or wrote, or None where it found none. A
+    consumer batch handles up to a hundred events in one transaction, most of them naming the same
+    company and caseworkers: each entry is read once per batch instead of once per event. Within
+    the transaction only this module writes entries (and erasure, which `forget`s what it deletes),
+    so what is kept stays what the database holds for this transaction; an entry another
+    transaction commits meanwhile is read by the next batch, as if this one had run a moment
+    earlier."""
+    return per_transaction(session, _KNOWN, dict)
+
+
+def forget(session: Session, ref: str) -> None:
+    """The entry was deleted in this transaction (erasure)."""
+    _known(session).pop(ref, None)
+
+
 # --- what events tell the directory -------------------------------------------------------------
 
 
 def _learn_contact_details(uow: UnitOfWork, fact: ContactDetails, now: datetime) -> None:
-    entry = uow.session.get(DirectoryEntry, str(fact.ref))
+    ref, known = str(fact.ref), _known(uow.session)
+    entry = known[ref] if ref in known else uow.session.get(DirectoryEntry, ref)
     if entry is None:
-        entry = DirectoryEntry(ref=str(fact.ref), kind=fact.kind, updated_at=now)
+        entry = DirectoryEntry(ref=ref, kind=fact.kind, updated_at=now)
         uow.session.add(entry)
+    known[ref] = entry
     # An event without a detail does not erase what an earlier event told.
     entry.name = (fact.name or entry.name or "")[:200] or None
     entry.email = fact.email or entry.email
@@ -73,11 +96,15 @@ def learn(uow: UnitOfWork, facts: Iterable[DirectoryFact], now: datetime) -> Non
 
 
 def entries(uow: UnitOfWork, refs: set[str]) -> dict[str, DirectoryEntry]:
-    """The directory entries of an event's recipients and of the names its messages show, in one
-    query (looked up one by one, that was a statement per recipient and name)."""
-    if not refs:
-        return {}
-    return {e.ref: e for e in uow.session.scalars(select(DirectoryEntry).where(DirectoryEntry.ref.in_(sorted(refs))))}
+    """The directory entries of an event's recipients and of the names its messages show: those
+    this transaction has not read yet in one query (looked up one by one, that was a statement per
+    recipient and name; once per event, a statement per event)."""
+    known = _known(uow.session)
+    missing = sorted(refs - known.keys())
+    if missing:
+        found = {e.ref: e for e in uow.session.scalars(select(DirectoryEntry).where(DirectoryEntry.ref.in_(missing)))}
+        known.update({ref: found.get(ref) for ref in missing})
+    return {ref: entry for ref in refs if (entry := known[ref]) is not None}
 
 
 def contact(found: dict[str, DirectoryEntry], ref: RecipientRef) -> tuple[str | None, str | None]:
@@ -142,6 +169,7 @@ def change_mailbox(uow: UnitOfWork, role: str, email: str, name: str | None) -> 
     if entry is None:
         entry = DirectoryEntry(ref=ref, kind="mailbox", updated_at=uow.now())
         uow.session.add(entry)
+    _known(uow.session)[ref] = entry
     entry.email = parse_email_address(email)
     entry.name = name or entry.name
     entry.updated_at = uow.now()
