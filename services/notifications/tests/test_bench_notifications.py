@@ -7,9 +7,12 @@ What one signed lease costs the notifications worker: the events its fan-out bri
 and the first eight weeks' visits as `support.appointment.scheduled`), handed to the service's
 consumer as its worker hands them (`Consumer.process_batch`: inbox, handlers, one commit per batch),
 in batches of one (a quiet worker) and of 100 (a busy one). Per lease it prints the SQL statements
-(SQLAlchemy's cursor events) and the CPU time of this process (`time.process_time`), both load-robust,
-beside the notification rows written; then a cProfile run's top functions. On the test database
-(PostgreSQL when it answers); `NOTIFICATIONS_BENCH_LEASES` sets how many leases (default 40).
+(SQLAlchemy's cursor events; exact) and the CPU time of this process (`time.process_time`, the median
+of `NOTIFICATIONS_BENCH_ROUNDS` rounds, default 5: it does not count other processes, but a busy
+machine still slows it a little), beside the notification rows written; `-k profile` prints a cProfile
+run's top functions instead. On the test database (PostgreSQL when it answers);
+`NOTIFICATIONS_BENCH_LEASES` sets the leases per round (default 20). Compare two versions of the code
+by running them alternately, in the same period of load.
 """
 
 from __future__ import annotations
@@ -22,8 +25,8 @@ import pstats
 import statistics
 import time
 import uuid
-from pathlib import Path
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import jinja2
 import pytest
@@ -31,7 +34,7 @@ from sqlalchemy import event as sa_event, func, select
 
 pytestmark = pytest.mark.skipif(not os.environ.get("NOTIFICATIONS_BENCH"), reason="set NOTIFICATIONS_BENCH=1")
 
-from sample_events import CASEWORKER_ID, COMPANY_ID, SAMPLE_DATA  # noqa: E402
+from sample_events import COMPANY_ID, SAMPLE_DATA  # noqa: E402
 
 SOCIAL_WORKER_ID = "6f7a8b9c-0d1e-4f2a-8b3c-4d5e6f7a8b9c"  # the social worker of support.case.opened's sample
 VISITS = 8  # the support plan's weekly home visits in the eight-week booking horizon
@@ -138,8 +141,9 @@ def test_cpu_and_statements_per_lease(consumer, db):
                     sa_event.remove(db.engine, "before_cursor_execute", count)
             rows = (_rows(db) - rows) / n
         # the median of the rounds: the machine is shared, and a round a busy neighbour slowed is not the code
-        print(f"batch {batch:3d}: {sum(statements.values()) / n:5.1f} statements, CPU {statistics.median(cpu_ms):5.1f} ms "
-              f"per lease (min {min(cpu_ms):.1f}; {rows:.0f} notification rows)")
+        print(f"batch {batch:3d}: {sum(statements.values()) / n:5.1f} statements, "
+              f"CPU {statistics.median(cpu_ms):5.1f} ms per lease (min {min(cpu_ms):.1f}; "
+              f"{rows:.0f} notification rows)")
         for sql, times in statements.most_common(12):
             print(f"    {times / n:5.1f}  {sql}")
         statements.clear()

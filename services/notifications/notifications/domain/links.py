@@ -41,7 +41,8 @@ def link_for(route: Route, values: Mapping[str, Any], base_url: BaseUrls) -> str
     service, _, path = route.link.partition(":")
     # Only the fields the path names are quoted (a message's context holds many more).
     try:
-        filled = path.format_map({k: quote(str(values[k]), safe="") for k in _fields(path) if values.get(k) is not None})
+        filled = path.format_map({k: quote(str(values[k]), safe="") for k in _fields(path)
+                                  if values.get(k) is not None})
     except KeyError:
         return None  # an event without the id (an older producer): the message goes out without a link
     return base.format(service=service).rstrip("/") + filled
