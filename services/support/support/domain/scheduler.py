@@ -66,10 +66,14 @@ class BusyCalendar:
             self.add(interval)
 
     def add(self, interval: Interval) -> None:
-        for day in _days_touched(interval):
-            bisect.insort(self._by_day[day], interval)
-        # minutes are attributed to the starting day: appointments never span midnight
+        # `_days_touched`, without converting the start twice (a calendar adds every booked interval)
         start_day = berlin_date(interval.start)
+        last_day = berlin_date(interval.end - timedelta(microseconds=1))
+        day = start_day
+        while day <= last_day:
+            bisect.insort(self._by_day[day], interval)
+            day += timedelta(days=1)
+        # minutes are attributed to the starting day: appointments never span midnight
         minutes = int(interval.duration.total_seconds() // 60)
         self._minutes_by_day[start_day] += minutes
         self._minutes_by_week[_week(start_day)] += minutes

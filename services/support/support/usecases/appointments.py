@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime, timedelta, timezone
 
 import structlog
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
 from servicekit.clock import berlin_date
@@ -18,6 +18,7 @@ from support.domain import events, lifecycle
 from support.domain.crisis import CrisisState
 from support.domain.errors import RuleViolation, SlotTaken
 from support.domain.lifecycle import AppointmentAction, AppointmentState, CaseState
+from support.domain.model import Caseworker as DomainCaseworker
 from support.domain.model import Interval, Role
 from support.domain.scheduler import place_visits, require_slot
 from support.models import Appointment, Caseworker, Crisis, SupportCase
@@ -58,14 +59,14 @@ def add_appointment(uow: UnitOfWork, case: SupportCase, caseworker_id: str, kind
 
 
 def book_horizon(uow: UnitOfWork, case: SupportCase, *, first_visit_only: bool = False,
-                 locked: dict[str, Caseworker] | None = None) -> list[Appointment]:
+                 locked: dict[str, repository.Person] | None = None) -> list[Appointment]:
     """Book the plan's visits that fall in the rolling horizon and are not booked yet.
 
     `first_visit_only` (a case just opened, nothing booked yet): only the earliest due visit.
     Booking the whole horizon inside the event's transaction cost ~9 visits with their audit
     entries and events per case and made support the slowest step after a lease; the rest is
     booked seconds later by `planning.book_new_cases`, which marks the case `horizon_booked_until`.
-    `locked`: caseworkers this transaction has already locked (and loaded with absences)."""
+    `locked`: caseworkers this transaction has already locked (`repository.lock_people`)."""
     if case.status != CaseState.OPEN.value or case.support_start is None:
         return []
     due = _due_visits(uow, case, first_visit_only=first_visit_only)
@@ -74,8 +75,8 @@ def book_horizon(uow: UnitOfWork, case: SupportCase, *, first_visit_only: bool =
         visits = [v for v in due if v.role is role]
         caseworker_id = case.social_worker_id if role is Role.SOCIAL_WORKER else case.contact_person_id
         if visits and caseworker_id is not None:
-            caseworker = (locked or {}).get(caseworker_id) or repository.lock_caseworker(uow.session, caseworker_id)
-            booked += _book_visits(uow, case, caseworker, visits)
+            person = (locked or {}).get(caseworker_id) or repository.lock_people(uow.session, [caseworker_id])[caseworker_id]
+            booked += _book_visits(uow, case, person.domain, visits)
     return booked
 
 
@@ -93,13 +94,14 @@ def _due_visits(uow: UnitOfWork, case: SupportCase, *, first_visit_only: bool) -
     return [v for v in due if v.key not in known]
 
 
-def _book_visits(uow: UnitOfWork, case: SupportCase, caseworker: Caseworker, visits) -> list[Appointment]:
-    """Place one person's due visits in their calendar and book those that found a slot."""
+def _book_visits(uow: UnitOfWork, case: SupportCase, caseworker: DomainCaseworker, visits) -> list[Appointment]:
+    """Place one person's due visits in their calendar, loaded once for all of them, and book
+    those that found a slot."""
     now = uow.now()
     busy = repository.busy_calendar(uow.session, caseworker.id, berlin_date(now), max(v.window_end for v in visits))
     by_key = {v.key: v for v in visits}
     items = []
-    for placement in place_visits(repository.to_domain(caseworker), busy, visits, config.load_office_hours(),
+    for placement in place_visits(caseworker, busy, visits, config.load_office_hours(),
                                   now=now, notice=config.horizon().planned_notice):
         if placement.slot is None:
             log.info("plan.visit_unplaced", case_id=case.id, visit=placement.key)
@@ -108,15 +110,23 @@ def _book_visits(uow: UnitOfWork, case: SupportCase, caseworker: Caseworker, vis
     return _add_planned(uow, case, caseworker.id, items)
 
 
+# the columns a planned visit is inserted with, in one multi-row statement per booking
+_PLANNED_COLUMNS = ("id", "case_id", "caseworker_id", "kind", "starts_at", "ends_at", "status", "plan_key",
+                    "crisis_id", "sequence", "created_at", "updated_at")
+
+
 def _add_planned(uow: UnitOfWork, case: SupportCase, caseworker_id: str, items) -> list[Appointment]:
-    """Insert a batch of planned visits in one statement; if the database refuses the batch (a
-    clash we could not see, e.g. the lock was bypassed), book them one by one and skip only the
-    clashing ones — the next planner run retries those."""
+    """Insert a batch of planned visits in one statement (a bulk insert, not the ORM's unit of
+    work: the rows are only announced and counted afterwards); if the database refuses the batch
+    (a clash we could not see, e.g. the lock was bypassed), book them one by one and skip only
+    the clashing ones — the next planner run retries those."""
+    if not items:
+        return []
     now = uow.now()
     rows = [_new(case, caseworker_id, visit.kind, slot, now, plan_key=visit.key) for visit, slot in items]
     try:
         with uow.session.begin_nested():
-            uow.session.add_all(rows)
+            uow.session.execute(insert(Appointment), [{c: getattr(r, c) for c in _PLANNED_COLUMNS} for r in rows])
     except IntegrityError:
         booked = []
         for visit, slot in items:

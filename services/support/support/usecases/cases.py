@@ -5,6 +5,7 @@ through the case state machine (`domain.lifecycle`)."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 import structlog
@@ -51,10 +52,13 @@ def open_case(uow: UnitOfWork, data: dict[str, Any]) -> SupportCase | None:
         support_start=data.get("lease_start") or berlin_date(now),
         referral_no=data.get("household_reference"),
     )
+    # the team is chosen (and locked) before the case is written, so that its row is inserted with
+    # the team rather than updated after; the audit trail keeps its order (opened, then assigned)
+    choice = _choose_team(uow, case)
     session.add(case)
     session.flush()
     uow.audit("case", case.id, "opened", to_state=OPEN)
-    assign_team(uow, case, note_waiting=True, first_visit_only=True)
+    _settle_team(uow, case, choice, note_waiting=True, first_visit_only=True)
     return case
 
 
@@ -64,47 +68,60 @@ def assign_team(uow: UnitOfWork, case: SupportCase, *, note_waiting: bool = Fals
     `first_visit_only`: book just the first visit of the plan now and leave the rest of the
     horizon to the `book-new-cases` job (see `planning.book_new_cases`). False while nobody
     fits (the hourly planner tries again)."""
-    chosen = _choose_team(uow, case, note_waiting=note_waiting)
-    if chosen is None:
+    choice = _choose_team(uow, case)
+    if isinstance(choice, _Chosen):
+        uow.session.flush()
+    return _settle_team(uow, case, choice, note_waiting=note_waiting, first_visit_only=first_visit_only)
+
+
+@dataclass(frozen=True)
+class _Chosen:
+    team: assign_rules.Team
+    locked: dict[str, repository.Person]
+
+
+def _settle_team(uow: UnitOfWork, case: SupportCase, choice, *, note_waiting: bool, first_visit_only: bool) -> bool:
+    """What follows the choice: the team audited, announced and the plan's visits booked; or the
+    case noted as waiting (`note_waiting`: once, not on every retry of the job)."""
+    if not isinstance(choice, _Chosen):
+        if note_waiting and isinstance(choice, NoCaseworkerAvailable):
+            uow.audit("case", case.id, "awaiting_assignment", detail={"why": choice.detail})
         log.warning("case.awaiting_assignment", case_id=case.id)
         return False
-    team, locked, loads = chosen
-    case.contact_person_id = team.contact_person.id
-    case.social_worker_id = team.social_worker.id
-    for i in {team.contact_person.id, team.social_worker.id}:
-        loads[i] += 1
-    uow.session.flush()
     uow.audit("case", case.id, "assigned", detail={"contact_person_id": case.contact_person_id,
                                                    "social_worker_id": case.social_worker_id})
-    uow.publish_events(events.case_opened(case, locked[team.contact_person.id]))
-    appointments.book_horizon(uow, case, first_visit_only=first_visit_only, locked=locked)
+    uow.publish_events(events.case_opened(case, choice.locked[case.contact_person_id]))
+    appointments.book_horizon(uow, case, first_visit_only=first_visit_only, locked=choice.locked)
     return True
 
 
-def _choose_team(uow: UnitOfWork, case: SupportCase, *, note_waiting: bool):
-    """The domain's choice, confirmed under row locks: (team, locked caseworkers, loads), or
-    None when nobody fits. Who works here and their loads are read once per transaction and kept
-    up to date; the capacity check that decides is counted under the lock."""
+def _choose_team(uow: UnitOfWork, case: SupportCase) -> _Chosen | NoCaseworkerAvailable | None:
+    """The domain's choice, confirmed under row locks and set on the case (the loads count it);
+    the reason when nobody fits, None when capacity went to others under the lock three times.
+    Who works here and their loads are read once per transaction and kept up to date; the
+    capacity check that decides is counted under the lock."""
     session = uow.session
     today = berlin_date(uow.now())
     people = per_transaction(session, "support.caseworkers",
-                             lambda: [repository.to_domain(p) for p in repository.all_caseworkers(session)])
+                             lambda: [p.domain for p in repository.people(session).values()])
     loads = per_transaction(session, "support.loads", lambda: repository.active_loads(session))
     for _attempt in range(3):
         try:
             team = assign_rules.choose_team(people, loads, today, district=case.district,
                                             policy=config.load_assignment())
         except NoCaseworkerAvailable as exc:
-            if note_waiting:  # once, not on every retry of the job
-                uow.audit("case", case.id, "awaiting_assignment", detail={"why": exc.detail})
-            return None
+            return exc
         # lock in id order (no deadlock between two openings) and re-check capacity under the lock
         ids = sorted({team.contact_person.id, team.social_worker.id})
-        locked = repository.lock_caseworkers(session, ids)
+        locked = repository.lock_people(session, ids)
         fresh = repository.active_loads(session, ids)  # counted under the lock: this decides, not the memo
         loads.update({i: fresh.get(i, 0) for i in ids})
-        if all(loads[i] < locked[i].max_cases for i in ids):
-            return team, locked, loads
+        if all(loads[i] < locked[i].domain.max_cases for i in ids):
+            case.contact_person_id = team.contact_person.id
+            case.social_worker_id = team.social_worker.id
+            for i in ids:
+                loads[i] += 1
+            return _Chosen(team, locked)
     return None
 
 

@@ -63,9 +63,7 @@ def book_new_cases(uow_factory, *, batch: int = 200) -> int:
 
 
 def _book_rest_of_horizon(unit, case_id: str) -> int:
-    team = unit.session.execute(select(SupportCase.contact_person_id, SupportCase.social_worker_id)
-                                .where(SupportCase.id == case_id)).one()
-    locked = repository.lock_caseworkers(unit.session, set(team) - {None})
+    locked = repository.lock_team(unit.session, case_id)
     # a case row locked by the consumer's batch is skipped, not waited for: that batch may be
     # waiting for the caseworkers locked above (the next run takes the case)
     case = unit.session.get(SupportCase, case_id, with_for_update={"skip_locked": True}, populate_existing=True)
