@@ -55,7 +55,7 @@ def _open_case_loads(of_some: bool):
         for column in (SupportCase.contact_person_id, SupportCase.social_worker_id)
     ]
     pairs = union(*roles).subquery()  # UNION drops the second row of a person who holds both roles
-    return select(pairs.c.caseworker_id, func.count()).group_by(pairs.c.caseworker_id)
+    return select(pairs.c.caseworker_id, func.count().label("cases")).group_by(pairs.c.caseworker_id)
 
 
 # built once, not per call (every case opening asks twice): building a statement is a good part of
@@ -114,9 +114,15 @@ def _people(rows) -> dict[str, Person]:
     return {cw.id: Person(_domain(cw, absences[cw.id]), cw.name, cw.email, cw.phone) for cw in found.values()}
 
 
-def people(session: Session) -> dict[str, Person]:
-    """Every caseworker, in id order."""
-    return _people(session.execute(_PEOPLE))
+_LOAD = _LOADS.subquery()
+_PEOPLE_WITH_LOADS = _PEOPLE.add_columns(_LOAD.c.cases).outerjoin(_LOAD, _LOAD.c.caseworker_id == Caseworker.id)
+
+
+def people_with_loads(session: Session) -> tuple[dict[str, Person], dict[str, int]]:
+    """Every caseworker in id order, and `active_loads`, in one statement (what choosing a team
+    reads first)."""
+    rows = session.execute(_PEOPLE_WITH_LOADS).all()
+    return _people(rows), {row.id: row.cases for row in rows if row.cases}
 
 
 # a case's team, locked in one statement with reading who it is

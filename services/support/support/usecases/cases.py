@@ -95,6 +95,11 @@ def _settle_team(uow: UnitOfWork, case: SupportCase, choice, *, note_waiting: bo
     return True
 
 
+def _people_and_loads(session) -> tuple[list, dict[str, int]]:
+    people, loads = repository.people_with_loads(session)
+    return [p.domain for p in people.values()], loads
+
+
 def _choose_team(uow: UnitOfWork, case: SupportCase) -> _Chosen | NoCaseworkerAvailable | None:
     """The domain's choice, confirmed under row locks and set on the case (the loads count it);
     the reason when nobody fits, None when capacity went to others under the lock three times.
@@ -102,9 +107,7 @@ def _choose_team(uow: UnitOfWork, case: SupportCase) -> _Chosen | NoCaseworkerAv
     capacity check that decides is counted under the lock."""
     session = uow.session
     today = berlin_date(uow.now())
-    people = per_transaction(session, "support.caseworkers",
-                             lambda: [p.domain for p in repository.people(session).values()])
-    loads = per_transaction(session, "support.loads", lambda: repository.active_loads(session))
+    people, loads = per_transaction(session, "support.team_choice", lambda: _people_and_loads(session))
     for _attempt in range(3):
         try:
             team = assign_rules.choose_team(people, loads, today, district=case.district,
