@@ -76,8 +76,7 @@ def assign_team(uow: UnitOfWork, case: SupportCase, *, note_waiting: bool = Fals
 
 @dataclass(frozen=True)
 class _Chosen:
-    team: assign_rules.Team
-    locked: dict[str, repository.Person]
+    locked: dict[str, repository.Person]  # the team, as it is under the row locks
 
 
 def _settle_team(uow: UnitOfWork, case: SupportCase, choice, *, note_waiting: bool, first_visit_only: bool) -> bool:
@@ -124,7 +123,7 @@ def _choose_team(uow: UnitOfWork, case: SupportCase) -> _Chosen | NoCaseworkerAv
             case.social_worker_id = team.social_worker.id
             for i in ids:
                 loads[i] += 1
-            return _Chosen(team, locked)
+            return _Chosen(locked)
     return None
 
 
