@@ -44,7 +44,7 @@ test-sqlite: install
 		(cd $$d && WOHNENPLUS_TEST_DB=sqlite $(PYTEST) tests); done
 
 test-e2e: install
-	$(PYTEST) tests
+	$(PYTEST) --durations=12 tests
 
 # One service's tests alone, as its team runs them before a release: its own venv with only
 # servicekit and that service, RabbitMQ and PostgreSQL (services/<name>/Makefile). The event

@@ -27,7 +27,7 @@ import json
 import re
 import subprocess
 import threading
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -502,7 +502,12 @@ def test_5_time_moves_on_expiry_and_case_closed(world):
                    lambda c, n=notices: sorted(c["expiry_notices_sent"]) == sorted(n) and c,
                    f"expiry notices {notices} not sent")
         expiring = world.wait_inbox(company, "contracts.contract.expiring", count=len(notices))
-        assert any(str(days_left) in n["subject"] + n["body"] for n in expiring)
+        # The worker's clock is shifted by whole days from this instant; its day is the shifted
+        # instant's day in Stuttgart, one later than today + N when the shift lands in summer time
+        # and it is past 22:00 UTC (a run at 22:17 UTC saw "in 59 Tagen").
+        shifted = datetime.now(timezone.utc) + timedelta(days=days_to_end - days_left)  # as SystemClock
+        shown = (date.fromisoformat(contract["term_end"]) - shifted.astimezone(BERLIN).date()).days
+        assert any(f"in {shown} Tagen" in n["body"] for n in expiring), [n["body"] for n in expiring]
         world.wait_inbox(contact, "contracts.contract.expiring", count=len(notices))
     assert world.get("contracts", f"/contracts/{cid}", company)["state"] == "active"
 
