@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import platform
 import sys
 import time
@@ -125,9 +126,9 @@ def main() -> None:
     F = FlatTable.build(flats, policy)
     t_tables = time.perf_counter() - t0
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     result = engine.run(H, F, policy, TODAY)
-    t_run = time.perf_counter() - t0
+    t_run, c_run = time.perf_counter() - t0, time.process_time() - c0
 
     # Baselines on the same eligible pairs; their time is not part of the run.
     index = build_lists(H, F, policy, TODAY)
@@ -149,7 +150,7 @@ def main() -> None:
         ("build tables [s]", f"{t_tables:.2f}"),
         ("scoring [s]", f"{result.timings['score_s']:.2f}"),
         ("assignment [s]", f"{result.timings['assign_s']:.2f}"),
-        ("run = scoring + assignment [s]", f"{t_run:.2f}  (limit 10)"),
+        ("run = scoring + assignment [s]", f"{t_run:.2f}  (limit 10; CPU {c_run:.2f}, load {os.getloadavg()[0]:.1f})"),
         ("proposals (run / greedy)", f"{len(result.score):,} / {len(g):,}"),
         ("total score of the run", f"{result.total_score:,.1f}"),
         ("proven upper bound", f"{result.upper_bound:,.1f}"),

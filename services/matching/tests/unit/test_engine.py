@@ -1,4 +1,5 @@
 import dataclasses
+import time
 from datetime import timedelta
 from itertools import permutations
 
@@ -215,3 +216,93 @@ def test_urgent_first_serves_households_in_priority_order(instance):
             taken.add(chosen[h])
         else:
             assert h not in chosen
+
+
+def random_instance(seed: int, n_households: int = 150, n_flats: int = 50):
+    rng = np.random.default_rng(seed)
+    levels = [u.key for u in POLICY.urgency_levels]
+
+    def districts(k_max):
+        return frozenset(rng.choice(DISTRICTS, size=int(rng.integers(0, k_max + 1)), replace=False).tolist())
+
+    hs = [
+        household(
+            id=f"h{i}", adults=int(rng.integers(1, 3)), children=int(rng.integers(0, 3)), urgency=str(rng.choice(levels)),
+            referred_on=TODAY - timedelta(days=int(rng.integers(0, 1000))), has_pets=bool(rng.random() < 0.3),
+            preferred_districts=districts(2), excluded_districts=districts(1),
+        )
+        for i in range(n_households)
+    ]
+    fs = [
+        flat(
+            id=f"f{j}", district=str(rng.choice(DISTRICTS)), rooms=float(rng.choice([1.0, 2.0, 3.0, 4.0])),
+            area_m2=float(rng.choice([30.0, 50.0, 70.0, 90.0])), cold_rent_cents=int(rng.integers(30_000, 90_000)),
+            pets_allowed=bool(rng.random() < 0.5), available_from=TODAY,
+        )
+        for j in range(n_flats)
+    ]
+    return tables(hs, fs)
+
+
+def exact_optimum(W: np.ndarray) -> float:
+    h, f = np.nonzero(np.isfinite(W))
+    return float(W[h, f][assignment.solve(h, f, W[h, f])].sum())
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 10**6), st.integers(0, 3))
+def test_list_prices_always_bound_the_exact_optimum(seed, kind):
+    from matching.domain.bound import ListDual
+
+    H, F = random_instance(seed)
+    W = dense(H, F)
+    best = exact_optimum(W)
+    index = build_lists(H, F, POLICY, TODAY)
+    lists = ListDual(index, len(H), len(F))
+    rng = np.random.default_rng(seed)
+    n_lists = len(index.list_start)
+    if kind == 0:
+        w = rng.normal(0.0, 30.0, n_lists)
+    elif kind == 1:
+        w = lists.prices_from(rng.exponential(10.0, len(H)) * (rng.random(len(H)) < 0.5))
+    else:  # what a pruned solve hands over, refined
+        sub = index.candidates(np.full(n_lists, 1 + kind))
+        chosen = assignment.solve(sub.household, sub.flat, sub.score)
+        d = assignment.duals(sub.household, sub.flat, sub.score, chosen, len(H), len(F))
+        w = lists.prices_from(np.zeros(len(H)) if d is None else d[0])
+    assert lists.value(w) >= best - 1e-6
+    refined, w2, _ = lists.refine(w, time.perf_counter() + 2.0)
+    assert best - 1e-6 <= refined <= lists.value(w) + 1e-9
+    assert abs(lists.value(w2) - refined) < 1e-9
+    tight = lists.tight_pairs(w2, 8)
+    assert all(np.isfinite(W[h, f]) and abs(W[h, f] - s) < 1e-9 for h, f, s in zip(tight.household, tight.flat, tight.score))
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 10**6), st.booleans())
+def test_a_run_priced_after_pruning_is_valid_and_its_bound_holds(seed, with_history):
+    H, F = random_instance(seed)
+    W = dense(H, F)
+    index = build_lists(H, F, POLICY, TODAY)
+    rng = np.random.default_rng(seed)
+    h, f = np.nonzero(np.isfinite(W))
+    pick = rng.random(len(h)) < (0.2 if with_history else 0.0)
+    exclude = np.unique(h[pick] * len(F) + f[pick]).astype(np.int64)
+    W[h[pick], f[pick]] = -np.inf
+    best = exact_optimum(W)
+    warm = best_pair_first(index, len(F), set(exclude.tolist()))
+    sub = engine._union(engine.without(index.candidates(np.ones(len(index.list_start), np.int64)), exclude, len(F)),
+                        warm, len(F))
+    chosen = assignment.solve(sub.household, sub.flat, sub.score)
+    d = assignment.duals(sub.household, sub.flat, sub.score, chosen, len(H), len(F))
+    now = time.perf_counter()
+    a = engine._by_prices(index, len(H), len(F), exclude, sub, chosen, np.zeros(len(H)) if d is None else d[0],
+                          float("inf"), 0.0, 1, now + 3.0)
+    picked = a.pairs.take(a.chosen)
+    assert len(set(picked.household.tolist())) == len(picked) and len(set(picked.flat.tolist())) == len(picked)
+    assert all(np.isfinite(W[h, f]) and abs(W[h, f] - s) < 1e-9 for h, f, s in zip(picked.household, picked.flat, picked.score))
+    total = float(picked.score.sum())
+    assert total >= float(sub.score[chosen].sum()) - 1e-9
+    assert total <= best + 1e-6 <= a.upper_bound + 2e-6
+    if a.certified:
+        assert abs(total - best) < 1e-6
