@@ -1,7 +1,7 @@
 """Matching benchmark: a full run (scoring + assignment) on generated Stuttgart-like data.
 
     PYTHONPATH=services/matching .venv/bin/python benchmarks/matching_bench.py [--households 50000]
-        [--flats 10000] [--seed 1] [--out benchmarks/results.md]
+        [--flats 10000] [--seed 1] [--budget S | --exact] [--out benchmarks/results.md]
 
 Data generation is excluded from the timing; building the column tables from the domain objects
 is timed separately (the service does that too). The run is `matching.domain.engine.run`, exactly
@@ -114,10 +114,12 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--out", help="append the result table (Markdown) to this file")
     ap.add_argument("--exact", action="store_true", help="no time budget: widen until optimality is proven")
+    ap.add_argument("--budget", type=float, help="time budget [s] instead of the configured one (a loaded machine)")
     args = ap.parse_args()
     policy = load_policy()
-    if args.exact:
-        policy = dataclasses.replace(policy, assignment=dataclasses.replace(policy.assignment, time_budget_s=None))
+    if args.exact or args.budget is not None:
+        budget = None if args.exact else args.budget
+        policy = dataclasses.replace(policy, assignment=dataclasses.replace(policy.assignment, time_budget_s=budget))
 
     households, flats = generate(args.households, args.flats, args.seed, policy)
 

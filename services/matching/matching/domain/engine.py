@@ -20,7 +20,7 @@ WIDEN = 4  # list growth per round: fewer rounds vs. smaller solves
 # With a budget, widening goes on while the next round fits WIDEN_SHARE of it; then list prices
 # take over (`_by_prices`), PRICE_SHARE of the time left refining them before the last solve.
 WIDEN_SHARE = 0.15
-PRICE_SHARE = 0.3
+PRICE_SHARE = 0.2
 TIGHT_PER_LIST = 64
 
 
