@@ -17,10 +17,11 @@ from matching.domain.tables import FlatTable, HouseholdTable
 
 CERTIFICATE_TOLERANCE = 1e-6
 WIDEN = 4  # list growth per round: fewer rounds vs. smaller solves
-# With a budget, widening goes on while the next round fits WIDEN_SHARE of it; then list prices
-# take over (`_by_prices`), PRICE_SHARE of the time left refining them before the last solve.
-WIDEN_SHARE = 0.15
-PRICE_SHARE = 0.2
+# With a budget, widening goes on while the next round would end within WIDEN_SHARE of it; then list
+# prices take over (`_by_prices`): PRICE_SHARE of the time left refines them before the last solve,
+# which adds at most TIGHT_PER_LIST households per list.
+WIDEN_SHARE = 0.5
+PRICE_SHARE = 0.3
 TIGHT_PER_LIST = 64
 
 
@@ -92,10 +93,10 @@ def assign(
     """Solve on list prefixes, prove optimality with duals, widen lists that break the proof.
 
     Lists grow until the proof holds; in the worst case they cover every eligible pair, which is
-    optimal by definition. With a time budget the widening stops when the next round would take more
-    than WIDEN_SHARE of it, and `_by_prices` spends the rest: the result is the best assignment on
-    the pairs solved (never worse than the warm start, best pair first), `certified` is False unless
-    the list-price bound meets it, and `upper_bound` bounds how far from the optimum it can be.
+    optimal by definition. With a time budget the widening stops when the next round would not end
+    within WIDEN_SHARE of it, and `_by_prices` spends the rest: the result is the best assignment on the pairs solved (never
+    worse than the last round's, nor than the warm start, best pair first), `certified` is False
+    unless the list-price bound meets it, and `upper_bound` bounds how far from the optimum it can be.
     """
     started = time.perf_counter()
     depth = np.full(len(index.list_len), policy.assignment.candidates_per_list, dtype=np.int64)
@@ -134,24 +135,27 @@ def assign(
             next_pairs = int(np.minimum(depth[index.link_list], index.list_len[index.link_list]).sum())
             growth = max(next_pairs / max(len(sub), 1), 1.0)
             if time.perf_counter() - started + solve_s * growth ** 1.5 > WIDEN_SHARE * budget_s:
-                return _by_prices(index, n_households, n_flats, exclude, sub, chosen, u, bound, solve_s, rounds,
-                                  started + budget_s)
+                return _by_prices(index, n_households, n_flats, exclude, warm, sub, chosen, u, bound, solve_s,
+                                  rounds, started + budget_s)
 
 
 def _by_prices(
-    index: ListIndex, n_households: int, n_flats: int, exclude: np.ndarray, sub: Candidates, chosen: np.ndarray,
-    u: np.ndarray, bound: float, solve_s: float, rounds: int, end: float,
+    index: ListIndex, n_households: int, n_flats: int, exclude: np.ndarray, warm: Candidates | None,
+    sub: Candidates, chosen: np.ndarray, u: np.ndarray, bound: float, solve_s: float, rounds: int, end: float,
 ) -> Assigned:
     """When widening whole lists no longer fits the budget: list prices (bound.py) from the duals
-    so far bound the optimum, and the pairs tight under those prices, added to the pairs solved,
-    give one more solve that is nearly optimal (lists widen only where the optimum needs them)."""
+    so far bound the optimum, and the pairs tight under those prices, with the assignment so far and
+    the warm start, make one more solve, smaller than the last and nearly optimal (it takes from
+    each list the households the optimum is likely to need, not a prefix for every flat)."""
     lists = ListDual(index, n_households, n_flats)
     b, w, _ = lists.refine(lists.prices_from(u), time.perf_counter() + PRICE_SHARE * (end - time.perf_counter()))
     bound = min(bound, b)
     total = float(sub.score[chosen].sum())
-    more = _union(sub, without(lists.tight_pairs(w, TIGHT_PER_LIST), exclude, n_flats), n_flats)
-    growth = len(more) / max(len(sub), 1)
-    if len(more) > len(sub) and time.perf_counter() + solve_s * growth ** 2 < end:
+    more = _union(sub.take(chosen), without(lists.tight_pairs(w, TIGHT_PER_LIST), exclude, n_flats), n_flats)
+    if warm is not None and len(warm):
+        more = _union(more, warm, n_flats)
+    # linear: a tight pair costs the solver more than a prefix pair, so the usual power overshoots
+    if time.perf_counter() + solve_s * len(more) / max(len(sub), 1) < end:
         rounds += 1
         again = assignment.solve(more.household, more.flat, more.score)
         if float(more.score[again].sum()) > total:

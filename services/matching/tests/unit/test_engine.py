@@ -296,7 +296,7 @@ def test_a_run_priced_after_pruning_is_valid_and_its_bound_holds(seed, with_hist
     chosen = assignment.solve(sub.household, sub.flat, sub.score)
     d = assignment.duals(sub.household, sub.flat, sub.score, chosen, len(H), len(F))
     now = time.perf_counter()
-    a = engine._by_prices(index, len(H), len(F), exclude, sub, chosen, np.zeros(len(H)) if d is None else d[0],
+    a = engine._by_prices(index, len(H), len(F), exclude, warm, sub, chosen, np.zeros(len(H)) if d is None else d[0],
                           float("inf"), 0.0, 1, now + 3.0)
     picked = a.pairs.take(a.chosen)
     assert len(set(picked.household.tolist())) == len(picked) and len(set(picked.flat.tolist())) == len(picked)
