@@ -27,10 +27,12 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import date
+from datetime import datetime, timezone
 from pathlib import Path
 
 import requests
+
+from servicekit.clock import berlin_date  # the day in Stuttgart, as the services count it
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
@@ -104,7 +106,7 @@ def seed_contracts(system: System, count: int) -> tuple[str, list[str]]:
         for i in range(count):
             probe.publish("matching.tenancy.agreed", {
                 "proposal_id": str(uuid.uuid4()), "flat_id": str(uuid.uuid4()), "household_id": str(uuid.uuid4()),
-                "company_id": company["id"], "lease_start": date.today().isoformat(), "cold_rent_cents": 59_000,
+                "company_id": company["id"], "lease_start": berlin_date(datetime.now(timezone.utc)).isoformat(), "cold_rent_cents": 59_000,
                 "service_charges_cents": 16_000, "heating_cents": 8_000,
                 "address": {"street": "Wilhelmstraße 12", "postal_code": "70372", "city": "Stuttgart",
                             "district": "Bad Cannstatt"},

@@ -29,11 +29,13 @@ import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date, timedelta
+from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import requests
+
+from servicekit.clock import berlin_date  # the day in Stuttgart, as the services count it
 from aiosmtpd.controller import Controller
 from sqlalchemy import create_engine, text
 from standardwebhooks import Webhook
@@ -129,7 +131,7 @@ def register_companies(system: System, count: int, hooks: HookCounter) -> list[d
 
 
 def proposal_events(companies: list[dict], count: int) -> list[dict]:
-    respond_by = (date.today() + timedelta(days=7)).isoformat()
+    respond_by = (berlin_date(datetime.now(timezone.utc)) + timedelta(days=7)).isoformat()
     events = []
     for i in range(count):
         district = DISTRICTS[i % len(DISTRICTS)]

@@ -30,10 +30,12 @@ import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
 import requests
+
+from servicekit.clock import berlin_date  # the day in Stuttgart, as the services count it
 from sqlalchemy import create_engine, text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -111,7 +113,7 @@ def set_up(system: System, client: Client, count: int, caseworkers: int = 2) -> 
         list(pool.map(lambda i: client.post("support", "/caseworkers", admin, {
             "name": f"Fachkraft {i}", "email": f"fk{i}.{system.run_id}@stuttgart.example", "max_cases": 500,
             "weekly_minutes": 3600}), range(caseworkers)))
-    today = date.today().isoformat()
+    today = berlin_date(datetime.now(timezone.utc)).isoformat()
     with ThreadPoolExecutor(8) as pool:
         list(pool.map(lambda i: client.post("matching", "/flats", company_token, {
             "street": f"Teststraße {i + 1}", "postal_code": "70173", "district": DISTRICTS[i % len(DISTRICTS)],
@@ -143,7 +145,7 @@ def drive(client: Client, token: dict, proposals: list[dict], rate: float) -> li
     """Open loop: lease i is sent at start + i / rate, whatever the answers of earlier ones."""
     sent: list[dict] = []
     lock = threading.Lock()
-    body = {"lease_start": date.today().isoformat(), "unlimited": True, "cold_rent_cents": 50_000,
+    body = {"lease_start": berlin_date(datetime.now(timezone.utc)).isoformat(), "unlimited": True, "cold_rent_cents": 50_000,
             "service_charges_cents": 15_000, "heating_cents": 7_000}
 
     def lease(proposal: dict) -> None:
